@@ -1,0 +1,1 @@
+"""First-party zsbench plugins: benchmarks."""

@@ -1,0 +1,62 @@
+"""zsbench: evaluate zero-shot (training-free) NAS proxies on real search spaces.
+
+The public API a plugin author codes against:
+
+- :data:`hookimpl`, the pluggy marker for the ``zsbench`` project; plugins are found
+  through the ``zsbench`` entry-point group.
+- :class:`Batch`, :class:`Proxy`, :class:`SearchSpace`, :class:`Metric`,
+  :class:`Benchmark` (and :class:`Cost`, :class:`MetricInput`).
+- :func:`get_host` for the loaded registries.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from zsbench.errors import (
+    AmbiguousComponentError,
+    DataMissingError,
+    InvalidArchitectureError,
+    UnknownComponentError,
+    UsageError,
+    ZsbenchError,
+)
+from zsbench.interfaces import Batch, Benchmark, Cost, Metric, MetricInput, Proxy, SearchSpace
+from zsbench.plugins import ENTRY_POINT_GROUP, PluginHost, get_host, hookimpl, set_host
+
+try:
+    __version__ = version("zsbench")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AmbiguousComponentError",
+    "Batch",
+    "Benchmark",
+    "Cost",
+    "DataMissingError",
+    "InvalidArchitectureError",
+    "Metric",
+    "MetricInput",
+    "PluginHost",
+    "Proxy",
+    "SearchSpace",
+    "UnknownComponentError",
+    "UsageError",
+    "ZsbenchError",
+    "__version__",
+    "get_host",
+    "hookimpl",
+    "set_host",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Heavy entry points (torch, pandas) load only when asked for.
+    if name == "evaluate":
+        from zsbench.evaluation import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'zsbench' has no attribute {name!r}")

@@ -1,0 +1,108 @@
+"""``zsbench plugins`` and the component listings ``proxies``, ``spaces``, ``metrics``, ``benchmarks``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from zsbench.cli._common import handle_errors, out_console, print_json
+from zsbench.plugins import get_host
+
+
+def _describe(kind: str, entry: Any) -> dict[str, Any]:
+    obj = entry.obj
+    row: dict[str, Any] = {
+        "name": entry.name,
+        "plugin": entry.plugin,
+        "distribution": entry.distribution,
+        "version": entry.version,
+        "description": getattr(obj, "description", "") or "",
+    }
+    if kind == "proxies":
+        row["higher_is_better"] = obj.higher_is_better
+        row["proxy_version"] = obj.version
+        row["input_kind"] = obj.input_kind
+    elif kind == "metrics":
+        row["higher_is_better"] = obj.higher_is_better
+    elif kind == "spaces":
+        try:
+            row["size"] = obj.size()
+        except Exception as exc:  # listing must survive a broken component
+            row["size"] = None
+            row["error"] = f"{type(exc).__name__}: {exc}"
+    elif kind == "benchmarks":
+        row["space"] = obj.space
+        row["dataset"] = obj.dataset
+    return row
+
+
+def _list_components(kind: str, pattern: str | None, as_json: bool) -> None:
+    host = get_host()
+    registry = host.registry(kind)
+    entries = registry.select_entries(pattern) if pattern else list(registry)
+    rows = [_describe(kind, e) for e in entries]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} {kind}")
+    columns = [c for c in rows[0] if c not in ("distribution", "version")] if rows else ["name", "plugin"]
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    out_console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the listing commands to ``app``."""
+
+    @app.command("plugins")
+    def plugins_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+        """List installed plugins with their distribution, version, status and what they provide."""
+        with handle_errors():
+            host = get_host()
+            infos = [p.as_dict() for p in host.plugins]
+            if as_json:
+                print_json(infos)
+                return
+            table = Table(title=f"{len(infos)} plugins")
+            for column in ("plugin", "distribution", "version", "status", "provides"):
+                table.add_column(column)
+            for info in infos:
+                status = info["status"] if info["status"] != "failed" else f"[red]failed[/red]: {info['error']}"
+                table.add_row(info["name"], info["distribution"], info["version"], status, ", ".join(info["provides"]))
+            out_console.print(table)
+
+    for kind in ("proxies", "spaces", "metrics", "benchmarks"):
+        _add_listing(app, kind)
+
+
+def _add_listing(app: typer.Typer, kind: str) -> None:
+    def listing(
+        pattern: str | None = typer.Argument(None, help="Names, globs ('syn*'), 'all', exclusions ('-grasp')."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    ) -> None:
+        with handle_errors():
+            _list_components(kind, pattern, as_json)
+
+    listing.__doc__ = f"List installed {kind}."
+    if kind == "spaces":
+        spaces_app = typer.Typer(help="List search spaces, or show one with sample architectures.", invoke_without_command=True)
+        # `zsbench spaces` lists; `zsbench spaces show R1 --sample 3` is added by the spaces command module.
+        spaces_app.callback(invoke_without_command=True)(_spaces_root)
+        app.add_typer(spaces_app, name="spaces")
+        app.spaces_app = spaces_app  # type: ignore[attr-defined]
+        return
+    app.command(kind)(listing)
+
+
+def _spaces_root(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List installed search spaces (``zsbench spaces show NAME`` shows one)."""
+    if ctx.invoked_subcommand is None:
+        with handle_errors():
+            _list_components("spaces", None, as_json)

@@ -1,0 +1,260 @@
+"""The public contracts that plugins implement: Proxy, SearchSpace, Metric and Benchmark.
+
+These classes are what third-party authors code against. They import nothing heavy at
+module level (torch only for type checking), so listing plugins stays fast.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import numpy as np
+    import pandas as pd
+    import torch
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One minibatch handed to every proxy.
+
+    Attributes:
+        inputs: float tensor of shape ``N x C x H x W``.
+        targets: long tensor of shape ``N`` with class indices.
+        num_classes: number of classes of the task the model is built for.
+        source: what the inputs are, recorded in every run contract, e.g.
+            ``"cifar10:train:augmented"`` or ``"gaussian"`` when no dataset was found.
+    """
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    num_classes: int
+    source: str = "unspecified"
+
+    @property
+    def size(self) -> int:
+        """Number of samples in the batch."""
+        return int(self.inputs.shape[0])
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one sample."""
+        _, c, h, w = self.inputs.shape
+        return int(c), int(h), int(w)
+
+
+class Proxy(ABC):
+    """A zero-shot proxy: a number computed from an untrained network that should rank
+    architectures like their trained accuracy does.
+
+    Subclasses set the class attributes and implement :meth:`score`. The host hands every
+    proxy its own freshly built, identically initialised model in train mode, so a proxy
+    may modify the model it gets (re-initialise it, cast it, replace layers).
+
+    Attributes:
+        name: registry name, ``[a-z][a-z0-9_]*`` (literature spelling: ``snip``, ``synflow``).
+        higher_is_better: the direction of the raw score. Never flip signs to make this
+            ``True``: indices apply the direction themselves.
+        version: part of every cache key; bump it whenever the value a proxy computes changes.
+        description: one line shown by ``zsbench proxies``.
+        input_kind: which inputs the score depends on: ``"batch"`` (the host's batch and its
+            labels), ``"batch-shape"`` (only the batch's shape, e.g. synflow's all-ones input),
+            ``"gaussian"`` (draws its own N(0, 1) inputs), or ``"none"`` (a pure function of
+            the architecture, e.g. params). Recorded in the run contract.
+        bn_mode: how BatchNorm behaves while scoring (``"train"``, ``"identity"``, ...).
+        dtype: the floating-point type the score is computed in.
+    """
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    version: ClassVar[str] = "1"
+    description: ClassVar[str] = ""
+    input_kind: ClassVar[str] = "batch"
+    bn_mode: ClassVar[str] = "train"
+    dtype: ClassVar[str] = "float32"
+
+    @abstractmethod
+    def score(self, model: torch.nn.Module, batch: Batch) -> float:
+        """Return the proxy's value for ``model`` on ``batch``.
+
+        Return ``float('nan')`` or raise when no value can be computed; the host records
+        that as a failure with its reason and never substitutes a number.
+        """
+
+    def contract(self) -> dict[str, Any]:
+        """The proxy's own part of the run contract (recorded with every score)."""
+        return {
+            "proxy": self.name,
+            "proxy_version": self.version,
+            "input_kind": self.input_kind,
+            "bn_mode": self.bn_mode,
+            "dtype": self.dtype,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Proxy {self.name} v{self.version}>"
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Cost figures of one architecture.
+
+    Attributes:
+        flops: multiply-accumulate operations (MACs) of one forward pass on one image,
+            counted by ``torch.utils.flop_counter.FlopCounterMode`` (which counts 2 per MAC)
+            and halved. Convolutions, linear layers and matmuls only.
+        params: number of parameters (all ``model.parameters()``).
+        depth: number of weight layers (conv / linear) on the longest input-to-output path.
+    """
+
+    flops: float
+    params: int
+    depth: int
+
+
+class SearchSpace(ABC):
+    """A family of architectures with a canonical string encoding.
+
+    An architecture is always passed around as its canonical string; ``parse`` turns it
+    into the space's own structured form and ``encode`` turns that back, exactly.
+
+    Attributes:
+        name: registry name (``R1``, ``R2``, ``MB``, ``nb201``, ``nasbench-macro``).
+        description: one line shown by ``zsbench spaces``.
+        default_input_size: spatial size of the images the space is designed for.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    default_input_size: ClassVar[int] = 32
+
+    @abstractmethod
+    def size(self) -> int:
+        """Number of distinct architectures in the full space."""
+
+    @abstractmethod
+    def parse(self, arch: str) -> Any:
+        """Parse an encoding into the space's structured form.
+
+        Raises:
+            InvalidArchitectureError: with one line saying which part is wrong and what
+                values are allowed.
+        """
+
+    @abstractmethod
+    def encode(self, spec: Any) -> str:
+        """The canonical string of a parsed architecture (``encode(parse(s)) == s`` for
+        canonical ``s``)."""
+
+    def canonical(self, arch: str) -> str:
+        """Validate ``arch`` and return its canonical encoding."""
+        return self.encode(self.parse(arch))
+
+    @abstractmethod
+    def sample(self, n: int, seed: int = 0) -> list[str]:
+        """Draw ``n`` distinct architectures, deterministically for a given seed."""
+
+    def enumerate(self) -> Iterator[str]:
+        """Every architecture of the space, for spaces small enough to list.
+
+        Raises:
+            NotImplementedError: for spaces too large to enumerate.
+        """
+        raise NotImplementedError(f"space {self.name!r} is too large to enumerate; use sample()")
+
+    @abstractmethod
+    def build(
+        self,
+        arch: str,
+        num_classes: int = 10,
+        *,
+        seed: int | None = None,
+        input_size: int | None = None,
+    ) -> torch.nn.Module:
+        """Build the network for ``arch``; with ``seed`` set, its initial weights are a
+        pure function of the seed (the global RNG state is restored afterwards)."""
+
+    @abstractmethod
+    def cost(self, arch: str, num_classes: int = 10, input_size: int | None = None) -> Cost:
+        """FLOPs (MACs), params and depth of ``arch`` (see :class:`Cost`)."""
+
+    @abstractmethod
+    def features(self, arch: str) -> dict[str, float]:
+        """Numeric architecture features for factor analysis, e.g. per stage
+        ``S1_in``, ``S1_out``, ``S1_stride``, ``S1_depth``."""
+
+
+@dataclass
+class MetricInput:
+    """What an index is computed from.
+
+    Attributes:
+        scores: proxy scores, one per architecture, NaN where the proxy failed.
+        accuracy: ground-truth accuracy, one per architecture.
+        higher_is_better: the proxy's declared direction.
+        costs: a frame aligned with ``scores`` holding ``flops``, ``params`` and ``depth``.
+        options: per-metric options given by the user (e.g. ``{"k": 0.05}``).
+    """
+
+    scores: np.ndarray
+    accuracy: np.ndarray
+    higher_is_better: bool = True
+    costs: pd.DataFrame | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Metric(ABC):
+    """An index measuring how well a proxy's scores rank architectures.
+
+    Attributes:
+        name: registry name (``kendall``, ``mbr_flops``, ...).
+        higher_is_better: direction of the index itself (Kendall: higher; mBR: lower).
+        description: one line shown by ``zsbench metrics``.
+    """
+
+    name: ClassVar[str]
+    higher_is_better: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def compute(self, data: MetricInput) -> dict[str, float]:
+        """Compute the index.
+
+        Returns:
+            A mapping whose entry ``self.name`` is the index value; further entries are
+            companion figures (e.g. the accuracy of each budget's pick for mBR), named
+            ``f"{self.name}/<what>"``.
+        """
+
+
+class Benchmark(ABC):
+    """Ground truth: a table of architectures of one search space with their accuracy.
+
+    Attributes:
+        name: registry name (``nb201-cifar10``).
+        space: name of the search space that builds the architectures.
+        dataset: dataset the accuracies were measured on (``cifar10``).
+        num_classes: classifier width for that dataset.
+        input_size: image size for that dataset.
+        description: one line shown by ``zsbench benchmarks``.
+    """
+
+    name: ClassVar[str]
+    space: ClassVar[str]
+    dataset: ClassVar[str]
+    num_classes: ClassVar[int] = 10
+    input_size: ClassVar[int] = 32
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def load(self, data_root: Path | None = None) -> pd.DataFrame:
+        """The benchmark table: columns ``arch`` (the benchmark's own key, a string the
+        space parses), ``accuracy``, and optionally ``flops``, ``params``, ``depth``.
+
+        Raises:
+            DataMissingError: naming the file that is needed and its format.
+        """
