@@ -1,0 +1,1 @@
+"""Training pipeline: recipes, datasets, trainer, pool builder and executors."""
