@@ -48,6 +48,3 @@ class DataMissingError(ZsbenchError, FileNotFoundError):
 
     exit_code = 1
 
-
-class ProxyFailure(ZsbenchError):
-    """A proxy could not produce a finite score for one architecture (recorded, never fatal)."""

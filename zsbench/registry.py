@@ -150,7 +150,7 @@ class Registry(Generic[T]):
         return [self.entry(pattern)]
 
     def _unknown_message(self, name: str) -> str:
-        candidates = self.names() + [e.qualified_name for e in self._entries]
+        candidates = [e.qualified_name for e in self._entries] if ":" in name else self.names()
         close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         listing = ", ".join(self.names()) or "none installed"

@@ -16,7 +16,7 @@ from zsbench.errors import ZsbenchError
 
 # Results to stdout, everything else (progress, warnings, errors) to stderr.
 out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # soft wrap: an error stays one line
 
 
 @contextlib.contextmanager
