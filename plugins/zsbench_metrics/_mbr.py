@@ -1,0 +1,84 @@
+"""mBR, the mean best rank under budget constraints (NAS-Bench-Zero, section 3.4).
+
+For a budget kind (FLOPs, params or depth) the pool's cost range is cut by M evenly
+spaced thresholds ``t_m = lo + m / M * (hi - lo)``, m = 1..M (20 %, 40 %, ..., 100 % of
+the range for the default M = 5). For each threshold:
+
+- ``S_m`` = the architectures whose cost is at most ``t_m``;
+- the proxy picks its best-scored architecture of ``S_m`` (failed scores cannot be
+  picked; tied best scores count as the mean over the tied architectures);
+- ``r_m`` = how many architectures of ``S_m`` are strictly more accurate than the pick,
+  ``BR_m = r_m / max(|S_m| - 1, 1)`` (0: the proxy found the best one, 1: the worst);
+- when every score in ``S_m`` failed the proxy picks nothing and ``BR_m = 1``.
+
+mBR is the mean of the ``BR_m``. Companions: ``<name>/br@<p>%`` (each ``BR_m``) and
+``<name>/acc@<p>%``, the true accuracy of each pick (NaN when nothing was picked),
+where ``<p>`` is the threshold's position in the range (``m / M * 100``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+import zsbench
+from zsbench_metrics._ranking import oriented_scores, pool_mask
+
+DEFAULT_BUDGETS = 5
+
+
+def budget_count(options: Any) -> int:
+    """The ``budgets`` option (M), default 5."""
+    value = options.get("budgets", DEFAULT_BUDGETS) if options else DEFAULT_BUDGETS
+    count = int(value)
+    if count < 1:
+        raise ValueError(f"option 'budgets' must be at least 1, got {value!r}")
+    return count
+
+
+class MeanBestRank(zsbench.Metric):
+    """mBR for one budget kind (see the module docstring)."""
+
+    higher_is_better = False
+    cost_column: ClassVar[str]
+
+    def compute(self, data: zsbench.MetricInput) -> dict[str, float]:
+        """mBR and its per-budget companions."""
+        if data.costs is None or self.cost_column not in data.costs:
+            raise ValueError(f"{self.name} needs the '{self.cost_column}' cost of every architecture")
+        keep = pool_mask(data.accuracy)
+        cost = np.asarray(data.costs[self.cost_column], dtype=float)[keep]
+        accuracy = np.asarray(data.accuracy, dtype=float)[keep]
+        scores = oriented_scores(data.scores, data.higher_is_better)[keep]
+        m_total = budget_count(data.options)
+        placed = np.isfinite(cost)
+        result: dict[str, float] = {}
+        if not placed.any():
+            return {self.name: float("nan")}
+        lo, hi = float(cost[placed].min()), float(cost[placed].max())
+        best_ranks = []
+        for m in range(1, m_total + 1):
+            threshold = lo + (hi - lo) * m / m_total
+            # costs are integers or float sums; a relative tolerance keeps the top budget's
+            # own maximum inside despite rounding in `lo + (hi - lo) * 1.0`
+            in_budget = placed & (cost <= threshold + 1e-9 * max(1.0, abs(threshold)))
+            br, picked_accuracy = self._budget_rank(scores[in_budget], accuracy[in_budget])
+            label = f"{m * 100 / m_total:g}%"
+            result[f"{self.name}/br@{label}"] = br
+            result[f"{self.name}/acc@{label}"] = picked_accuracy
+            best_ranks.append(br)
+        return {self.name: float(np.mean(best_ranks)), **result}
+
+    @staticmethod
+    def _budget_rank(scores: np.ndarray, accuracy: np.ndarray) -> tuple[float, float]:
+        scored = np.isfinite(scores)
+        if not scored.any():
+            return 1.0, float("nan")
+        best = scores[scored].max()
+        picks = np.flatnonzero(scored & (scores == best))
+        # r for each tied pick: how many in the budget are strictly more accurate
+        ranks = np.array([(accuracy > accuracy[i]).sum() for i in picks], dtype=float)
+        denominator = max(accuracy.size - 1, 1)
+        return float(ranks.mean() / denominator), float(accuracy[picks].mean())
+
