@@ -19,9 +19,10 @@ Value sets and why:
 - stage depth in {1, 2, 3, 4}: MobileNetV2's stages have 1 to 4 blocks.
 
 Every stage's blocks share its expansion ratio. Encoding:
-``stem32,s2-e6-24x2,s1-e6-32x3,s2-e6-64x4,s2-e6-96x3``. The space holds 3,649,960,224
-architectures; on 32x32 inputs FLOPs (multiply-accumulates) range from about 0.13 M to
-0.97 G.
+``stem32,s2-e6-24x2,s1-e6-32x3,s2-e6-64x4,s2-e6-96x3``. The space holds 3,650,049,216
+architectures; on 32x32 inputs FLOPs (multiply-accumulates) range from 0.58 M
+(``stem16,s2-e1-16x1,s2-e1-16x1,s2-e1-16x1``) to 6.19 G (every stage ``e6-320x4``,
+the first with stride 1).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ So ResNet-18 is ``stem64,s1-64x2,s2-128x2,s2-256x2,s2-512x2`` and ResNet-34 is
 ``stem64,s1-64x3,s2-128x4,s2-256x6,s2-512x3`` (with ``build(..., stem="imagenet")`` and
 1000 classes they have torchvision's exact parameter counts). Widths are not forced to
 grow with depth. The space holds 228,559,320 architectures; on 32x32 inputs FLOPs
-(multiply-accumulates) range from about 0.6 M to 42.7 G, more than four orders of
-magnitude.
+(multiply-accumulates) range from 2.08 M (``stem16,s2-16x1,s2-16x1,s2-16x1``) to 36.5 G
+(``stem64,s1-512x6,s2-512x6,s2-512x6,s2-512x6``), more than four orders of magnitude.
 """
 
 from __future__ import annotations

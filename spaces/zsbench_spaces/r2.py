@@ -17,7 +17,8 @@ Value sets and why:
 ResNet-50 is ``stem64,s1-256x3,s2-512x4,s2-1024x6,s2-2048x3``; with
 ``build(..., stem="imagenet")`` and 1000 classes it has torchvision's exact parameter
 count. The space holds 228,559,320 architectures; on 32x32 inputs FLOPs
-(multiply-accumulates) range from about 0.7 M to 43 G.
+(multiply-accumulates) range from 2.74 M (``stem16,s2-64x1,s2-64x1,s2-64x1``) to 37.9 G
+(``stem64,s1-2048x6,s2-2048x6,s2-2048x6,s2-2048x6``).
 """
 
 from __future__ import annotations
