@@ -22,9 +22,9 @@ class TopKMetric(zsbench.Metric):
     option ``k`` (default 0.1 % and 5 %); N counts every architecture with an accuracy,
     failed ones included (a proxy that fails cannot pick them).
 
-    The first fraction's value is the entry ``self.name``; every fraction also gets a
-    companion ``<name>/<f>%`` (so the first one is reported under both names) and
-    ``<name>/K@<f>%``, the K used.
+    The first fraction's value is the entry ``self.name`` (``br_at_k``: K = 0.1 % by
+    default), each further fraction's is the companion ``<name>/<f>%`` (``br_at_k/5%``), and
+    ``<name>/K@<f>%`` is the K used for every fraction.
     """
 
     def compute(self, data: zsbench.MetricInput) -> dict[str, float]:
@@ -42,9 +42,7 @@ class TopKMetric(zsbench.Metric):
                 k = top_count(fraction, n)
                 value = self.value_at(scores, ranks, k, n)
             label = fraction_label(fraction)
-            if position == 0:
-                result[self.name] = value
-            result[f"{self.name}/{label}"] = value
+            result[self.name if position == 0 else f"{self.name}/{label}"] = value
             result[f"{self.name}/K@{label}"] = float(k)
         return result
 

@@ -1,0 +1,49 @@
+"""NAS-Bench-Macro ground truth: ``nasbench-macro-cifar10``.
+
+Source: ``nas_bench_macro/nas_bench_macro_cifar10.parquet`` under the data root (Su et al.,
+CVPR 2021; see benchmarks/README.md): a MobileNetV2-style macro space, every network trained
+three times on CIFAR-10. Only the 3,969 canonical encodings are used (the other rows are
+copies of their canonical network); accuracy is the mean of the three runs, ``params`` and
+``flops`` come from the table, ``depth`` is computed with the ``nasbench-macro`` space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import zsbench
+from zsbench_benchmarks.table import data_file, read_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+TABLE_FILE = "nas_bench_macro/nas_bench_macro_cifar10.parquet"
+COLUMNS = ("arch", "is_canonical", "mean_acc", "params", "flops")
+
+
+class NasBenchMacroCifar10(zsbench.Benchmark):
+    """NAS-Bench-Macro on CIFAR-10 (canonical networks, mean accuracy of 3 runs)."""
+
+    name = "nasbench-macro-cifar10"
+    space = "nasbench-macro"
+    dataset = "cifar10"
+    num_classes = 10
+    input_size = 32
+    description = "NAS-Bench-Macro, CIFAR-10 test accuracy, mean of 3 runs (3,969 networks)"
+
+    def load(self, data_root: Path | None = None) -> pd.DataFrame:
+        """``arch`` (8-digit encoding), ``accuracy`` (%), ``params`` and ``flops``."""
+        file_format = "Parquet with columns arch (8 digits 0-2), is_canonical (bool), mean_acc (%), params, flops"
+        path = data_file(data_root, TABLE_FILE, self.name, file_format)
+        table = read_table(path, COLUMNS, f"{self.name} table")
+        table = table[table["is_canonical"].astype(bool)]
+        table = table.rename(columns={"mean_acc": "accuracy"})[["arch", "accuracy", "params", "flops"]]
+        return table.reset_index(drop=True)
+
+
+@zsbench.hookimpl
+def register_benchmarks(register: Callable[[Any], None]) -> None:
+    """Provide ``nasbench-macro-cifar10``."""
+    register(NasBenchMacroCifar10())

@@ -1,0 +1,76 @@
+"""NAS-Bench-201 ground truth: ``nb201-cifar10``, ``nb201-cifar100``, ``nb201-imagenet16``.
+
+Source: ``nasbench201/nb201_accuracy.parquet`` under the data root, the official
+NAS-Bench-201 / NATS-Bench-TSS 200-epoch test accuracies (%, mean over seeds) of all 15,625
+cells (see benchmarks/README.md for provenance). The architecture key is the cell string
+``arch_str``; costs are computed with the ``nb201`` search space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import zsbench
+from zsbench_benchmarks.table import data_file, read_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+TABLE_FILE = "nasbench201/nb201_accuracy.parquet"
+
+
+class NasBench201(zsbench.Benchmark):
+    """One NAS-Bench-201 dataset: 200-epoch test accuracy of every cell."""
+
+    space = "nb201"
+    accuracy_column: ClassVar[str]
+
+    def load(self, data_root: Path | None = None) -> pd.DataFrame:
+        """``arch`` (the cell string) and ``accuracy`` (%) of all 15,625 cells."""
+        file_format = f"Parquet with columns arch_str (cell string) and {self.accuracy_column} (test accuracy %)"
+        path = data_file(data_root, TABLE_FILE, self.name, file_format)
+        table = read_table(path, ("arch_str", self.accuracy_column), f"{self.name} table")
+        return table.rename(columns={"arch_str": "arch", self.accuracy_column: "accuracy"})[["arch", "accuracy"]]
+
+
+class NasBench201Cifar10(NasBench201):
+    """NAS-Bench-201 on CIFAR-10."""
+
+    name = "nb201-cifar10"
+    dataset = "cifar10"
+    num_classes = 10
+    input_size = 32
+    accuracy_column = "cifar10_test_200ep"
+    description = "NAS-Bench-201, CIFAR-10 test accuracy after 200 epochs (15,625 cells)"
+
+
+class NasBench201Cifar100(NasBench201):
+    """NAS-Bench-201 on CIFAR-100."""
+
+    name = "nb201-cifar100"
+    dataset = "cifar100"
+    num_classes = 100
+    input_size = 32
+    accuracy_column = "cifar100_test_200ep"
+    description = "NAS-Bench-201, CIFAR-100 test accuracy after 200 epochs (15,625 cells)"
+
+
+class NasBench201ImageNet16(NasBench201):
+    """NAS-Bench-201 on ImageNet16-120."""
+
+    name = "nb201-imagenet16"
+    dataset = "imagenet16-120"
+    num_classes = 120
+    input_size = 16
+    accuracy_column = "imagenet16_120_test_200ep"
+    description = "NAS-Bench-201, ImageNet16-120 test accuracy after 200 epochs (15,625 cells)"
+
+
+@zsbench.hookimpl
+def register_benchmarks(register: Callable[[Any], None]) -> None:
+    """Provide the three NAS-Bench-201 benchmarks."""
+    register(NasBench201Cifar10())
+    register(NasBench201Cifar100())
+    register(NasBench201ImageNet16())

@@ -1,0 +1,135 @@
+"""Benchmark tables: reading them with clear errors, and a benchmark made from a user's file.
+
+A benchmark table has one row per architecture and the columns
+
+- ``arch`` (string): the architecture key, a string the benchmark's search space parses;
+- ``accuracy`` (number): the trained accuracy (any scale, e.g. percent);
+- optional ``flops`` (MACs of one forward pass on one image), ``params`` and ``depth``
+  (weight layers on the longest path); costs that are missing are computed with the space.
+
+``zsbench evaluate --benchmark path/to/table.parquet --space R1`` uses such a file directly
+(Parquet, CSV, or tab-separated ``.tsv``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import zsbench
+from zsbench.errors import DataMissingError, ZsbenchError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+REQUIRED_COLUMNS = ("arch", "accuracy")
+OPTIONAL_COLUMNS = ("flops", "params", "depth")
+TABLE_FORMAT = "one row per architecture, columns arch (str), accuracy (float), optional flops, params, depth"
+
+
+class BenchmarkTableError(ZsbenchError):
+    """A benchmark table that exists but cannot be used (missing columns, unreadable)."""
+
+    exit_code = 1
+
+
+def resolve_data_root(data_root: Path | str | None) -> Path | None:
+    """The data root: the argument, else ``ZSBENCH_DATA``, else ``None``."""
+    if data_root is not None:
+        return Path(data_root).expanduser()
+    env = os.environ.get("ZSBENCH_DATA")
+    return Path(env).expanduser() if env else None
+
+
+def data_file(data_root: Path | str | None, relative: str, benchmark: str, file_format: str) -> Path:
+    """The path of ``relative`` under the data root, or a one-line :class:`DataMissingError`
+    naming the file and its format."""
+    root = resolve_data_root(data_root)
+    hint = f"{benchmark} needs {relative} under the data root ({file_format}); see benchmarks/README.md"
+    if root is None:
+        raise DataMissingError(f"no data root: pass --data-root DIR or set ZSBENCH_DATA; {hint}")
+    path = root / relative
+    if not path.is_file():
+        raise DataMissingError(f"{path} not found: {hint}")
+    return path
+
+
+def read_table(path: Path, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """Read a Parquet/CSV/TSV table and check it has ``columns``.
+
+    Raises:
+        DataMissingError: the file does not exist.
+        BenchmarkTableError: it cannot be read, or lacks some of ``columns`` (named in the message).
+    """
+    import pandas as pd
+
+    if not path.is_file():
+        raise DataMissingError(f"benchmark table {path} not found ({TABLE_FORMAT})")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            present = set(pq.read_schema(path).names)
+            table = pd.read_parquet(path, columns=[c for c in columns if c in present] + _extra(present, columns))
+        elif suffix in (".csv", ".tsv"):
+            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        else:
+            raise BenchmarkTableError(f"{path.name}: unknown table format {suffix!r}; use .parquet, .csv or .tsv")
+    except (OSError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BenchmarkTableError(f"cannot read {what} {path}: {message}") from None
+    absent = [c for c in columns if c not in table.columns]
+    if absent:
+        raise BenchmarkTableError(
+            f"{what} {path} lacks column(s) {', '.join(absent)}; it has {', '.join(map(str, table.columns))}"
+        )
+    return table
+
+
+def _extra(present: set[str], columns: Sequence[str]) -> list[str]:
+    """Optional cost columns to read along with the required ones."""
+    return [c for c in OPTIONAL_COLUMNS if c in present and c not in columns]
+
+
+class TableBenchmark(zsbench.Benchmark):
+    """A benchmark read from a user's table file (see the module docstring).
+
+    Args:
+        path: the Parquet/CSV/TSV file.
+        space: name of the search space that parses its ``arch`` column.
+        dataset: dataset the accuracies were measured on (selects the proxies' input batch).
+        num_classes: classifier width for that dataset.
+        input_size: image size (default: the space's, else 32).
+    """
+
+    name = "table"
+    space = ""
+    dataset = "cifar10"
+
+    def __init__(
+        self,
+        path: Path | str,
+        space: str,
+        *,
+        dataset: str = "cifar10",
+        num_classes: int = 10,
+        input_size: int = 32,
+    ) -> None:
+        self.path = Path(path)
+        self.name = str(path)
+        self.space = space
+        self.dataset = dataset
+        self.num_classes = num_classes
+        self.input_size = input_size
+        self.description = f"user table {self.path.name} on space {space}"
+
+    def load(self, data_root: Path | None = None) -> pd.DataFrame:
+        """The table with ``arch`` as strings and ``accuracy`` as floats, plus any cost columns."""
+        table = read_table(self.path, REQUIRED_COLUMNS, "benchmark table")
+        keep = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.columns]
+        table = table[keep].copy()
+        table["arch"] = table["arch"].astype(str)
+        return table

@@ -1,0 +1,249 @@
+"""The score cache: a SQLite database of every proxy score and architecture cost computed.
+
+A score is stored under its full key: the search space, the canonical architecture, the
+proxy's name and version, and the run contract (batch size and source, seed, BN mode,
+dtype, classifier width, input size; see :func:`zsbench.scoring.run_contract`). Any change
+of those computes anew; nothing else does. Values are treated as independent of the device
+(CPU or GPU) they were computed on.
+
+Durability: the database runs in WAL mode and every architecture's results are committed
+in one transaction as soon as they arrive, so a process killed at any moment (Ctrl-C,
+``kill -9``) loses at most the architectures still being computed.
+
+Failures are cached too, with their reason: rerunning does not retry a proxy that failed on
+an architecture (most failures are deterministic: a disconnected cell, an unsupported op).
+Pass ``retry_failed=True`` to :func:`zsbench.evaluate` (``--retry-failed``) to compute them
+again, e.g. after an out-of-memory failure on a smaller device.
+
+Location: ``--cache PATH``, else ``$ZSBENCH_CACHE``, else ``$XDG_CACHE_HOME/zsbench/scores.sqlite``,
+else ``~/.cache/zsbench/scores.sqlite``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scores (
+    space TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    proxy TEXT NOT NULL,
+    proxy_version TEXT NOT NULL,
+    contract TEXT NOT NULL,
+    value REAL,
+    error TEXT,
+    seconds REAL NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (space, arch, proxy, proxy_version, contract)
+);
+CREATE TABLE IF NOT EXISTS costs (
+    space TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    num_classes INTEGER NOT NULL,
+    input_size INTEGER NOT NULL,
+    flops REAL,
+    params REAL,
+    depth REAL,
+    error TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (space, arch, num_classes, input_size)
+);
+"""
+
+
+def default_cache_path() -> Path:
+    """Where the cache lives unless told otherwise (see the module docstring)."""
+    explicit = os.environ.get("ZSBENCH_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME")
+    root = Path(base).expanduser() if base else Path.home() / ".cache"
+    return root / "zsbench" / "scores.sqlite"
+
+
+def contract_key(contract: dict[str, Any]) -> str:
+    """The canonical text of a run contract, as stored in the key (sorted keys, no spaces)."""
+    return json.dumps(contract, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class CachedScore:
+    """One stored score: ``value`` is ``None`` exactly when ``error`` says why it failed."""
+
+    value: float | None
+    error: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CachedCost:
+    """Stored cost figures of one architecture (NaN where they could not be computed)."""
+
+    flops: float
+    params: float
+    depth: float
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One score to store."""
+
+    proxy: str
+    proxy_version: str
+    contract: str
+    value: float | None
+    error: str | None
+    seconds: float
+
+
+class ScoreCache:
+    """A SQLite score and cost cache (see the module docstring).
+
+    Args:
+        path: the database file (created with its folder), or ``":memory:"``.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None and str(path) != ":memory:" else None
+        if path is None:
+            self.path = default_cache_path()
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        target = str(self.path) if self.path is not None else ":memory:"
+        # 60 s busy timeout: several zsbench processes may share one cache
+        self._db = sqlite3.connect(target, timeout=60.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable against a killed process in WAL mode (only power loss can lose
+        # the last commits), and much faster than FULL
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> ScoreCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scores ------------------------------------------------------------------------------
+
+    def get_scores(
+        self, space: str, archs: Sequence[str], proxy: str, proxy_version: str, contract: str
+    ) -> dict[str, CachedScore]:
+        """Stored scores of ``proxy`` for the given architectures, by architecture."""
+        found: dict[str, CachedScore] = {}
+        for chunk in _chunks(list(dict.fromkeys(archs)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT arch, value, error, seconds FROM scores "
+                f"WHERE space=? AND proxy=? AND proxy_version=? AND contract=? AND arch IN ({marks})",
+                (space, proxy, proxy_version, contract, *chunk),
+            )
+            for arch, value, error, seconds in rows:
+                found[arch] = CachedScore(value, error, seconds)
+        return found
+
+    def put_scores(self, space: str, arch: str, records: Iterable[ScoreRecord]) -> None:
+        """Store the scores of one architecture in one transaction (replacing older ones)."""
+        now = time.time()
+        rows = [
+            (space, arch, r.proxy, r.proxy_version, r.contract, _finite_or_none(r.value), r.error, r.seconds, now)
+            for r in records
+        ]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO scores "
+                "(space, arch, proxy, proxy_version, contract, value, error, seconds, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def count_scores(self) -> int:
+        """Number of stored scores (failures included)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
+
+    # -- costs -------------------------------------------------------------------------------
+
+    def get_costs(self, space: str, archs: Sequence[str], num_classes: int, input_size: int) -> dict[str, CachedCost]:
+        """Stored costs of the given architectures, by architecture."""
+        found: dict[str, CachedCost] = {}
+        for chunk in _chunks(list(dict.fromkeys(archs)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT arch, flops, params, depth, error FROM costs "
+                f"WHERE space=? AND num_classes=? AND input_size=? AND arch IN ({marks})",
+                (space, num_classes, input_size, *chunk),
+            )
+            for arch, flops, params, depth, error in rows:
+                found[arch] = CachedCost(_nan_if_none(flops), _nan_if_none(params), _nan_if_none(depth), error)
+        return found
+
+    def put_cost(self, space: str, arch: str, num_classes: int, input_size: int, cost: CachedCost) -> None:
+        """Store the costs of one architecture."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO costs "
+                "(space, arch, num_classes, input_size, flops, params, depth, error, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    space,
+                    arch,
+                    num_classes,
+                    input_size,
+                    _finite_or_none(cost.flops),
+                    _finite_or_none(cost.params),
+                    _finite_or_none(cost.depth),
+                    cost.error,
+                    time.time(),
+                ),
+            )
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _nan_if_none(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,181 @@
+"""``zsbench evaluate``: score a benchmark's architectures with proxies and rank the proxies."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from zsbench.cli._common import err_console, handle_errors, out_console, print_json
+from zsbench.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zsbench.evaluation import EvaluationResult
+
+# kept in sync with zsbench.evaluation.DEFAULT_BENCHMARK (imported lazily: pandas is heavy)
+_DEFAULT_BENCHMARK = "nbzero-mini"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``evaluate`` to ``app``."""
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop."),
+        benchmark: str = typer.Option(
+            _DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table (with --space)."
+        ),
+        space: str | None = typer.Option(None, "--space", help="Search space of a benchmark table file."),
+        metrics: str = typer.Option("all", "--metrics", "-m", help="Indices to compute (names, globs, 'all')."),
+        limit: int | None = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the subset and of the bootstrap."),
+        score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation."),
+        batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' input batch."),
+        device: str = typer.Option("cpu", "--device", help="Torch device for scoring (cpu, cuda, cuda:1)."),
+        data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
+        cache: str | None = typer.Option(
+            None, "--cache", help="Score cache file (default: $XDG_CACHE_HOME/zsbench/scores.sqlite)."
+        ),
+        retry_failed: bool = typer.Option(False, "--retry-failed", help="Recompute scores cached as failures."),
+        executor: str = typer.Option("local", "--executor", help="local (in-process), process or ray."),
+        workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
+        ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)."),
+        bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none)."),
+        top_k: str = typer.Option("0.001,0.05", "--top-k", help="Fractions of N for BR@K and P@K."),
+        budgets: int = typer.Option(5, "--budgets", help="Number of budget thresholds for mBR."),
+        as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
+        output: str | None = typer.Option(None, "--output", "-o", help="Write per-arch scores (.parquet or .csv)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Score every architecture of a benchmark with each proxy and report how well each ranks them.
+
+        Scores are cached: rerunning computes only what is missing, and an interrupted run resumes.
+        """
+        with handle_errors():
+            from zsbench.evaluation import evaluate
+
+            if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
+                raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+            fractions = _parse_fractions(top_k)
+            try:
+                result = evaluate(
+                    proxies,
+                    benchmark,
+                    space=space,
+                    metrics=metrics,
+                    limit=limit,
+                    seed=seed,
+                    score_seed=score_seed,
+                    batch_size=batch_size,
+                    device=device,
+                    data_root=data_root,
+                    cache=cache,
+                    retry_failed=retry_failed,
+                    executor=executor,
+                    workers=workers,
+                    ray_address=ray_address,
+                    bootstrap=bootstrap,
+                    metric_options={"k": fractions, "budgets": budgets},
+                    progress=not quiet,
+                )
+            except KeyboardInterrupt:
+                err_console.print(
+                    "[red]interrupted:[/red] every finished architecture is in the cache; rerun to resume",
+                    highlight=False,
+                )
+                raise typer.Exit(130) from None
+            if output is not None:
+                written = result.write_scores(output)
+                err_console.print(f"wrote {len(result.scores)} rows to {written}", highlight=False)
+            err_console.print(
+                f"{result.archs} archs of {result.benchmark} ({result.space}): {result.computed} scores computed, "
+                f"{result.cached} from the cache, {result.seconds:.1f} s",
+                highlight=False,
+            )
+            if as_json:
+                print_json(result.to_json())
+            else:
+                out_console.print(render_table(result))
+
+
+def _parse_fractions(text: str) -> list[float]:
+    try:
+        fractions = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UsageError(f"--top-k takes comma-separated fractions like 0.001,0.05, got {text!r}") from None
+    if not fractions or not all(0 < f <= 1 for f in fractions):
+        raise UsageError(f"--top-k fractions must be in (0, 1], got {text!r}")
+    return fractions
+
+
+def render_table(result: EvaluationResult) -> Table:
+    """A rich table: one row per proxy; indices with their intervals, picked accuracies,
+    failures and seconds per architecture."""
+    summary = result.summary
+    table = Table(title=f"{result.benchmark}: {result.archs} architectures", title_justify="left")
+    table.add_column("proxy", style="bold")
+    value_columns: list[tuple[str, str]] = []
+    pick_columns: list[tuple[str, list[str]]] = []
+    for name in result.index_names:
+        if name not in summary.columns:
+            continue
+        value_columns.append((name, _heading(name, summary)))
+        # further per-K values of the top-K indices (br_at_k/5%)
+        for column in summary.columns:
+            if column.startswith(f"{name}/") and column.endswith("%") and "@" not in column:
+                value_columns.append((column, _heading(column, summary)))
+        picks = [c for c in summary.columns if c.startswith(f"{name}/acc@")]
+        if picks:
+            pick_columns.append((name, picks))
+    for _, heading in value_columns:
+        table.add_column(heading, justify="right")
+    for name, picks in pick_columns:
+        labels = "/".join(p.split("@", 1)[1] for p in picks)
+        table.add_column(f"acc of picks\n{name} ({labels})", justify="right")
+    table.add_column("failures", justify="right")
+    table.add_column("s/arch", justify="right")
+    for record in summary.to_dict(orient="records"):
+        cells = [str(record["proxy"])]
+        for column, _ in value_columns:
+            cells.append(_with_interval(record, column))
+        for _, picks in pick_columns:
+            cells.append("/".join(_number(record.get(p), 1) for p in picks))
+        cells.append(str(int(record["failures"])))
+        cells.append(_number(record.get("seconds_per_arch"), 3))
+        table.add_row(*cells)
+    return table
+
+
+def _heading(column: str, summary: Any) -> str:
+    """Column heading; the top-K indices say which K they are for."""
+    name, _, fraction = column.partition("/")
+    if fraction:
+        return f"{name}\n@{fraction}"
+    k_columns = [c for c in summary.columns if c.startswith(f"{name}/K@")]
+    if k_columns:
+        return f"{name}\n@{k_columns[0].split('@', 1)[1]}"
+    return name
+
+
+def _with_interval(record: dict[str, Any], column: str) -> str:
+    value = _number(record.get(column), 3)
+    low, high = record.get(f"{column}/ci_low"), record.get(f"{column}/ci_high")
+    if low is None or high is None or _missing(low) or _missing(high):
+        return value
+    return f"{value} [{_number(low, 2)}, {_number(high, 2)}]"
+
+
+def _number(value: Any, digits: int) -> str:
+    if value is None or _missing(value):
+        return "-"
+    return f"{float(value):.{digits}f}"
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
