@@ -17,6 +17,7 @@ from zsbench.cli._common import err_console, handle_errors
 # Each module exposes ``register(app)``; a new command group adds one line here.
 _COMMAND_MODULES = (
     "zsbench.cli.listing",
+    "zsbench.cli.evaluate",
     "zsbench.cli.spaces",
 )
 
