@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.listing",
     "zsbench.cli.evaluate",
     "zsbench.cli.spaces",
+    "zsbench.cli.train",
 )
 
 

@@ -1,0 +1,214 @@
+"""Pool builds end to end: local executor, resume after a kill, failures, the CLI, proxies on the result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from test_training_toyspace import ToySpace, write_image_tree
+from typer.testing import CliRunner
+
+import zsbench
+from zsbench.errors import UsageError
+from zsbench.scoring import score_model
+from zsbench.training.builder import build_pool
+from zsbench.training.executors import LocalExecutor
+from zsbench.training.recipes import Recipe
+from zsbench.training.store import ResultStore
+from zsbench.training.table import BuiltBenchmark, discover_builds, read_meta
+
+TESTS_DIR = Path(__file__).parent
+# A few steps on a handful of images: the pipeline is under test, not the accuracies.
+QUICK = Recipe(name="quick", epochs=1, batch_size=8, train_subset=16, valid_subset=10, test_subset=10, eval_batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def image_root(tmp_path_factory) -> Path:
+    return write_image_tree(tmp_path_factory.mktemp("images"), train_per_class=10, test_per_class=1, size=16)
+
+
+class ParamCount(zsbench.Proxy):
+    name = "param_count"
+    input_kind = "none"
+
+    def score(self, model, batch) -> float:
+        return float(sum(p.numel() for p in model.parameters()))
+
+
+def evaluate_param_proxy(benchmark: BuiltBenchmark, space: zsbench.SearchSpace) -> tuple[np.ndarray, float]:
+    """Score every architecture of the benchmark with a proxy; return the scores and Kendall's tau."""
+    frame = benchmark.load()
+    batch = zsbench.Batch(torch.zeros(2, 3, 16, 16), torch.zeros(2, dtype=torch.long), 10, "zeros")
+    scores = []
+    for arch in frame["arch"]:
+        (result,) = score_model(lambda a=arch: space.build(a, 10, seed=0), [ParamCount()], batch)
+        assert result.ok, result.error
+        scores.append(result.value)
+    tau = stats.kendalltau(scores, frame["accuracy"]).statistic
+    return np.asarray(scores), float(tau)
+
+
+def test_local_build_end_to_end_resume_and_proxy(tmp_path, image_root) -> None:
+    torch.set_num_threads(1)
+    space = ToySpace()
+    report = build_pool(
+        "toy-bench", space, 5, pool_seed=1, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
+        repeat_seed=7, repeat_count=2, executor=LocalExecutor(workers=1, threads=1), progress=False,
+    )
+    pool = space.sample(5, 1)
+    assert report.total == 7 and report.skipped == 0 and len(report.trained) == 7 and not report.failed
+    records = ResultStore(report.results_path).records()
+    assert len(records) == 7 and len({r["key"] for r in records}) == 7
+    # Repeats first: the first two architectures with both seeds, then the rest.
+    assert [(r["arch"], r["seed"]) for r in records[:4]] == [(pool[0], 0), (pool[0], 7), (pool[1], 0), (pool[1], 7)]
+    for record in records:
+        assert record["status"] == "ok" and record["recipe_hash"] == QUICK.hash() and record["recipe"]["name"] == "quick"
+        assert record["params"] == space.cost(record["arch"]).params
+        assert 0.0 <= record["test_accuracy"] <= 100.0 and record["num_train"] == 16
+        assert "<data-root>" in record["data_source"] and str(image_root) not in record["data_source"]
+
+    meta = read_meta(report.meta_path)
+    assert meta["networks_done"] == 5 and meta["complete"] and meta["repeats_done"] == 2
+    assert meta["recipe_hash"] == QUICK.hash() and meta["space"] == "toy"
+    benchmark = discover_builds(tmp_path)[0]
+    frame = benchmark.load()
+    assert benchmark.name == "toy-bench" and benchmark.space == "toy"
+    assert list(frame["arch"]) == pool
+    by_key = {(r["arch"], r["seed"]): r for r in records}
+    assert list(frame["accuracy"]) == [by_key[(a, 0)]["test_accuracy"] for a in pool]
+    assert frame["accuracy_seed7"].notna().sum() == 2
+
+    scores, tau = evaluate_param_proxy(benchmark, space)
+    assert list(scores) == [float(space.cost(a).params) for a in pool]
+    assert -1.0 <= tau <= 1.0 or np.isnan(tau)
+
+    again = build_pool(
+        "toy-bench", space, 5, pool_seed=1, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
+        repeat_seed=7, repeat_count=2, progress=False,
+    )
+    assert again.skipped == 7 and again.trained == [] and len(ResultStore(report.results_path).records()) == 7
+    with pytest.raises(UsageError, match="recipe_hash"):
+        build_pool("toy-bench", space, 5, pool_seed=1, recipe=QUICK.replace(epochs=2), out_dir=tmp_path,
+                   data_root=image_root, repeat_seed=7, repeat_count=2, progress=False)
+
+
+class FlakySpace(ToySpace):
+    """Fails to build ``w12-d3`` always, with a reason."""
+
+    name = "flaky"
+
+    def build(self, arch, num_classes=10, *, seed=None, input_size=None):
+        if arch == "w12-d3":
+            raise RuntimeError("cannot build w12-d3 on purpose")
+        return super().build(arch, num_classes, seed=seed, input_size=input_size)
+
+
+def test_failures_are_recorded_and_retried_on_rerun(tmp_path, image_root) -> None:
+    space = FlakySpace()
+    pool = space.enumerate()
+    kwargs = dict(recipe=QUICK, out_dir=tmp_path, data_root=image_root, progress=False)
+    first = build_pool("flaky", space, 9, pool_seed=0, limit=9, executor=LocalExecutor(threads=1, retries=1), **kwargs)
+    assert [(a, r) for a, _, r in first.failed] == [("w12-d3", "RuntimeError: cannot build w12-d3 on purpose")]
+    assert len(first.trained) == 8
+    failed = ResultStore(first.results_path).failures()
+    assert [r["attempts"] for r in failed.values()] == [2]
+    meta = read_meta(first.meta_path)
+    assert meta["tasks_failed"] == 1 and not meta["complete"] and meta["networks_done"] == 8
+    second = build_pool("flaky", space, 9, pool_seed=0, executor=LocalExecutor(threads=1, retries=0), **kwargs)
+    assert second.skipped == 8 and second.trained == [] and len(second.failed) == 1
+    assert len(pool) == 9
+
+
+def test_local_worker_processes(tmp_path, image_root) -> None:
+    report = build_pool(
+        "pool2", ToySpace(), 3, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
+        executor=LocalExecutor(workers=2, threads=1), progress=False,
+    )
+    assert len(report.trained) == 3 and not report.failed
+    records = ResultStore(report.results_path).records()
+    assert {r["threads"] for r in records} == {1} and len({r["host"] for r in records}) == 1
+
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys, torch
+    sys.path.insert(0, {tests!r})
+    torch.set_num_threads(1)
+    from test_training_toyspace import ToySpace
+    from test_training_build import QUICK
+    from zsbench.training.builder import build_pool
+    build_pool("killed", ToySpace(), 9, recipe=QUICK.replace(epochs=3), out_dir={out!r}, data_root={data!r},
+               progress=False)
+    """
+)
+
+
+def test_killed_build_resumes_without_training_anything_twice(tmp_path, image_root) -> None:
+    script = tmp_path / "run_build.py"
+    script.write_text(KILL_SCRIPT.format(tests=str(TESTS_DIR), out=str(tmp_path / "out"), data=str(image_root)))
+    results = tmp_path / "out" / "killed.jsonl"
+    process = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if results.exists() and len(ResultStore(results).records()) >= 3:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the build finished before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    before = ResultStore(results).records()
+    assert 3 <= len(before) < 9
+    done_before = {r["key"] for r in before}
+
+    trained_now: list[str] = []
+    report = build_pool(
+        "killed", ToySpace(), 9, recipe=QUICK.replace(epochs=3), out_dir=tmp_path / "out", data_root=image_root,
+        progress=False, executor=LocalExecutor(threads=1), on_result=lambda task, rec: trained_now.append(task.key),
+    )
+    assert report.skipped == len(before)
+    assert set(trained_now).isdisjoint(done_before)
+    after = ResultStore(results).records()
+    keys = [r["key"] for r in after]
+    assert len(keys) == 9 == len(set(keys))
+    assert after[: len(before)] == before  # records written before the kill are untouched
+    assert read_meta(tmp_path / "out" / "killed.meta.json")["complete"]
+
+
+def test_cli_train_and_build_on_a_real_space(tmp_path, image_root, monkeypatch) -> None:
+    from zsbench.cli import build_app
+
+    host = zsbench.get_host()
+    if "R1" not in host.spaces:
+        pytest.fail("the R1 search space plugin is not installed")
+    recipe_file = tmp_path / "mini.json"
+    recipe_file.write_text(json.dumps({"epochs": 1, "batch_size": 8, "train_subset": 16, "valid_subset": 10,
+                                       "test_subset": 10, "input_size": 16, "eval_batch_size": 32}))
+    arch = host.spaces.get("R1").sample(1, seed=0)[0]
+    runner = CliRunner()
+    app = build_app()
+    common = ["--recipe", str(recipe_file), "--data-root", str(image_root)]
+    result = runner.invoke(app, ["train", arch, "--space", "R1", "--threads", "1", "--json", *common])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout[result.stdout.index("{"):])
+    assert record["arch"] == arch and record["recipe_name"] == "mini" and record["input_size"] == 16
+
+    out = tmp_path / "builds"
+    result = runner.invoke(app, ["build", "r1-mini", "--space", "R1", "--pool", "2", "--seed", "3", "--out", str(out),
+                                 "--threads", "1", "--json", *common])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["trained_now"] == 2 and summary["pending"] == 0 and summary["failed_now"] == []
+    meta = read_meta(out / "r1-mini.meta.json")
+    assert (meta["space"] == "R1" and "zsbench" in meta["command"]) or "build" in meta["command"]

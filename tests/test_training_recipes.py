@@ -1,0 +1,53 @@
+"""Recipes are data: the paper's values, hashing, files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zsbench.errors import UsageError
+from zsbench.training.recipes import CPU, PAPER, RECIPES, Recipe, get_recipe
+
+
+def test_paper_recipe_is_the_issue_recipe() -> None:
+    assert PAPER.name == "paper"
+    assert (PAPER.lr, PAPER.momentum, PAPER.nesterov, PAPER.epochs) == (0.1, 0.9, True, 360)
+    assert (PAPER.weight_decay, PAPER.label_smoothing, PAPER.valid_fraction) == (5e-4, 0.1, 0.1)
+    assert PAPER.autoaugment and PAPER.mixup_alpha > 0
+    assert PAPER.train_subset is None and PAPER.valid_subset is None and PAPER.test_subset is None
+
+
+def test_cpu_recipe_only_shrinks_the_budget() -> None:
+    # Everything but the budget fields (epochs, subsets, batch and image size) equals the paper recipe.
+    budget = {"name", "epochs", "train_subset", "valid_subset", "test_subset", "input_size", "batch_size"}
+    paper, cpu = PAPER.as_dict(), CPU.as_dict()
+    assert {k for k in paper if paper[k] != cpu[k]} <= budget
+    assert CPU.epochs < PAPER.epochs and CPU.train_subset is not None
+
+
+def test_hash_is_stable_and_sensitive_to_every_field() -> None:
+    assert PAPER.hash() == Recipe().hash()
+    assert len(PAPER.hash()) == 12
+    changed = {
+        "lr": 0.05, "epochs": 10, "nesterov": False, "mixup_alpha": 0.0, "train_subset": 100, "input_size": 16,
+    }
+    hashes = {PAPER.replace(**{k: v}).hash() for k, v in changed.items()}
+    assert len(hashes) == len(changed) and PAPER.hash() not in hashes
+    assert len({r.hash() for r in RECIPES.values()}) == len(RECIPES)
+
+
+def test_recipe_file_round_trip_and_errors(tmp_path) -> None:
+    path = tmp_path / "short.json"
+    path.write_text(json.dumps({"epochs": 3, "train_subset": 50}))
+    recipe = get_recipe(str(path))
+    assert recipe.name == "short" and recipe.epochs == 3 and recipe.train_subset == 50
+    assert recipe.lr == PAPER.lr  # unspecified fields keep the paper's values
+    assert Recipe.from_dict(recipe.as_dict()) == recipe
+    (tmp_path / "bad.json").write_text(json.dumps({"epochz": 3}))
+    with pytest.raises(UsageError, match="epochz"):
+        get_recipe(str(tmp_path / "bad.json"))
+    with pytest.raises(UsageError, match="unknown recipe"):
+        get_recipe("fast")
+    with pytest.raises(UsageError, match="valid_fraction"):
+        Recipe(valid_fraction=1.0)

@@ -1,0 +1,331 @@
+"""Build a benchmark: draw a pool of architectures, train each one, write the table.
+
+:func:`build_pool` is resumable by construction: every finished network is appended to
+``NAME.jsonl`` (see :mod:`zsbench.training.store`) before the next one is looked at, and
+a rerun trains only the networks whose record is missing, so a build killed at any
+moment loses at most the networks in flight. The table and metadata (see
+:mod:`zsbench.training.table`) are rewritten after every network, atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zsbench.errors import UsageError
+from zsbench.training.datasets import NATIVE_SIZE, NUM_CLASSES, canonical_dataset_name
+from zsbench.training.recipes import Recipe, get_recipe
+from zsbench.training.store import ResultStore
+from zsbench.training.table import make_table, noise_ceiling, table_paths, write_atomic, write_table
+from zsbench.training.tasks import TrainTask, resolve_space
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+    from zsbench.interfaces import SearchSpace
+    from zsbench.training.executors import Executor
+
+# Fields that define a build: a rerun under the same name must agree on all of them.
+_IDENTITY = ("space", "dataset", "recipe_hash", "pool_size", "pool_seed", "train_seed", "repeat_seed", "repeat_count")
+
+
+@dataclass
+class BuildReport:
+    """What one :func:`build_pool` call did.
+
+    Attributes:
+        name: the build's name.
+        total: tasks in the build (pool plus repeats).
+        skipped: tasks already finished before this call (not trained again).
+        trained: keys of the tasks this call trained successfully, in completion order.
+        failed: ``(arch, seed, reason)`` of the tasks that failed in this call.
+        seconds: wall time of the call.
+        results_path: the JSONL file of records.
+        table_path: the CSV table.
+        meta_path: the metadata JSON.
+        noise: the noise ceiling (see :func:`~zsbench.training.table.noise_ceiling`).
+    """
+
+    name: str
+    total: int
+    skipped: int
+    trained: list[str] = field(default_factory=list)
+    failed: list[tuple[str, int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    results_path: Path | None = None
+    table_path: Path | None = None
+    meta_path: Path | None = None
+    noise: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        """Tasks finished after this call (earlier ones included)."""
+        return self.skipped + len(self.trained)
+
+
+def build_tasks(
+    space: SearchSpace,
+    archs: list[str],
+    dataset: str,
+    recipe: Recipe,
+    *,
+    train_seed: int,
+    repeat_seed: int | None,
+    repeat_count: int,
+    data_root: str | None,
+    device: str,
+    space_ref: str | SearchSpace,
+) -> list[TrainTask]:
+    """The tasks of a build, in training order: the first ``repeat_count`` architectures
+    with both seeds (so a partial build already measures its noise ceiling), then the rest."""
+    tasks = []
+    repeated = archs[:repeat_count] if repeat_seed is not None else []
+
+    def task(arch: str, seed: int) -> TrainTask:
+        return TrainTask(space_ref, arch, dataset, recipe, seed=seed, data_root=data_root, device=device)
+
+    for arch in repeated:
+        tasks.append(task(arch, train_seed))
+        tasks.append(task(arch, repeat_seed))  # type: ignore[arg-type]
+    tasks.extend(task(arch, train_seed) for arch in archs[len(repeated) :])
+    return tasks
+
+
+def build_pool(
+    name: str,
+    space: str | SearchSpace,
+    pool_size: int,
+    *,
+    pool_seed: int = 0,
+    dataset: str = "cifar10",
+    recipe: str | Recipe = "cpu",
+    out_dir: str | Path = "zsbench-builds",
+    train_seed: int = 0,
+    repeat_seed: int | None = None,
+    repeat_count: int = 0,
+    limit: int | None = None,
+    executor: Executor | None = None,
+    data_root: str | Path | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    console: Console | None = None,
+    command: str | None = None,
+    on_result: Callable[[TrainTask, dict[str, Any]], None] | None = None,
+) -> BuildReport:
+    """Train every architecture of a pool and write the benchmark table.
+
+    Args:
+        name: the build's name (file stem of its results, table and metadata).
+        space: a search-space name or object.
+        pool_size: architectures drawn with ``space.sample(pool_size, pool_seed)``.
+        pool_seed: seed of the draw.
+        dataset: ``cifar10``, ``cifar100`` or ``ImageNet16-120``.
+        recipe: a recipe, a built-in recipe name or a JSON file.
+        out_dir: folder of the three files.
+        train_seed: training seed of every network (its initial weights and data order).
+        repeat_seed: a second training seed for the noise ceiling (``None``: no repeats).
+        repeat_count: how many architectures (the first of the pool) get the second seed.
+        limit: train at most this many networks in this call (the rest stays pending).
+        executor: where to train (default: a :class:`~zsbench.training.executors.LocalExecutor`).
+        data_root: the data root (``None``: ``ZSBENCH_DATA``).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        progress: show a rich progress bar on stderr.
+        console: the console for the progress bar (default: stderr).
+        command: the command line to record in the metadata (how to resume).
+        on_result: called with every ``(task, record)`` right after it is written.
+
+    Raises:
+        UsageError: the folder holds a build of that name with another space, dataset,
+            recipe, pool or seeds.
+    """
+    from zsbench.training.executors import LocalExecutor
+
+    started = time.perf_counter()
+    recipe = get_recipe(recipe)
+    dataset = canonical_dataset_name(dataset)
+    space_obj = resolve_space(space)
+    if pool_size < 1:
+        raise UsageError(f"pool size must be >= 1, got {pool_size}")
+    if repeat_seed is not None and repeat_seed == train_seed:
+        raise UsageError("the repeat seed must differ from the training seed")
+    repeat_count = min(max(0, repeat_count), pool_size) if repeat_seed is not None else 0
+    results_path, table_path, meta_path = table_paths(out_dir, name)
+    input_size = recipe.input_size or NATIVE_SIZE[dataset]
+    identity = {
+        "space": space_obj.name,
+        "dataset": dataset,
+        "recipe_hash": recipe.hash(),
+        "pool_size": pool_size,
+        "pool_seed": pool_seed,
+        "train_seed": train_seed,
+        "repeat_seed": repeat_seed,
+        "repeat_count": repeat_count,
+    }
+    _check_identity(meta_path, identity, name)
+
+    archs = [space_obj.canonical(a) for a in space_obj.sample(pool_size, pool_seed)]
+    root = None if data_root is None else str(data_root)
+    tasks = build_tasks(
+        space_obj,
+        archs,
+        dataset,
+        recipe,
+        train_seed=train_seed,
+        repeat_seed=repeat_seed,
+        repeat_count=repeat_count,
+        data_root=root,
+        device=device,
+        space_ref=space if isinstance(space, str) else space_obj,
+    )
+    store = ResultStore(results_path)
+    finished = store.finished()
+    pending = [t for t in tasks if t.key not in finished]
+    if limit is not None:
+        pending = pending[: max(0, limit)]
+    report = BuildReport(
+        name=name,
+        total=len(tasks),
+        skipped=len(tasks) - len([t for t in tasks if t.key not in finished]),
+        results_path=results_path,
+        table_path=table_path,
+        meta_path=meta_path,
+    )
+    meta_base = {
+        "name": name,
+        **identity,
+        "num_classes": NUM_CLASSES[dataset],
+        "input_size": input_size,
+        "recipe_name": recipe.name,
+        "recipe": recipe.as_dict(),
+        "accuracy": "top-1 accuracy (percent) on the official test split",
+        "command": command,
+    }
+
+    def refresh() -> None:
+        records = store.records()
+        rows = make_table(records, archs, train_seed, repeat_seed)
+        write_table(table_path, rows, repeat_seed)
+        report.noise = noise_ceiling(rows, repeat_seed)
+        keys = {t.key for t in tasks}
+        ok = [r for r in records if r.get("status") == "ok" and r["key"] in keys]
+        failed_keys = {k for k in store.failures() if k in keys}
+        meta = {
+            **meta_base,
+            "networks_done": len(rows),
+            "repeats_done": report.noise.get("pairs", 0),
+            "tasks_total": len(tasks),
+            "tasks_done": len({r["key"] for r in ok}),
+            "tasks_failed": len(failed_keys),
+            "complete": len(rows) == pool_size and report.noise.get("pairs", 0) >= repeat_count,
+            "noise_ceiling": report.noise,
+            "train_seconds_total": round(sum(float(r.get("train_seconds", 0.0)) for r in ok), 1),
+            "devices": sorted({str(r.get("device")) for r in ok}),
+            "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+    refresh()
+    if pending:
+        executor = executor or LocalExecutor()
+        with _Progress(len(tasks), report.skipped, len(pending), executor.describe(), progress, console) as bar:
+            for task, record in executor.run(pending):
+                store.append(record)
+                if record["status"] == "ok":
+                    report.trained.append(task.key)
+                else:
+                    report.failed.append((task.arch, task.seed, record.get("error", "unknown error")))
+                refresh()
+                bar.advance(record["status"] == "ok")
+                if on_result is not None:
+                    on_result(task, record)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_identity(meta_path: Path, identity: dict[str, Any], name: str) -> None:
+    if not meta_path.exists():
+        return
+    try:
+        previous = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return  # unreadable metadata is rewritten; the records decide what is done
+    differences = [
+        f"{k}: {previous.get(k)!r} there, {identity[k]!r} now" for k in _IDENTITY if previous.get(k) != identity[k]
+    ]
+    if differences:
+        raise UsageError(
+            f"{meta_path.parent} already holds build {name!r} made differently ({'; '.join(differences)}); "
+            "use another name or output folder"
+        )
+
+
+class _Progress:
+    """A rich progress bar (networks done, rate, ETA), or nothing when disabled."""
+
+    def __init__(self, total: int, done: int, pending: int, what: str, enabled: bool, console: Console | None) -> None:
+        self.enabled = enabled
+        self.total, self.done, self.pending = total, done, pending
+        self.what = what
+        self.console = console
+        self.started = time.perf_counter()
+        self.finished_now = 0
+        self.failed_now = 0
+
+    def __enter__(self) -> _Progress:
+        if not self.enabled:
+            return self
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        console = self.console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("elapsed"),
+            TimeElapsedColumn(),
+            TextColumn("ETA {task.fields[eta]}"),
+            TextColumn("{task.fields[failed]}"),
+            console=console,
+            transient=False,
+        )
+        self.progress.start()
+        console.print(f"training {self.pending} network(s) ({self.done} of {self.total} already done) on {self.what}")
+        self.task_id = self.progress.add_task(
+            "networks", total=self.total, completed=self.done, rate="-- nets/h", eta="--", failed=""
+        )
+        return self
+
+    def advance(self, ok: bool) -> None:
+        self.finished_now += 1
+        self.failed_now += 0 if ok else 1
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = self.finished_now / elapsed if elapsed > 0 else 0.0
+        remaining = self.pending - self.finished_now
+        eta = _format_seconds(remaining / rate) if rate > 0 else "--"
+        self.progress.update(
+            self.task_id,
+            advance=1,
+            rate=f"{rate * 3600:.1f} nets/h",
+            eta=eta,
+            failed=f"[red]{self.failed_now} failed[/red]" if self.failed_now else "",
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def _format_seconds(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
