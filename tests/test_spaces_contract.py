@@ -215,3 +215,17 @@ def test_describe_pool(space: zsbench.SearchSpace) -> None:
         cost = space.cost(arch)
         assert (row.flops, row.params, row.depth) == (cost.flops, cost.params, cost.depth)
     assert set(space.features(archs[0])) <= set(table.columns)
+
+
+def test_macro_sample_with_flops_budget() -> None:
+    space = r2.R2Space()
+    budget = 50e6
+    cheap = space.sample(30, seed=3, max_flops=budget)
+    assert len(set(cheap)) == 30
+    assert all(space.cost(a).flops <= budget for a in cheap)
+    assert max(space.cost(a).flops for a in space.sample(30, seed=3)) > budget  # the budget did something
+    assert space.sample(30, seed=3, max_flops=budget) == cheap
+    with pytest.raises(ValueError, match="below the smallest network"):
+        space.sample(1, max_flops=1e6)
+    with pytest.raises(ValueError, match="found only"):
+        space.sample(1, max_flops=space.cost("stem16,s2-64x1,s2-64x1,s2-64x1").flops)

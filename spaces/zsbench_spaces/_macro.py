@@ -128,7 +128,7 @@ class MacroSpace(zsbench.SearchSpace):
         four = 4 * per_stage**4
         return len(self.stem_widths) * (three + four)
 
-    def sample(self, n: int, seed: int = 0) -> list[str]:
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
         """Draw ``n`` distinct architectures, deterministically for ``seed``.
 
         Sampling is hierarchical, not uniform over the members of the space (which would
@@ -137,20 +137,46 @@ class MacroSpace(zsbench.SearchSpace):
         positions, and the stem width and every stage's width, depth (and expansion) are
         uniform over their value sets. Duplicates are redrawn.
 
+        Args:
+            n: how many architectures.
+            seed: seed of the draw.
+            max_flops: if set, architectures whose FLOPs (MACs at the default input size,
+                10 classes) exceed it are redrawn, e.g. to keep a pool cheap enough for CPUs.
+
         Raises:
-            ValueError: if ``n`` is negative or larger than the space.
+            ValueError: if ``n`` is negative or larger than the space, or ``max_flops`` is
+                below the space's smallest network.
         """
         if n < 0 or n > self.size():
             raise ValueError(f"cannot draw {n} distinct architectures from space {self.name!r} of size {self.size()}")
+        if max_flops is not None and max_flops < self.cost(self.encode(self._smallest())).flops:
+            raise ValueError(f"max_flops={max_flops:g} is below the smallest network of space {self.name!r}")
         rng = random.Random(f"{self.name}:{seed}")
         seen: set[str] = set()
         out: list[str] = []
+        # a tight budget may leave fewer than n networks: give up instead of looping forever
+        max_draws = 200 * n + 10_000
+        draws = 0
         while len(out) < n:
+            draws += 1
+            if draws > max_draws:
+                raise ValueError(
+                    f"found only {len(out)} of {n} architectures of space {self.name!r} within max_flops={max_flops} "
+                    f"in {max_draws} draws; raise max_flops or lower n"
+                )
             arch = self.encode(self._draw(rng))
-            if arch not in seen:
-                seen.add(arch)
+            if arch in seen:
+                continue
+            seen.add(arch)
+            if max_flops is None or self.cost(arch).flops <= max_flops:
                 out.append(arch)
         return out
+
+    def _smallest(self) -> MacroArch:
+        """The network with the fewest FLOPs: 3 stages, smallest values everywhere."""
+        expansion = min(self.expansions) if self.expansions else None
+        stage = StageSpec(2, min(self.widths), min(self.depths), expansion)
+        return MacroArch(min(self.stem_widths), (stage,) * 3)
 
     def _draw(self, rng: random.Random) -> MacroArch:
         num_stages = rng.choice(STAGE_COUNTS)
