@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
 import typer
 from rich.table import Table
+from typer.core import TyperGroup
 
 from zsbench.cli._common import handle_errors, out_console, print_json
 from zsbench.plugins import get_host
@@ -89,13 +91,24 @@ def _add_listing(app: typer.Typer, kind: str) -> None:
 
     listing.__doc__ = f"List installed {kind}."
     if kind == "spaces":
-        spaces_app = typer.Typer(help="List search spaces, or show one with sample architectures.", invoke_without_command=True)
-        # `zsbench spaces` lists; `zsbench spaces show R1 --sample 3` is added by the spaces command module.
+        # `zsbench spaces [PATTERN]` lists; `zsbench spaces show R1 --sample 3` (added by zsbench.cli.spaces) shows one.
+        spaces_app = typer.Typer(cls=_ListingGroup, help="List search spaces, or show one with sample architectures.")
         spaces_app.callback(invoke_without_command=True)(_spaces_root)
+        spaces_app.command("list", hidden=True)(listing)
         app.add_typer(spaces_app, name="spaces")
         app.spaces_app = spaces_app  # type: ignore[attr-defined]
         return
     app.command(kind)(listing)
+
+
+class _ListingGroup(TyperGroup):
+    """A command group whose first argument may also be a name pattern: anything that is not one of its
+    subcommands is handed to the hidden ``list`` subcommand."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
 
 
 def _spaces_root(
