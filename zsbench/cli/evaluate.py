@@ -98,7 +98,23 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 print_json(result.to_json())
             else:
-                out_console.print(render_table(result))
+                print_wide(render_table(result))
+
+
+def print_wide(table: Table) -> None:
+    """Print ``table`` on stdout; into a file or pipe at its natural width instead of the
+    80 columns rich assumes there, so no figure is cut."""
+    if out_console.is_terminal:
+        out_console.print(table)
+        return
+    import sys
+
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    unlimited = out_console.options.update_width(10_000)
+    width = max(out_console.width, Measurement.get(out_console, unlimited, table).maximum)
+    Console(file=sys.stdout, width=width, soft_wrap=True).print(table)
 
 
 def _parse_fractions(text: str) -> list[float]:
@@ -116,7 +132,7 @@ def render_table(result: EvaluationResult) -> Table:
     failures and seconds per architecture."""
     summary = result.summary
     table = Table(title=f"{result.benchmark}: {result.archs} architectures", title_justify="left")
-    table.add_column("proxy", style="bold")
+    table.add_column("proxy", style="bold", no_wrap=True)
     value_columns: list[tuple[str, str]] = []
     pick_columns: list[tuple[str, list[str]]] = []
     for name in result.index_names:
@@ -133,8 +149,8 @@ def render_table(result: EvaluationResult) -> Table:
     for _, heading in value_columns:
         table.add_column(heading, justify="right")
     for name, picks in pick_columns:
-        labels = "/".join(p.split("@", 1)[1] for p in picks)
-        table.add_column(f"acc of picks\n{name} ({labels})", justify="right")
+        labels = "/".join(p.split("@", 1)[1].rstrip("%") for p in picks)
+        table.add_column(f"picked acc, {name}\nbudgets {labels} %", justify="right")
     table.add_column("failures", justify="right")
     table.add_column("s/arch", justify="right")
     for record in summary.to_dict(orient="records"):
@@ -142,7 +158,7 @@ def render_table(result: EvaluationResult) -> Table:
         for column, _ in value_columns:
             cells.append(_with_interval(record, column))
         for _, picks in pick_columns:
-            cells.append("/".join(_number(record.get(p), 1) for p in picks))
+            cells.append(" ".join(_number(record.get(p), 1) for p in picks))
         cells.append(str(int(record["failures"])))
         cells.append(_number(record.get("seconds_per_arch"), 3))
         table.add_row(*cells)
@@ -165,7 +181,7 @@ def _with_interval(record: dict[str, Any], column: str) -> str:
     low, high = record.get(f"{column}/ci_low"), record.get(f"{column}/ci_high")
     if low is None or high is None or _missing(low) or _missing(high):
         return value
-    return f"{value} [{_number(low, 2)}, {_number(high, 2)}]"
+    return f"{value}\n[{_number(low, 2)}, {_number(high, 2)}]"
 
 
 def _number(value: Any, digits: int) -> str:

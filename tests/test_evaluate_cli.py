@@ -1,0 +1,120 @@
+"""``zsbench evaluate`` on the command line: output formats and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from test_evaluate_fakes import ToySpace, toy_batch, toy_host
+from typer.testing import CliRunner
+from zsbench_benchmarks import nb201
+
+import zsbench
+from zsbench import evaluation
+from zsbench.cli import build_app
+
+
+@pytest.fixture()
+def cli(monkeypatch, tmp_path):
+    """Invoke ``zsbench evaluate`` in-process with the toy plugins as the installed ones."""
+    host = toy_host()
+    old = zsbench.set_host(host)
+    monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: toy_batch())
+    monkeypatch.setenv("ZSBENCH_CACHE", str(tmp_path / "cache.sqlite"))
+    runner = CliRunner()
+    app = build_app()
+
+    def invoke(*args: str):
+        return runner.invoke(app, ["evaluate", "--quiet", "--bootstrap", "0", *args])
+
+    invoke.host = host
+    yield invoke
+    zsbench.set_host(old)
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_json_is_the_only_output_on_stdout(cli):
+    result = cli("--proxies", "toy_params,toy_flaky", "--benchmark", "toy-bench", "--metrics", "kendall,p_at_k", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"benchmark", "archs", "rows"}
+    assert [row["proxy"] for row in payload["rows"]] == ["toy_params", "toy_flaky"]
+    assert payload["rows"][1]["failures"] == 8
+    assert payload["rows"][0]["p_at_k/K@5%"] == 2  # 5 % of 32, rounded
+
+
+def test_output_file_has_one_row_per_arch_with_the_documented_columns(cli, tmp_path):
+    target = tmp_path / "out" / "scores.parquet"
+    result = cli("-p", "toy_params,toy_flaky", "-b", "toy-bench", "--output", str(target))
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(target)
+    assert list(table.columns) == ["arch", "accuracy", "flops", "params", "depth", "toy_params", "toy_flaky"]
+    assert len(table) == 32 and table["toy_flaky"].isna().sum() == 8
+    assert "toy_params" in result.stdout and "kendall" in result.stdout  # the rich table
+
+
+def test_second_identical_run_computes_nothing(cli):
+    first = cli("-p", "toy_params", "-b", "toy-bench", "--limit", "5")
+    second = cli("-p", "toy_params", "-b", "toy-bench", "--limit", "5")
+    assert first.exit_code == second.exit_code == 0
+    assert "5 scores computed, 0 from the cache" in first.stderr
+    assert "0 scores computed, 5 from the cache" in second.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["-p", "nope", "-b", "toy-bench"], 2, "Unknown proxy 'nope'"),
+        (["-p", "toy_params", "-b", "no-such-bench"], 2, "Unknown benchmark 'no-such-bench'"),
+        (["-p", "toy_params", "-b", "toy-bench", "-m", "kendal"], 2, "Unknown metric 'kendal'"),
+        (["-p", "toy_params"], 2, "default benchmark 'nbzero-mini' is not installed"),
+        (["-p", "toy_params", "-b", "toy-bench", "--output", "x.xlsx"], 2, "--output must end in .parquet or .csv"),
+        (["-p", "toy_params", "-b", "toy-bench", "--top-k", "5"], 2, "--top-k fractions"),
+    ],
+)
+def test_usage_errors_are_one_line(cli, args, code, fragment):
+    result = cli(*args)
+    assert result.exit_code == code
+    assert fragment in one_line_error(result)
+
+
+def test_missing_data_names_the_file_and_its_format(cli, tmp_path):
+    class FakeNb201(ToySpace):
+        name = "nb201"
+
+    cli.host.register_plugin(nb201, name="nb201_benchmarks")
+    cli.host.spaces.add("nb201", FakeNb201(), "fake", "local", "0")
+    result = cli("-p", "toy_params", "-b", "nb201-cifar10", "--data-root", str(tmp_path))
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert "nasbench201/nb201_accuracy.parquet" in line and "arch_str" in line and "cifar10_test_200ep" in line
+
+
+def test_table_file_errors(cli, tmp_path):
+    bad_arch = tmp_path / "bad.csv"
+    pd.DataFrame({"arch": ["w2-d1", "w1-d9"], "accuracy": [50.0, 60.0]}).to_csv(bad_arch, index=False)
+    result = cli("-p", "toy_params", "-b", str(bad_arch), "--space", "toy")
+    assert result.exit_code == 2
+    assert "row 1" in (line := one_line_error(result)) and "'w1-d9'" in line
+
+    no_accuracy = tmp_path / "cols.csv"
+    pd.DataFrame({"arch": ["w2-d1"], "acc": [50.0]}).to_csv(no_accuracy, index=False)
+    result = cli("-p", "toy_params", "-b", str(no_accuracy), "--space", "toy")
+    assert result.exit_code == 1
+    assert "lacks column(s) accuracy" in one_line_error(result)
+
+    result = cli("-p", "toy_params", "-b", str(tmp_path / "absent.parquet"), "--space", "toy")
+    assert result.exit_code == 1
+    assert "absent.parquet not found" in one_line_error(result)
+
+    result = cli("-p", "toy_params", "-b", str(bad_arch))
+    assert result.exit_code == 2
+    assert "--space" in one_line_error(result)
