@@ -225,7 +225,12 @@ class LocalExecutor:
 
 def _worker_main(conn: Any, spec: HostSpec, arrays: tuple, threads: int) -> None:
     """Body of a worker process: build the host, then run tasks until told to stop."""
+    import signal
+
     import torch
+
+    # Ctrl-C reaches the whole process group: the driver handles it and stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     torch.set_num_threads(threads)
     try:
