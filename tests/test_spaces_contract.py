@@ -3,6 +3,8 @@ sampling, parse errors, deterministic building, features."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 from zsbench_spaces import mb, nasbench_macro, nb201, r1, r2
@@ -20,6 +22,15 @@ SMALL = {
     "nb201": "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|",
     "nasbench-macro": "12012010",
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    # The small networks here run far slower with 2 intra-op threads on a busy 2-core machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ InvalidArchitectureError, and sampled architectures build and run a forward pass
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +18,15 @@ MACRO_SPACES = [r1.R1Space(), r2.R2Space(), mb.MBSpace()]
 ALL_SPACES = [*MACRO_SPACES, nb201.NB201Space(), nasbench_macro.NasBenchMacroSpace()]
 FAST = settings(max_examples=60, deadline=None, derandomize=True)
 MACRO_BENCH_NETWORKS = frozenset(nasbench_macro.NasBenchMacroSpace().enumerate())
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    # The small networks here run far slower with 2 intra-op threads on a busy 2-core machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @st.composite
