@@ -163,3 +163,13 @@ def test_nasbench_macro_analytic_cost_equals_counted() -> None:
     space = nasbench_macro.NasBenchMacroSpace()
     for arch in ["00000000", "22222222", "12012010"]:
         assert as_tuple(space.cost(arch)) == counted(space.build(arch, seed=0), 32), arch
+
+
+def test_nb201_rejects_input_sizes_it_cannot_run() -> None:
+    space = nb201.NB201Space()
+    arch = space.sample(1)[0]
+    assert space.cost(arch, input_size=16).flops < space.cost(arch, input_size=32).flops
+    with pytest.raises(zsbench.UsageError, match="divisible by 4"):
+        space.cost(arch, input_size=30)
+    with pytest.raises(RuntimeError):
+        space.build(arch)(torch.zeros(1, 3, 30, 30))

@@ -199,6 +199,9 @@ class NB201Space(zsbench.SearchSpace):
         params and depth of ``arch``, computed analytically."""
         node_ops = self.parse(arch)
         size = input_size or self.default_input_size
+        if size % 4:
+            # the reduction blocks' conv and average-pool branches disagree on odd sizes: the network cannot run
+            raise zsbench.UsageError(f"nb201 needs an input size divisible by 4, got {size}")
         c = INIT_CHANNELS
         macs = 3 * c * 9 * size * size  # stem conv
         params = 3 * c * 9 + 2 * c  # stem conv + BN
