@@ -231,6 +231,16 @@ def test_table_file_benchmark(host, tmp_path):
         zsbench.evaluate("toy_params", path, host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite")
 
 
+def test_toy_costs_match_the_counters():
+    from zsbench.costs import count_depth, count_flops, count_params
+
+    space = ToySpace()
+    for arch in ("w2-d1", "w5-d3", "w9-d4"):
+        model = space.build(arch, 10)
+        cost = space.cost(arch, 10, 8)
+        assert cost == zsbench.Cost(count_flops(model, (3, 8, 8)), count_params(model), count_depth(model, (3, 8, 8)))
+
+
 def test_default_cache_location_follows_xdg(monkeypatch, tmp_path):
     from zsbench.cache import default_cache_path
 
