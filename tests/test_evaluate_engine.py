@@ -249,3 +249,27 @@ def test_default_cache_location_follows_xdg(monkeypatch, tmp_path):
     assert default_cache_path() == tmp_path / "zsbench" / "scores.sqlite"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_path() == Path(os.path.expanduser("~")) / ".cache" / "zsbench" / "scores.sqlite"
+
+
+def test_proxies_named_like_cost_columns_do_not_overwrite_the_costs(host, tmp_path):
+    class Flops(zsbench.Proxy):
+        name = "flops"
+        input_kind = "none"
+
+        def score(self, model, batch):
+            return 1000.0 + len(model)  # deliberately not the cost
+
+    class Plugin:
+        @zsbench.hookimpl
+        def register_proxies(self, register):
+            register(Flops())
+
+    host.register_plugin(Plugin(), name="naive")
+    result = run(host, tmp_path / "c.sqlite", proxies="flops,toy_params", metrics="kendall,mbr_flops")
+    scores = result.scores
+    assert list(scores.columns) == ["arch", "accuracy", "flops", "params", "depth", "proxy:flops", "toy_params"]
+    assert (scores["proxy:flops"] >= 1000).all() and (scores["flops"] > 1000).all()
+    assert not scores["flops"].equals(scores["proxy:flops"])
+    summary = result.summary.set_index("proxy")
+    expected = stats.kendalltau(scores["proxy:flops"], scores["accuracy"]).statistic
+    assert summary.loc["flops", "kendall"] == pytest.approx(expected)

@@ -45,6 +45,7 @@ DEFAULT_BATCH_SIZE = 64
 DEFAULT_BOOTSTRAP = 200
 DEFAULT_CONFIDENCE = 0.95
 COST_COLUMNS = ("flops", "params", "depth")
+RESERVED_COLUMNS = ("arch", "accuracy", *COST_COLUMNS)
 PAPER_INDEX_ORDER = ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth")
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv")
 
@@ -65,7 +66,9 @@ class EvaluationResult:
             ...), ``failures`` (architectures the proxy failed on) and ``seconds_per_arch``
             (mean scoring time over the architectures it was computed for).
         scores: one row per architecture: ``arch`` (the benchmark's key), ``accuracy``,
-            ``flops``, ``params``, ``depth`` and one column per proxy (NaN where it failed).
+            ``flops``, ``params``, ``depth`` (the costs) and one column per proxy named as
+            the proxy (NaN where it failed); the proxies ``flops``, ``params`` and ``depth``
+            get ``proxy:flops``, ... since the cost columns hold those names.
         failures: one row per failed score: ``arch``, ``proxy``, ``error``.
         computed: scores computed in this run; ``cached``: scores taken from the cache.
         seconds: wall time of the whole evaluation.
@@ -397,6 +400,13 @@ def _canonical(space: Any, key: str, bench_name: str, row: int) -> str:
         ) from None
 
 
+def score_column(proxy_label: str) -> str:
+    """The per-architecture column of a proxy: its name, or ``proxy:<name>`` for a proxy
+    named like one of the fixed columns (the naive ``flops``, ``params`` and ``depth``
+    proxies), whose names the cost columns already use."""
+    return f"proxy:{proxy_label}" if proxy_label in RESERVED_COLUMNS else proxy_label
+
+
 def _proxy_columns(entries: Sequence[Entry[Proxy]]) -> dict[str, str]:
     """Output column of each proxy: its bare name, or the qualified one when two share a name."""
     counts: dict[str, int] = {}
@@ -467,7 +477,7 @@ def _assemble_scores(
                 values[row] = record.value
             else:
                 failures.append((key, column_names[entry.qualified_name], record.error or "no value"))
-        frame[column_names[entry.qualified_name]] = values
+        frame[score_column(column_names[entry.qualified_name])] = values
         seconds[entry.qualified_name] = float(np.mean(times)) if times else float("nan")
     return frame, failures, seconds
 
@@ -507,7 +517,7 @@ def _summarise(
         column = column_names[entry.qualified_name]
         row: dict[str, Any] = {"proxy": column}
         data = MetricInput(
-            scores=scores[column].to_numpy(dtype=float),
+            scores=scores[score_column(column)].to_numpy(dtype=float),
             accuracy=accuracy,
             higher_is_better=entry.obj.higher_is_better,
             costs=costs,
