@@ -78,6 +78,8 @@ def test_second_identical_run_computes_nothing(cli):
         (["-p", "toy_params"], 2, "default benchmark 'nbzero-mini' is not installed"),
         (["-p", "toy_params", "-b", "toy-bench", "--output", "x.xlsx"], 2, "--output must end in .parquet or .csv"),
         (["-p", "toy_params", "-b", "toy-bench", "--top-k", "5"], 2, "--top-k fractions"),
+        (["-p", "toy_params", "-b", "toy-bench", "--budgets", "0"], 2, "--budgets must be at least 1"),
+        (["-p", "toy_params", "-b", "toy-bench", "--executor", "dask"], 2, "unknown executor 'dask'"),
     ],
 )
 def test_usage_errors_are_one_line(cli, args, code, fragment):

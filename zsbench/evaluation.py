@@ -177,6 +177,10 @@ def evaluate(
         raise UsageError(f"bootstrap must be 0 or more, got {bootstrap}")
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+    if executor not in ("local", "process", "ray"):
+        raise UsageError(f"unknown executor {executor!r}: choose local, process or ray")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
     proxy_entries = host.proxies.select_entries(proxies)
     metric_entries = _paper_order(host.metrics.select_entries(metrics))
     bench = resolve_benchmark(host, benchmark, space)

@@ -60,6 +60,8 @@ def register(app: typer.Typer) -> None:
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
             fractions = _parse_fractions(top_k)
+            if budgets < 1:
+                raise UsageError(f"--budgets must be at least 1, got {budgets}")
             try:
                 result = evaluate(
                     proxies,
