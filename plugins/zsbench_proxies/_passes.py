@@ -1,0 +1,364 @@
+"""The passes the proxies are computed from, one function per pass (PROXY_SPEC section 3).
+
+Every proxy module calls one of these functions and reduces its result to a number, so a
+later engine can run a pass once and hand its result to several proxies without touching
+the public :class:`zsbench.Proxy` contract:
+
+=====================  =============================================  =========================
+function               what it computes                               proxies reading it
+=====================  =============================================  =========================
+``ce_pass``            CE loss, grads of conv/linear weights (and     grad_norm, plain, snip,
+                       optionally of the layer outputs)               fisher, zico (per half)
+``grasp_pass``         g and the Hessian-vector product H g           grasp
+``input_jacobian``     d(sum of logits)/d(input), one row per sample  jacob_cov
+``ntk_gram``           empirical NTK Gram matrix of the batch         ntk
+``relu_code_kernel``   NASWOT kernel of binary ReLU-input codes       naswot
+``synflow_pass``       abs/float64/BN-free copy, all-ones input       synflow
+``zen_pass``           Gaussian re-init, two no-grad forwards         zen
+=====================  =============================================  =========================
+
+Conventions shared with zero-cost-nas: the *weight layers* are the modules that are
+``isinstance`` of ``nn.Conv2d`` or ``nn.Linear`` (depthwise/grouped convs and subclasses
+included), in ``model.modules()`` order, and only their ``.weight`` counts. The loss is mean
+cross-entropy on the raw logits. A model returning a tuple or list is read through its last
+element (NAS-Bench-201 style ``(features, logits)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+
+def weight_layers(model: nn.Module) -> list[nn.Module]:
+    """The conv/linear modules whose weights the pruning-family proxies read, in module order."""
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def logits_of(output: Any) -> torch.Tensor:
+    """The logits of a model's output: the tensor itself, or the last element of a tuple/list."""
+    if isinstance(output, (tuple, list)):
+        output = output[-1]
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"the model returned {type(output).__name__}; expected a logits tensor")
+    return output
+
+
+def layerwise_sum(tensors: Sequence[torch.Tensor]) -> float:
+    """Sum every element of every tensor, layer by layer, in the tensors' own dtype.
+
+    This is zero-cost-nas's ``sum_arr`` order (``torch.sum`` per layer, then a running sum
+    over layers in the same dtype), kept so float32 results match the reference bit for bit.
+    """
+    total: float | torch.Tensor = 0.0
+    for t in tensors:
+        total = total + torch.sum(t)
+    return float(total)
+
+
+def _zeros_for_missing(grads: Sequence[torch.Tensor | None], like: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    # A layer the forward never used has no gradient; the reference scores it as zeros.
+    return [torch.zeros_like(w) if g is None else g for g, w in zip(grads, like, strict=True)]
+
+
+@dataclass
+class CEPass:
+    """Result of one forward and one CE gradient on the batch (pass A.1).
+
+    Attributes:
+        layers: the weight layers (see :func:`weight_layers`).
+        weights: their ``.weight`` tensors.
+        grads: dL/dW for each weight (zeros for layers the forward did not use), detached.
+        outputs: per weight layer, the list of its outputs (one per call), detached;
+            only when requested.
+        output_grads: dL/d(output) aligned with ``outputs``; only when requested.
+        loss: the mean cross-entropy value.
+    """
+
+    layers: list[nn.Module]
+    weights: list[torch.Tensor]
+    grads: list[torch.Tensor]
+    outputs: list[list[torch.Tensor]] | None
+    output_grads: list[list[torch.Tensor]] | None
+    loss: float
+
+
+def ce_pass(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    with_layer_outputs: bool = False,
+) -> CEPass:
+    """One forward of ``inputs`` and the gradient of mean CE w.r.t. the conv/linear weights.
+
+    With ``with_layer_outputs`` every weight layer's output is kept (one per call) together
+    with dL/d(output); fisher reads those. Only weights and outputs are differentiated, so
+    no ``.grad`` is left on the model.
+    """
+    layers = weight_layers(model)
+    weights = [m.weight for m in layers]
+    captured: list[list[torch.Tensor]] = [[] for _ in layers]
+    handles = []
+    if with_layer_outputs:
+        for i, layer in enumerate(layers):
+            handles.append(layer.register_forward_hook(_make_output_catcher(captured[i])))
+    try:
+        logits = logits_of(model(inputs))
+    finally:
+        for h in handles:
+            h.remove()
+    loss = F.cross_entropy(logits, targets)
+    flat_outputs = [t for per_layer in captured for t in per_layer]
+    grads = torch.autograd.grad(loss, [*weights, *flat_outputs], allow_unused=True)
+    weight_grads = _zeros_for_missing(grads[: len(weights)], weights)
+    outputs = output_grads = None
+    if with_layer_outputs:
+        out_grads = _zeros_for_missing(grads[len(weights) :], flat_outputs)
+        outputs, output_grads, k = [], [], 0
+        for per_layer in captured:
+            outputs.append([t.detach() for t in per_layer])
+            output_grads.append(out_grads[k : k + len(per_layer)])
+            k += len(per_layer)
+    return CEPass(layers, weights, [g.detach() for g in weight_grads], outputs, output_grads, float(loss))
+
+
+def _make_output_catcher(store: list[torch.Tensor]):
+    def hook(module: nn.Module, args: Any, output: Any) -> None:
+        store.append(output)
+
+    return hook
+
+
+def grasp_pass(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """GraSP's Hessian-gradient product restricted to conv/linear weights (pass A.2).
+
+    Follows zero-cost-nas's procedure step by step (two forwards): forward 1 gives
+    g = dL/dW (a constant); forward 2 gives dL/dW with a graph, then
+    H g = d/dW of z = sum_l sum(g_l * dL/dW_l). On a model without Dropout both forwards
+    are identical, so one shared forward gives the same numbers; running two keeps the
+    Dropout masks (RNG consumption) of the reference.
+
+    Returns:
+        ``(weights, hg)``: the conv/linear weights and H g for each (zeros where unused).
+    """
+    layers = weight_layers(model)
+    weights = [m.weight for m in layers]
+    loss = F.cross_entropy(logits_of(model(inputs)), targets)
+    g = _zeros_for_missing(torch.autograd.grad(loss, weights, allow_unused=True), weights)
+    loss = F.cross_entropy(logits_of(model(inputs)), targets)
+    grad_f = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
+    z: float | torch.Tensor = 0.0
+    for g_l, f_l in zip(g, grad_f, strict=True):
+        if f_l is not None:
+            z = z + (g_l.detach() * f_l).sum()
+    if not isinstance(z, torch.Tensor) or not z.requires_grad:
+        raise ValueError("grasp: no conv/linear weight received a gradient")
+    hg = _zeros_for_missing(torch.autograd.grad(z, weights, allow_unused=True), weights)
+    return weights, [h.detach() for h in hg]
+
+
+def input_jacobian(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """d(sum over batch and classes of the logits)/d(input), flattened to ``N x (C*H*W)`` (pass A.3).
+
+    One batched backward (train-mode BN couples the samples, so per-sample backwards
+    would give different rows). The caller's tensor is never modified.
+    """
+    x = inputs.detach().clone().requires_grad_(True)
+    logits = logits_of(model(x))
+    (jac,) = torch.autograd.grad(logits, x, grad_outputs=torch.ones_like(logits))
+    return jac.reshape(jac.shape[0], -1).detach()
+
+
+def ntk_gram(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """TE-NAS's empirical NTK Gram matrix ``G G^T`` of the batch (pass A.4).
+
+    One batched forward, then for every sample i the gradient of ``sum_c logit[i, c]``
+    (all-ones seed on row i) w.r.t. every parameter whose *name* contains ``"weight"``
+    (conv, linear and BN gamma; no biases, no BN beta), concatenated in
+    ``named_parameters`` order into row i of G. float32, like the reference.
+    """
+    params = [p for name, p in model.named_parameters() if "weight" in name and p.requires_grad]
+    logits = logits_of(model(inputs))
+    n = logits.shape[0]
+    rows: torch.Tensor | None = None
+    used: list[bool] | None = None
+    for i in range(n):
+        seed_row = logits[i : i + 1]
+        grads = torch.autograd.grad(seed_row, params, grad_outputs=torch.ones_like(seed_row), retain_graph=i < n - 1, allow_unused=True)
+        if used is None:
+            # The reference concatenates only parameters that received a gradient.
+            used = [g is not None for g in grads]
+            width = sum(g.numel() for g in grads if g is not None)
+            rows = torch.empty((n, width), dtype=logits.dtype, device=logits.device)
+        torch.cat([g.reshape(-1) for g, u in zip(grads, used, strict=True) if u], out=rows[i])
+    assert rows is not None
+    return torch.einsum("nc,mc->nm", rows, rows)
+
+
+def relu_code_kernel(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """NASWOT's kernel: sum over ReLU calls of ``c c^T + (1-c)(1-c)^T`` (float64, ``N x N``).
+
+    ``c`` is the binary code (input > 0) of every module whose type name contains ``"ReLU"``
+    (ReLU6, LeakyReLU, ... count), flattened per sample; a module called twice counts twice.
+    Functional ``F.relu`` is invisible, as in the references. One forward, no gradients.
+    """
+    n = inputs.shape[0]
+    kernel = torch.zeros((n, n), dtype=torch.float64, device=inputs.device)
+    calls = 0
+
+    def hook(module: nn.Module, args: Any) -> None:
+        nonlocal kernel, calls
+        code = (args[0].detach().reshape(args[0].shape[0], -1) > 0).to(torch.float64)
+        # Entries are integer counts, exact in float64.
+        kernel = kernel + code @ code.T + (1.0 - code) @ (1.0 - code).T
+        calls += 1
+
+    handles = [m.register_forward_pre_hook(hook) for m in model.modules() if "ReLU" in type(m).__name__]
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    if calls == 0:
+        raise ValueError("naswot: the model has no module whose type name contains 'ReLU'")
+    return kernel
+
+
+def _identity_forward(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def synflow_pass(model: nn.Module, input_shape: tuple[int, int, int]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """zero-cost-nas synflow's pass (pass B): modifies ``model`` in place.
+
+    BatchNorm1d/2d forwards become the identity (not eval mode), the model is cast to
+    float64, every ``state_dict`` tensor (weights, biases, BN buffers) is replaced by its
+    absolute value, and R = sum of the outputs for an all-ones input of shape
+    ``[1, C, H, W]`` is differentiated. The model's train/eval mode is kept.
+
+    Returns:
+        ``(weights, grads)`` of the conv/linear layers, float64 (zeros where unused).
+    """
+    for m in model.modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            m.forward = _identity_forward  # instance attribute: this model only
+    model.double()
+    with torch.no_grad():
+        for tensor in model.state_dict().values():
+            tensor.abs_()
+    weights = [m.weight for m in weight_layers(model)]
+    device = weights[0].device if weights else torch.device("cpu")
+    x = torch.ones((1, *input_shape), dtype=torch.float64, device=device)
+    out = logits_of(model(x))
+    grads = torch.autograd.grad(torch.sum(out), weights, allow_unused=True)
+    return weights, [g.detach() for g in _zeros_for_missing(grads, weights)]
+
+
+ZEN_MIXUP_GAMMA = 1e-2
+
+
+def zen_gaussian_init(model: nn.Module) -> None:
+    """Zen-NAS's re-initialisation: conv/linear weights N(0, 1), their biases 0, BatchNorm2d
+    and GroupNorm affine weight 1 and bias 0 (in module order, drawing from the global RNG)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                if m.weight is not None:
+                    nn.init.ones_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+
+class GlobalPoolRecorder(TorchFunctionMode):
+    """Records the input of the last global average pooling run while the mode is active.
+
+    Global average pooling is recognised whatever form it takes: ``nn.AdaptiveAvgPool2d``
+    or ``F.adaptive_avg_pool2d`` to a 1x1 map, ``avg_pool2d`` whose output is 1x1, or a
+    ``mean`` over both spatial dimensions of a 4-D tensor. Pools inside the network (e.g.
+    squeeze-and-excitation) are recorded too, but the last one of a forward is the one
+    feeding the classifier.
+    """
+
+    _POOLS = (F.adaptive_avg_pool2d, F.avg_pool2d, torch._C._nn.adaptive_avg_pool2d, torch._C._nn.avg_pool2d)
+    _MEANS = (torch.mean, torch.Tensor.mean)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: torch.Tensor | None = None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if args and isinstance(args[0], torch.Tensor) and args[0].dim() == 4:
+            if func in self._POOLS and isinstance(out, torch.Tensor) and tuple(out.shape[-2:]) == (1, 1):
+                self.last = args[0]
+            elif func in self._MEANS and self._spatial_mean(args, kwargs):
+                self.last = args[0]
+        return out
+
+    @staticmethod
+    def _spatial_mean(args: tuple, kwargs: dict) -> bool:
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+        if dim is None:
+            return False
+        dims = {int(d) % 4 for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
+        return dims == {2, 3}
+
+
+def features_before_pooling(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """Run ``model`` on ``inputs`` and return the input of its last global average pooling.
+
+    Raises:
+        ValueError: no global average pooling ran (see :class:`GlobalPoolRecorder`).
+    """
+    recorder = GlobalPoolRecorder()
+    with recorder:
+        model(inputs)
+    if recorder.last is None:
+        raise ValueError(
+            "no global average pooling in the forward pass (adaptive_avg_pool2d to 1x1, avg_pool2d "
+            "over the whole map, or mean over H and W): cannot find the feature map before pooling"
+        )
+    return recorder.last
+
+
+def zen_pass(
+    model: nn.Module, batch_shape: Sequence[int], mixup_gamma: float = ZEN_MIXUP_GAMMA
+) -> tuple[torch.Tensor, list[nn.BatchNorm2d]]:
+    """Zen-NAS's pass (pass C): modifies ``model`` in place.
+
+    BN running statistics are reset (a fresh model's state, so the score never depends on
+    forwards run before), weights are re-initialised (:func:`zen_gaussian_init`), then
+    x, eps ~ N(0, 1) of ``batch_shape`` are drawn (in that order, after the init) and the
+    pre-pooling feature maps of x and ``x + mixup_gamma * eps`` are compared in two
+    train-mode no-grad forwards, which also update BN running_var twice (Zen-NAS's code).
+
+    Returns:
+        ``(delta, bn_layers)``: delta = mean over the batch of sum |f(x) - f(x')| (a 0-d
+        float tensor), and the BatchNorm2d modules whose running_var the score reads.
+    """
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+            m.reset_running_stats()
+    zen_gaussian_init(model)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    with torch.no_grad():
+        x = torch.randn(size=list(batch_shape), device=device)
+        eps = torch.randn(size=list(batch_shape), device=device)
+        mixed = x + mixup_gamma * eps
+        f_x = features_before_pooling(model, x)
+        f_mixed = features_before_pooling(model, mixed)
+        delta = torch.mean(torch.sum(torch.abs(f_x - f_mixed), dim=[1, 2, 3]))
+    return delta, [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]

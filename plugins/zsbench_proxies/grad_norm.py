@@ -1,0 +1,35 @@
+"""grad_norm (zero-cost-nas): sum over conv/linear layers of the Frobenius norm of dL/dW."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import zsbench
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+
+class GradNorm(zsbench.Proxy):
+    """Σ_l ‖∂L/∂W_l‖₂ for mean CE on the batch: per-layer norms summed, not the global norm."""
+
+    name = "grad_norm"
+    higher_is_better = True
+    version = "1"
+    description = "sum of per-layer gradient norms of CE w.r.t. conv/linear weights (zero-cost-nas)"
+    input_kind = "batch"
+    bn_mode = "train"
+    dtype = "float32"
+
+    def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """Per-layer Frobenius norm of the CE gradient, summed over conv/linear layers."""
+        from zsbench_proxies._passes import ce_pass, layerwise_sum
+
+        result = ce_pass(model, batch.inputs, batch.targets)
+        return layerwise_sum([g.norm() for g in result.grads])
+
+
+@zsbench.hookimpl
+def register_proxies(register):
+    """Register :class:`GradNorm`."""
+    register(GradNorm())

@@ -1,0 +1,84 @@
+"""zico (Li et al., ICLR 2023): inverse coefficient of variation of gradients across batches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import zsbench
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+# The host hands one batch; ZiCo needs several. It is split into this many equal parts.
+ZICO_SPLITS = 2
+
+
+def zico_from_gradients(per_batch_grads) -> float:
+    """ZiCo from recorded gradients: Σ_l log Σ_{θ: std>0} mean_b|g_θ| / std_b(g_θ).
+
+    Args:
+        per_batch_grads: for every conv/linear layer, a ``B x numel`` array of the
+            gradient recorded after each batch (population std over the B rows). A layer
+            whose ratios sum to 0 (all std 0) is skipped, as in the reference.
+    """
+    import numpy as np
+
+    total = 0.0
+    for grads in per_batch_grads:
+        g = np.asarray(grads, dtype=np.float64)
+        std = g.std(axis=0)
+        mean_abs = np.abs(g).mean(axis=0)
+        nonzero = std != 0
+        ratio_sum = float(np.sum(mean_abs[nonzero] / std[nonzero]))
+        if ratio_sum != 0.0:
+            total += float(np.log(ratio_sum))
+    return total
+
+
+class ZiCo(zsbench.Proxy):
+    """Σ over conv/linear layers of log Σ_θ mean|g_θ|/std(g_θ) across batches (ZiCo code semantics).
+
+    The host batch is split into two halves that play the role of ZiCo's two batches
+    (``--maxbatch 2``); train-mode BN therefore normalises each half on its own. Like
+    ``compute_zico.py``, gradients are not zeroed between batches, so the recorded
+    gradients are cumulative (g₁, g₁+g₂). Statistics in float64 (the reference uses
+    NumPy float32). Layers without a gradient are skipped.
+    """
+
+    name = "zico"
+    higher_is_better = True
+    version = "1"
+    description = "ZiCo: log inverse coefficient of variation of cumulative gradients over two half-batches"
+    input_kind = "batch"
+    bn_mode = "train"
+    dtype = "float32"
+
+    def contract(self) -> dict[str, Any]:
+        """The base contract plus the number of parts the batch is split into."""
+        return {**super().contract(), "batch_splits": ZICO_SPLITS, "gradients": "cumulative"}
+
+    def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """ZiCo on the two halves of ``batch``."""
+        import torch
+
+        from zsbench_proxies._passes import ce_pass
+
+        if batch.size < 2 * ZICO_SPLITS:
+            raise ValueError(f"zico splits the batch in {ZICO_SPLITS}: needs at least {2 * ZICO_SPLITS} samples")
+        recorded: list[list[torch.Tensor]] | None = None
+        cumulative: list[torch.Tensor] | None = None
+        for inputs, targets in zip(batch.inputs.chunk(ZICO_SPLITS), batch.targets.chunk(ZICO_SPLITS), strict=True):
+            grads = ce_pass(model, inputs, targets).grads
+            cumulative = grads if cumulative is None else [c + g for c, g in zip(cumulative, grads, strict=True)]
+            if recorded is None:
+                recorded = [[] for _ in grads]
+            for store, g in zip(recorded, cumulative, strict=True):
+                store.append(g.reshape(-1).cpu())
+        assert recorded is not None
+        return zico_from_gradients([torch.stack(rows).numpy() for rows in recorded])
+
+
+@zsbench.hookimpl
+def register_proxies(register):
+    """Register :class:`ZiCo`."""
+    register(ZiCo())
