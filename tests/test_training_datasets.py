@@ -137,3 +137,29 @@ def test_shared_cifar10_layout(data_root) -> None:
     images = train.load([0, 49999])
     assert images.shape == (2, 3, 32, 32)
     assert (train.targets[0], train.targets[49999]) == (0, 9)  # airplane ... truck
+
+
+def test_torchvision_cifar10_download_layout(tmp_path, monkeypatch) -> None:
+    import torchvision.datasets.cifar as tv_cifar
+
+    # Our files are not the official ones, so skip torchvision's md5 checks (and only those).
+    monkeypatch.setattr(tv_cifar.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(tv_cifar, "check_integrity", lambda *args, **kwargs: True)
+    folder = tmp_path / "cifar10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    batches = {}
+    for name in ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"):
+        data = rng.integers(0, 256, size=(4, 3072), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=4).tolist()
+        with open(folder / name, "wb") as handle:
+            pickle.dump({"data": data, "labels": labels}, handle)
+        batches[name] = (data, labels)
+    with open(folder / "batches.meta", "wb") as handle:
+        pickle.dump({"label_names": [f"c{i}" for i in range(10)]}, handle)
+    train = open_source("cifar10", "train", tmp_path)
+    assert len(train) == 20 and list(train.targets[:4]) == batches["data_batch_1"][1]
+    image = train.load([5])[0]  # second image of data_batch_2
+    expected = torch.from_numpy(batches["data_batch_2"][0][1].reshape(3, 32, 32))
+    assert torch.equal(image, expected)
+    assert "torchvision" in open_source("cifar10", "test", tmp_path).description

@@ -224,6 +224,7 @@ def build_pool(
             "complete": len(rows) == pool_size and report.noise.get("pairs", 0) >= repeat_count,
             "noise_ceiling": report.noise,
             "train_seconds_total": round(sum(float(r.get("train_seconds", 0.0)) for r in ok), 1),
+            "cpu_seconds_total": round(sum(float(r.get("cpu_seconds", 0.0)) for r in ok), 1),
             "devices": sorted({str(r.get("device")) for r in ok}),
             "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }

@@ -86,6 +86,7 @@ def run_task(task: TrainTask) -> dict[str, Any]:
     if task.threads is not None:
         torch.set_num_threads(max(1, task.threads))
     started = time.perf_counter()
+    cpu_started = time.process_time()
     space = resolve_space(task.space)
     data = prepare_training_data(task.dataset, task.recipe, task.data_root)
     seed_everything(task.seed)
@@ -111,6 +112,7 @@ def run_task(task: TrainTask) -> dict[str, Any]:
         "steps": outcome.steps,
         "train_seconds": outcome.seconds,
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
         "device": outcome.device,
         "amp": outcome.amp,
         "channels_last": outcome.channels_last,

@@ -1,0 +1,81 @@
+"""nbzero-mini: small NAS-Bench-Zero-style benchmarks that ship with zsbench, and local builds.
+
+The tables under ``data/`` were made by ``zsbench build`` with the ``cpu`` recipe on the
+JPEG copy of CIFAR-10 (see ``benchmarks/nbzero-mini.md`` for the exact commands, the
+recipe and how far each build has got). Registered benchmarks:
+
+- ``nbzero-mini-r1``, ``nbzero-mini-r2``, ``nbzero-mini-mb``: one per search space;
+- ``nbzero-mini``: the default benchmark of ``zsbench evaluate``, the same table as
+  ``nbzero-mini-r1`` (R1 is the space NAS-Bench-Zero trained on every dataset).
+
+A table that is still being built loads with the networks trained so far and says so in
+its description (``PARTIAL: done/pool``); one that has no network yet raises
+:class:`zsbench.DataMissingError` naming the command that builds it.
+
+Local builds: every ``NAME.meta.json`` with its ``NAME.csv`` in the folders listed in
+``ZSBENCH_BUILDS`` (``os.pathsep``-separated) is registered as benchmark ``NAME``, so
+``zsbench build NAME ... --out DIR`` followed by ``ZSBENCH_BUILDS=DIR zsbench evaluate
+--benchmark NAME`` evaluates proxies on a freshly built table.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import zsbench
+from zsbench.training.table import BuiltBenchmark, discover_builds, read_meta
+
+DATA_DIR = Path(__file__).parent / "data"
+SPACES = {"r1": "R1", "r2": "R2", "mb": "MB"}
+DEFAULT_SPACE = "r1"
+
+
+def _build_command(key: str) -> str:
+    return (
+        f"ZSBENCH_DATA=<data-root> zsbench build nbzero-mini-{key} --space {SPACES[key]} --pool 150 --seed 0 "
+        "--recipe cpu --repeat-seed 1 --repeat-count 30 --out benchmarks/zsbench_benchmarks/data --threads 1"
+    )
+
+
+def shipped_benchmark(key: str, name: str | None = None) -> BuiltBenchmark:
+    """The shipped benchmark of space ``key`` (``r1``, ``r2``, ``mb``), registered as ``name``."""
+    stem = f"nbzero-mini-{key}"
+    meta_path = DATA_DIR / f"{stem}.meta.json"
+    meta = read_meta(meta_path) if meta_path.is_file() else {}
+    meta.setdefault("space", SPACES[key])
+    meta.setdefault("dataset", "cifar10")
+    meta.setdefault("num_classes", 10)
+    meta.setdefault("input_size", 16)
+    meta.setdefault("recipe_name", "cpu")
+    meta.setdefault("networks_done", 0)
+    meta.setdefault("pool_size", 150)
+    meta["command"] = _build_command(key)  # the portable form, whatever the machine ran
+    benchmark = BuiltBenchmark(name or stem, DATA_DIR / f"{stem}.csv", meta)
+    if name is not None and name != stem:
+        benchmark.description = f"default benchmark, same table as {stem}: {benchmark.description}"
+    return benchmark
+
+
+def local_builds() -> list[BuiltBenchmark]:
+    """Benchmarks built into the folders named by ``ZSBENCH_BUILDS``."""
+    found: list[BuiltBenchmark] = []
+    for folder in filter(None, os.environ.get("ZSBENCH_BUILDS", "").split(os.pathsep)):
+        try:
+            found.extend(discover_builds(folder))
+        except (OSError, ValueError, KeyError) as exc:  # one bad folder must not hide the others
+            warnings.warn(f"ZSBENCH_BUILDS: skipped {folder}: {type(exc).__name__}: {exc}", stacklevel=2)
+    return found
+
+
+@zsbench.hookimpl
+def register_benchmarks(register) -> None:
+    """Register the shipped nbzero-mini benchmarks and any local builds."""
+    shipped = {f"nbzero-mini-{key}" for key in SPACES} | {"nbzero-mini"}
+    register(shipped_benchmark(DEFAULT_SPACE, name="nbzero-mini"))
+    for key in SPACES:
+        register(shipped_benchmark(key))
+    for benchmark in local_builds():
+        if benchmark.name not in shipped:
+            register(benchmark)

@@ -1,0 +1,76 @@
+"""The nbzero-mini benchmark plugin: shipped tables, their metadata, local builds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import zsbench_benchmarks.nbzero_mini as nbzero_mini
+
+import zsbench
+from zsbench.errors import DataMissingError
+from zsbench.training.recipes import CPU
+
+
+@pytest.fixture
+def host() -> zsbench.PluginHost:
+    host = zsbench.PluginHost(entry_points=False)
+    host.register_plugin(nbzero_mini, name="nbzero_mini")
+    return host
+
+
+def test_registers_one_benchmark_per_space_and_the_default(host) -> None:
+    assert {"nbzero-mini", "nbzero-mini-r1", "nbzero-mini-r2", "nbzero-mini-mb"} <= set(host.benchmarks.names())
+    assert {host.benchmarks.get(f"nbzero-mini-{k}").space for k in ("r1", "r2", "mb")} == {"R1", "R2", "MB"}
+    default = host.benchmarks.get("nbzero-mini")
+    assert default.space == "R1" and default.dataset == "cifar10"
+    assert default.table == host.benchmarks.get("nbzero-mini-r1").table
+    assert default.input_size == CPU.input_size and default.num_classes == 10
+
+
+@pytest.mark.parametrize("key", ["r1", "r2", "mb"])
+def test_shipped_tables_match_their_metadata_and_records(key) -> None:
+    benchmark = nbzero_mini.shipped_benchmark(key)
+    if not benchmark.table.is_file() or benchmark.meta["networks_done"] == 0:
+        with pytest.raises(DataMissingError, match="zsbench build nbzero-mini"):
+            benchmark.load()
+        return
+    meta = benchmark.meta
+    frame = benchmark.load()
+    assert meta["recipe_hash"] == CPU.hash() and meta["recipe"] == CPU.as_dict()
+    assert len(frame) == meta["networks_done"] <= meta["pool_size"] == 150
+    assert meta["complete"] == (len(frame) == 150 and meta["repeats_done"] >= meta["repeat_count"])
+    if not meta["complete"]:
+        assert "PARTIAL" in benchmark.description
+    assert frame["arch"].is_unique and frame["accuracy"].between(0, 100).all()
+    space = zsbench.get_host().spaces.get(benchmark.space)
+    assert set(frame["arch"]) <= set(space.sample(150, seed=meta["pool_seed"]))
+    assert all(space.canonical(a) == a for a in frame["arch"])
+    # The table is a projection of the committed records.
+    records = [json.loads(line) for line in (nbzero_mini.DATA_DIR / f"nbzero-mini-{key}.jsonl").read_text().splitlines()]
+    primary = {r["arch"]: r for r in records if r["status"] == "ok" and r["seed"] == meta["train_seed"]}
+    assert list(frame["accuracy"]) == [primary[a]["test_accuracy"] for a in frame["arch"]]
+    assert list(frame["params"]) == [primary[a]["params"] for a in frame["arch"]]
+    assert all(r["recipe_hash"] == CPU.hash() for r in records)
+    pairs = frame.dropna(subset=["accuracy_seed1"])
+    assert len(pairs) == meta["noise_ceiling"]["pairs"]
+    if len(pairs) >= 3:
+        expected = pairs["accuracy"].rank().corr(pairs["accuracy_seed1"].rank())
+        assert np.isclose(meta["noise_ceiling"]["spearman"], expected, atol=1e-4)
+
+
+def test_local_builds_are_registered_from_zsbench_builds(tmp_path, monkeypatch) -> None:
+    pd.DataFrame({"arch": ["a", "b"], "accuracy": [50.0, 60.0]}).to_csv(tmp_path / "mine.csv", index=False)
+    meta = {"space": "R2", "dataset": "cifar100", "num_classes": 100, "input_size": 32, "networks_done": 2,
+            "pool_size": 2, "complete": True, "recipe_name": "paper"}
+    (tmp_path / "mine.meta.json").write_text(json.dumps(meta))
+    (tmp_path / "orphan.meta.json").write_text(json.dumps(meta))  # no table: not registered
+    monkeypatch.setenv("ZSBENCH_BUILDS", str(tmp_path))
+    host = zsbench.PluginHost(entry_points=False)
+    host.register_plugin(nbzero_mini, name="nbzero_mini")
+    mine = host.benchmarks.get("mine")
+    assert (mine.space, mine.dataset, mine.num_classes) == ("R2", "cifar100", 100)
+    assert list(mine.load()["accuracy"]) == [50.0, 60.0]
+    assert "orphan" not in host.benchmarks
