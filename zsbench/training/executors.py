@@ -74,9 +74,9 @@ class LocalExecutor(Executor):
         gpu = f", {self.gpus} GPU(s)" if self.gpus else ""
         return f"local: {self.workers} worker(s) x {self.threads} thread(s){gpu}"
 
-    def _prepare(self, task: TrainTask, slot: int) -> TrainTask:
+    def _prepare(self, task: TrainTask, slot: int | None) -> TrainTask:
         device = task.device
-        if self.gpus and device in ("auto", "cuda"):
+        if self.gpus and slot is not None and device in ("auto", "cuda"):
             device = f"cuda:{slot % self.gpus}"
         return replace(task, threads=self.threads if task.threads is None else task.threads, device=device)
 
@@ -115,14 +115,18 @@ class LocalExecutor(Executor):
         queue = list(enumerate(tasks))
         attempts: dict[int, int] = {}
         running: dict[Future, int] = {}
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # Every worker process takes one slot for its life: with GPUs, slot i trains on GPU i.
+        slots = context.Queue()
+        for slot in range(self.workers):
+            slots.put(slot)
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_take_worker_slot, initargs=(slots,)
+        )
         try:
-            slot = 0
 
             def submit(index: int) -> None:
-                nonlocal slot
-                running[pool.submit(run_task, self._prepare(tasks[index], slot))] = index
-                slot += 1
+                task = self._prepare(tasks[index], None)
+                running[pool.submit(_run_in_worker, task, self.gpus)] = index
 
             # Keep at most `workers` tasks in flight so a kill loses no more than that.
             while queue and len(running) < self.workers:
@@ -148,6 +152,20 @@ class LocalExecutor(Executor):
                     submit(queue.pop(0)[0])
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER_SLOT: int | None = None
+
+
+def _take_worker_slot(slots: Any) -> None:
+    global _WORKER_SLOT
+    _WORKER_SLOT = int(slots.get())
+
+
+def _run_in_worker(task: TrainTask, gpus: int) -> dict[str, Any]:
+    if gpus and _WORKER_SLOT is not None and task.device in ("auto", "cuda"):
+        task = replace(task, device=f"cuda:{_WORKER_SLOT % gpus}")
+    return run_task(task)
 
 
 def _ray_run(task: TrainTask, threads: int, use_gpu: bool) -> dict[str, Any]:
