@@ -371,22 +371,21 @@ def load_benchmark_table(bench: Benchmark, data_root: str | Path | None) -> pd.D
 
 
 def make_batch(bench: Benchmark, *, batch_size: int, seed: int, data_root: str | Path | None) -> Batch:
-    """The proxies' input batch for the benchmark's dataset (see :func:`zsbench.data.proxy_batch`)."""
+    """The proxies' input batch for the benchmark's dataset (see :func:`zsbench.data.proxy_batch`):
+    seeded augmented training images, or Gaussian inputs with a warning when the dataset is absent."""
+    from zsbench.data import proxy_batch
+
     try:
-        from zsbench.data import proxy_batch
-    except ImportError:
-        raise ZsbenchError("zsbench.data (the input batch builder) is not available in this installation") from None
-    batch = proxy_batch(
-        dataset=bench.dataset,
-        batch_size=batch_size,
-        seed=seed,
-        data_root=data_root,
-        input_size=int(bench.input_size),
-    )
-    if batch.num_classes != int(bench.num_classes):
-        # the proxies' labels must index the classifier the networks are built with
-        batch = Batch(batch.inputs, batch.targets % int(bench.num_classes), int(bench.num_classes), batch.source)
-    return batch
+        return proxy_batch(
+            dataset=bench.dataset,
+            batch_size=batch_size,
+            seed=seed,
+            data_root=data_root,
+            input_size=int(bench.input_size),
+            num_classes=int(bench.num_classes),
+        )
+    except ValueError as exc:  # e.g. a batch larger than the dataset
+        raise UsageError(str(exc)) from None
 
 
 def _paper_order(entries: list[Entry[Metric]]) -> list[Entry[Metric]]:
