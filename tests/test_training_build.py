@@ -212,3 +212,11 @@ def test_cli_train_and_build_on_a_real_space(tmp_path, image_root, monkeypatch) 
     assert summary["trained_now"] == 2 and summary["pending"] == 0 and summary["failed_now"] == []
     meta = read_meta(out / "r1-mini.meta.json")
     assert (meta["space"] == "R1" and "zsbench" in meta["command"]) or "build" in meta["command"]
+
+
+def test_spread_of_cpu_seconds() -> None:
+    from zsbench.training.builder import _spread
+
+    assert _spread([]) == {"median": None, "mean": None, "max": None}
+    assert _spread([3.0, 1.0, 2.0, 10.0]) == {"median": 2.5, "mean": 4.0, "max": 10.0}
+    assert _spread([5.0]) == {"median": 5.0, "mean": 5.0, "max": 5.0}

@@ -225,6 +225,7 @@ def build_pool(
             "noise_ceiling": report.noise,
             "train_seconds_total": round(sum(float(r.get("train_seconds", 0.0)) for r in ok), 1),
             "cpu_seconds_total": round(sum(float(r.get("cpu_seconds", 0.0)) for r in ok), 1),
+            "cpu_seconds_per_network": _spread([float(r["cpu_seconds"]) for r in ok if "cpu_seconds" in r]),
             "devices": sorted({str(r.get("device")) for r in ok}),
             "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -246,6 +247,16 @@ def build_pool(
                     on_result(task, record)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _spread(values: list[float]) -> dict[str, float | None]:
+    """Median, mean and maximum of ``values`` (``None`` when empty)."""
+    if not values:
+        return {"median": None, "mean": None, "max": None}
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return {"median": round(median, 1), "mean": round(sum(values) / len(values), 1), "max": round(max(values), 1)}
 
 
 def _check_identity(meta_path: Path, identity: dict[str, Any], name: str) -> None:
