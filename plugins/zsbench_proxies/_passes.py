@@ -126,7 +126,7 @@ def ce_pass(
             outputs.append([t.detach() for t in per_layer])
             output_grads.append(out_grads[k : k + len(per_layer)])
             k += len(per_layer)
-    return CEPass(layers, weights, [g.detach() for g in weight_grads], outputs, output_grads, float(loss))
+    return CEPass(layers, weights, [g.detach() for g in weight_grads], outputs, output_grads, float(loss.detach()))
 
 
 def _make_output_catcher(store: list[torch.Tensor]):
