@@ -1,0 +1,116 @@
+"""zsbench.data: data root resolution, dataset loading and the default proxy batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import zsbench
+from zsbench.data import (
+    DataFallbackWarning,
+    find_dataset,
+    load_image_dataset,
+    normalization,
+    proxy_batch,
+    resolve_data_root,
+)
+
+
+def test_resolve_data_root_prefers_the_argument_then_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ZSBENCH_DATA", str(tmp_path / "env"))
+    assert resolve_data_root(tmp_path / "arg") == tmp_path / "arg"
+    assert resolve_data_root(str(tmp_path / "arg")) == tmp_path / "arg"
+    assert resolve_data_root(None) == tmp_path / "env"
+    monkeypatch.delenv("ZSBENCH_DATA")
+    assert resolve_data_root(None) is None
+
+
+def test_missing_dataset_names_the_layouts_it_looked_for(tmp_path):
+    with pytest.raises(zsbench.DataMissingError) as info:
+        load_image_dataset("cifar10", "train", tmp_path)
+    message = str(info.value)
+    assert "cifar10/train/<class>/<image>" in message and "cifar-10-batches-py" in message
+    with pytest.raises(ValueError, match="split"):
+        find_dataset("cifar10", "validation", tmp_path)
+
+
+def test_imagefolder_tree_of_any_dataset_is_read(tmp_path):
+    from PIL import Image
+
+    for label, colour in (("a", (255, 0, 0)), ("b", (0, 0, 255))):
+        folder = tmp_path / "toy" / "test" / label
+        folder.mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (4, 4), colour).save(folder / f"{i}.png")
+    data = load_image_dataset("toy", "test", tmp_path)
+    assert data.classes == ["a", "b"] and len(data) == 6
+    image, label = data[5]
+    assert label == 1 and image.getpixel((0, 0)) == (0, 0, 255)
+
+
+def test_gaussian_fallback_warns_and_says_so_in_the_source(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZSBENCH_DATA", raising=False)
+    with pytest.warns(DataFallbackWarning, match="Gaussian"):
+        batch = proxy_batch("cifar100", batch_size=32, seed=3, data_root=tmp_path)
+    assert batch.source == "gaussian:seed=3"
+    assert batch.inputs.shape == (32, 3, 32, 32) and batch.num_classes == 100
+    assert batch.targets.min() >= 0 and batch.targets.max() < 100
+    assert abs(float(batch.inputs.mean())) < 0.05 and abs(float(batch.inputs.std()) - 1) < 0.05
+    with pytest.warns(DataFallbackWarning):
+        again = proxy_batch("cifar100", batch_size=32, seed=3, data_root=None)
+    assert torch.equal(batch.inputs, again.inputs) and torch.equal(batch.targets, again.targets)
+
+
+@pytest.mark.data
+def test_real_batch_is_seeded_augmented_and_labelled(data_root: Path):
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    batch = proxy_batch("cifar10", batch_size=64, seed=0, data_root=data_root)
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG is not touched
+    assert batch.source == "cifar10:train:augmented:seed=0"
+    assert batch.inputs.shape == (64, 3, 32, 32) and batch.inputs.dtype == torch.float32
+    assert batch.targets.dtype == torch.long and batch.num_classes == 10
+    assert len(set(batch.targets.tolist())) >= 5  # 64 random images cover most classes
+
+    same = proxy_batch("cifar10", batch_size=64, seed=0, data_root=data_root)
+    assert torch.equal(batch.inputs, same.inputs) and torch.equal(batch.targets, same.targets)
+    other = proxy_batch("cifar10", batch_size=64, seed=1, data_root=data_root)
+    assert not torch.equal(batch.inputs, other.inputs)
+
+    # Normalised real images: roughly zero mean per channel apart from the zero padding,
+    # which maps to -mean/std; the crop puts padding into some images.
+    mean, std = normalization("cifar10")
+    pad_values = torch.tensor([-m / s for m, s in zip(mean, std, strict=True)])
+    per_channel = batch.inputs.permute(1, 0, 2, 3).reshape(3, -1)
+    assert (per_channel.mean(dim=1).abs() < 0.5).all()
+    is_pad = (batch.inputs - pad_values.view(1, 3, 1, 1)).abs().amax(dim=1) < 1e-6
+    assert is_pad.any(), "random crop with padding 4 should pad some images"
+
+
+@pytest.mark.data
+def test_real_batch_images_are_the_drawn_training_images(data_root: Path):
+    """Without augmentation randomness (crop offset and flip aside), each batch image is one
+    training image of its label: checked by matching against the un-augmented dataset."""
+    from torchvision import transforms
+
+    batch = proxy_batch("cifar10", batch_size=4, seed=5, data_root=data_root)
+    plain = load_image_dataset("cifar10", "train", data_root, transform=transforms.ToTensor())
+    indices = torch.randperm(len(plain), generator=torch.Generator().manual_seed(5))[:4].tolist()
+    mean, std = normalization("cifar10")
+    for k, index in enumerate(indices):
+        image, label = plain[index]
+        assert label == int(batch.targets[k])
+        restored = batch.inputs[k] * torch.tensor(std).view(3, 1, 1) + torch.tensor(mean).view(3, 1, 1)
+        # Some 24x24 window of the image appears in the batch image, possibly mirrored.
+        centre = restored[:, 4:28, 4:28]
+        found = False
+        for flip in (False, True):
+            source = image.flip(-1) if flip else image
+            for dy in range(-4, 5):
+                for dx in range(-4, 5):
+                    y0, x0 = 4 + dy, 4 + dx
+                    if torch.allclose(source[:, y0 : y0 + 24, x0 : x0 + 24], centre, atol=1e-5):
+                        found = True
+        assert found, f"batch image {k} is not a crop of training image {index}"
