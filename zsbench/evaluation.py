@@ -149,7 +149,7 @@ def evaluate(
         data_root: root of the shared data (else ``ZSBENCH_DATA``).
         cache: cache file path, an open :class:`~zsbench.cache.ScoreCache`, or ``None``
             for the default location.
-        retry_failed: compute again the scores cached as failures.
+        retry_failed: compute again the scores (and costs) cached as failures.
         executor: ``local`` (in-process; ``workers > 1`` means processes), ``process`` or ``ray``.
         workers: worker processes for ``process``.
         ray_address: Ray cluster address for ``ray``.
@@ -231,7 +231,9 @@ def evaluate(
                 if arch not in stored[e.qualified_name]
                 or (retry_failed and stored[e.qualified_name][arch].error is not None)
             ]
-            want_cost = bool(missing_costs) and arch not in stored_costs
+            want_cost = bool(missing_costs) and (
+                arch not in stored_costs or (retry_failed and stored_costs[arch].error is not None)
+            )
             if todo or want_cost:
                 tasks.append(
                     ArchTask(
