@@ -118,8 +118,8 @@ def score_model(
                 value = None
         except torch.OutOfMemoryError as exc:  # subclass of RuntimeError: catch first
             error = f"out of memory: {str(exc).splitlines()[0] if str(exc) else 'OutOfMemoryError'}"
-        except MemoryError:
-            error = "out of memory: MemoryError"
+        except MemoryError as exc:
+            error = f"out of memory: {str(exc).splitlines()[0]}" if str(exc) else "out of memory: MemoryError"
         except Exception as exc:  # a failing proxy is recorded, never fatal
             message = str(exc).splitlines()[0] if str(exc) else ""
             error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__

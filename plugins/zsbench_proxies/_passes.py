@@ -196,10 +196,33 @@ def ntk_gram(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
             # The reference concatenates only parameters that received a gradient.
             used = [g is not None for g in grads]
             width = sum(g.numel() for g in grads if g is not None)
+            _check_memory(n * width * logits.element_size(), f"ntk's {n} x {width} gradient matrix", logits.device)
             rows = torch.empty((n, width), dtype=logits.dtype, device=logits.device)
         torch.cat([g.reshape(-1) for g, u in zip(grads, used, strict=True) if u], out=rows[i])
     assert rows is not None
     return torch.einsum("nc,mc->nm", rows, rows)
+
+
+def _available_bytes() -> int | None:
+    """MemAvailable of /proc/meminfo (Linux), else None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _check_memory(needed: int, what: str, device: torch.device) -> None:
+    # Fail with a reason instead of letting the OS kill the whole run (CPU only; CUDA
+    # raises its own OutOfMemoryError).
+    if device.type != "cpu":
+        return
+    available = _available_bytes()
+    if available is not None and needed > 0.8 * available:
+        raise MemoryError(f"{what} needs {needed / 2**30:.1f} GiB; {available / 2**30:.1f} GiB available")
 
 
 def relu_code_kernel(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
