@@ -5,8 +5,9 @@ Usage::
     python benchmarks/perf/proxy_perf.py [--archs 2] [--repeats 3] [--proxies all]
         [--spaces R1,R2,MB,nb201] [--threads 1] [--data-root DIR] [--batch-size 64]
 
-For every space, ``--archs`` architectures are drawn with ``space.sample(n, seed=0)`` and
-built with seed 0; every proxy is scored with :func:`zsbench.scoring.score_model` on the
+For every space, the first ``--archs`` architectures of ``space.sample(20 * archs, seed=0)``
+with at most ``--max-macs`` multiply-accumulates per image (default 600 M, so that a run fits
+on a shared 2-core machine) are built with seed 0; every proxy is scored with :func:`zsbench.scoring.score_model` on the
 default proxy batch (:func:`zsbench.data.proxy_batch`, real CIFAR-10 images when the data
 root has them, else Gaussian). Time is the proxy's ``score`` call (model construction
 excluded), the median over architectures and repeats (ntk runs once per architecture:
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the measurements and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archs", type=int, default=2, help="architectures per space")
+    parser.add_argument(
+        "--max-macs", type=float, default=600e6, help="skip sampled architectures above this many MACs per image"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="repeats per architecture (ntk: 1)")
     parser.add_argument("--proxies", default=DEFAULT_PROXIES, help="proxy selection, e.g. 'all', 'snip,zen', '-ntk'")
     parser.add_argument("--spaces", default="R1,R2,MB,nb201")
@@ -113,8 +117,14 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.perf_counter()
     for space_name in spaces:
         space = host.spaces.get(space_name)
-        for arch in space.sample(args.archs, seed=0):
+        chosen = []
+        for arch in space.sample(20 * args.archs, seed=0):
             cost = space.cost(arch, num_classes=batch.num_classes)
+            if cost.flops <= args.max_macs:
+                chosen.append((arch, cost))
+            if len(chosen) == args.archs:
+                break
+        for arch, cost in chosen:
             console.print(f"[bold]{space_name}[/] {arch}  ({cost.params / 1e6:.2f} M params, {cost.flops / 1e6:.1f} M MACs)")
 
             def build(arch=arch, space=space):
