@@ -19,7 +19,6 @@ need the dataset.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import multiprocessing
 import os
@@ -169,20 +168,7 @@ def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
         except Exception as exc:  # a cost failure is recorded, like a proxy failure
             nan = float("nan")
             cost = CachedCost(nan, nan, nan, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-    _freeze_survivors()
     return TaskOutcome(task.index, task.arch, results, cost)
-
-
-def _freeze_survivors() -> None:
-    """Collect this task's garbage, then exempt every surviving object from later collections.
-
-    The harness runs a full ``gc.collect()`` after every proxy; with torch (and, after the
-    first FLOP count, torch._dynamo) loaded that walks ~300k long-lived objects, about
-    0.25 s each time, more than most proxies take. Frozen objects are skipped, so later
-    collections only look at what newer tasks allocated.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def crashed_outcome(task: ArchTask, reason: str) -> TaskOutcome:

@@ -125,8 +125,10 @@ def score_model(
             error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
         seconds = time.perf_counter() - start
         del model
-        gc.collect()
         if device.type == "cuda":
+            # Free the model's device memory before the next build; on the CPU reference counting
+            # frees it at once, and a full collection per proxy would cost more than many proxies.
+            gc.collect()
             torch.cuda.empty_cache()
         results.append(ProxyResult(proxy.name, value, error, seconds, contract))
     return results
