@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     from zsbench.data import proxy_batch
 
     torch.set_num_threads(args.threads)
-    console = Console(emoji=False, highlight=False)
+    console = Console(emoji=False, highlight=False, width=max(160, Console().width))
     host = zsbench.get_host()
     proxies = host.proxies.select(args.proxies)
     spaces = [s.strip() for s in args.spaces.split(",") if s.strip()]
