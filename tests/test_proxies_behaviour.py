@@ -278,3 +278,10 @@ def test_fisher_counts_each_channel_once_per_weight_of_its_slice():
         fisher = 0.5 * per_sample.pow(2).mean(0)
         expected += float(fisher.abs().sum()) * math.prod(layer.weight.shape[1:])
     assert result.value == pytest.approx(expected, rel=1e-5)
+
+
+def test_ntk_fails_with_a_reason_when_its_gradient_matrix_cannot_fit(monkeypatch):
+    monkeypatch.setattr(_passes, "_available_bytes", lambda: 1024)
+    (result,) = score_model(lambda: TinyNet(), proxies("ntk"), tiny_batch(), seed=0)
+    assert result.value is None
+    assert result.error.startswith("out of memory: ntk's 16 x ") and "GiB" in result.error
