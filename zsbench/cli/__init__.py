@@ -17,8 +17,8 @@ from zsbench.cli._common import err_console, handle_errors
 # Each module exposes ``register(app)``; a new command group adds one line here.
 _COMMAND_MODULES = (
     "zsbench.cli.listing",
-    "zsbench.cli.evaluate",
     "zsbench.cli.spaces",
+    "zsbench.cli.evaluate",
     "zsbench.cli.train",
 )
 
@@ -63,7 +63,7 @@ def main() -> None:
         app(prog_name="zsbench")
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     err_console.print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
 
 
