@@ -14,8 +14,17 @@ from rich.console import Console
 
 from zsbench.errors import ZsbenchError
 
+
+def _piped_width() -> int | None:
+    # Rich assumes 80 columns when stdout is not a terminal, which folds wide result tables
+    # into unreadable cells in logs and pipes; COLUMNS still wins when set.
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return None
+    return 160
+
+
 # Results to stdout, everything else (progress, warnings, errors) to stderr.
-out_console = Console(soft_wrap=True)
+out_console = Console(soft_wrap=True, width=_piped_width())
 err_console = Console(stderr=True, soft_wrap=True)  # soft wrap: an error stays one line
 
 
