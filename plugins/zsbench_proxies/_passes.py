@@ -1,4 +1,4 @@
-"""The passes the proxies are computed from, one function per pass (PROXY_SPEC section 3).
+"""The passes the proxies are computed from, one function per pass.
 
 Every proxy module calls one of these functions and reduces its result to a number, so a
 later engine can run a pass once and hand its result to several proxies without touching
