@@ -10,7 +10,7 @@ from zsbench.errors import UsageError
 from zsbench.training.recipes import CPU, PAPER, RECIPES, Recipe, get_recipe
 
 
-def test_paper_recipe_is_the_issue_recipe() -> None:
+def test_paper_recipe_is_the_nas_bench_zero_recipe() -> None:
     assert PAPER.name == "paper"
     assert (PAPER.lr, PAPER.momentum, PAPER.nesterov, PAPER.epochs) == (0.1, 0.9, True, 360)
     assert (PAPER.weight_decay, PAPER.label_smoothing, PAPER.valid_fraction) == (5e-4, 0.1, 0.1)

@@ -140,7 +140,7 @@ PAPER = Recipe()
 # Sized from measured single-thread times (benchmarks/nbzero-mini.md): 16x16 images (a
 # quarter of the compute of 32x32), 1,000 class-balanced NAS-train images for 4 epochs,
 # batches of 32 so the cosine schedule still has 128 steps; accuracy on 500 NAS-valid and
-# 1,000 test images. Half of it (500 images, 2 epochs) fitted the issue's ~20 CPU-seconds
+# 1,000 test images. Half of it (500 images, 2 epochs) fitted a ~20 CPU-second
 # a network but left networks at chance level (10.0 %), which ranks nothing.
 CPU = Recipe(
     name="cpu",
