@@ -214,6 +214,30 @@ def test_cli_train_and_build_on_a_real_space(tmp_path, image_root, monkeypatch) 
     assert (meta["space"] == "R1" and "zsbench" in meta["command"]) or "build" in meta["command"]
 
 
+def test_build_draws_a_flops_bounded_pool(tmp_path, image_root) -> None:
+    from zsbench.cli import build_app
+
+    space = zsbench.get_host().spaces.get("R1")
+    bound = 3e7  # about the 5th percentile of R1 at 32x32: most unbounded draws are rejected
+    runner = CliRunner()
+    app = build_app()
+    common = ["--recipe", "tiny", "--data-root", str(image_root), "--out", str(tmp_path), "--threads", "1", "--json"]
+    result = runner.invoke(app, ["build", "r1-small", "--space", "R1", "--pool", "2", "--max-flops", str(bound), *common])
+    assert result.exit_code == 0, result.output
+    meta = read_meta(tmp_path / "r1-small.meta.json")
+    assert meta["pool_max_flops"] == bound
+    frame = BuiltBenchmark("r1-small", tmp_path / "r1-small.csv", meta).load()
+    assert list(frame["arch"]) == [space.canonical(a) for a in space.sample(2, 0, max_flops=bound)]
+    assert all(space.cost(a).flops <= bound for a in frame["arch"])
+    assert list(frame["arch"]) != [space.canonical(a) for a in space.sample(2, 0)]
+
+    # the bound is part of the build's identity: resuming with another bound is refused
+    result = runner.invoke(app, ["build", "r1-small", "--space", "R1", "--pool", "2", *common])
+    assert result.exit_code == 2 and "pool_max_flops" in result.output
+    result = runner.invoke(app, ["build", "r1-bad", "--space", "R1", "--pool", "2", "--max-flops", "10", *common])
+    assert result.exit_code == 2 and "below the smallest network" in result.output
+
+
 def test_spread_of_cpu_seconds() -> None:
     from zsbench.training.builder import _spread
 

@@ -67,6 +67,9 @@ def register(app: typer.Typer) -> None:
         space: str = typer.Option("R1", "--space", help="Search space."),
         pool: int = typer.Option(..., "--pool", help="Architectures to draw from the space."),
         seed: int = typer.Option(0, "--seed", help="Seed of the pool draw."),
+        max_flops: float | None = typer.Option(
+            None, "--max-flops", help="Draw only architectures of at most this many MACs (at 32x32), e.g. 2e8."
+        ),
         dataset: str = typer.Option("cifar10", "--dataset", help="cifar10, cifar100 or ImageNet16-120."),
         recipe: str = typer.Option("cpu", "--recipe", help="Recipe name (paper, cpu, tiny) or a JSON file."),
         out: str = typer.Option("zsbench-builds", "--out", help="Folder for NAME.jsonl/.csv/.meta.json."),
@@ -103,6 +106,7 @@ def register(app: typer.Typer) -> None:
                 space,
                 pool,
                 pool_seed=seed,
+                max_flops=max_flops,
                 dataset=dataset,
                 recipe=recipe,
                 out_dir=out,

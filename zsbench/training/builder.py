@@ -31,7 +31,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from zsbench.training.executors import Executor
 
 # Fields that define a build: a rerun under the same name must agree on all of them.
-_IDENTITY = ("space", "dataset", "recipe_hash", "pool_size", "pool_seed", "train_seed", "repeat_seed", "repeat_count")
+_IDENTITY = (
+    "space",
+    "dataset",
+    "recipe_hash",
+    "pool_size",
+    "pool_seed",
+    "pool_max_flops",
+    "train_seed",
+    "repeat_seed",
+    "repeat_count",
+)
 
 
 @dataclass
@@ -102,6 +112,7 @@ def build_pool(
     pool_size: int,
     *,
     pool_seed: int = 0,
+    max_flops: float | None = None,
     dataset: str = "cifar10",
     recipe: str | Recipe = "cpu",
     out_dir: str | Path = "zsbench-builds",
@@ -124,6 +135,9 @@ def build_pool(
         space: a search-space name or object.
         pool_size: architectures drawn with ``space.sample(pool_size, pool_seed)``.
         pool_seed: seed of the draw.
+        max_flops: draw only architectures of at most this many FLOPs (MACs at the space's
+            default input size, 32x32 for the macro spaces), e.g. to keep a CPU build
+            affordable; ``None`` draws from the whole space.
         dataset: ``cifar10``, ``cifar100`` or ``ImageNet16-120``.
         recipe: a recipe, a built-in recipe name or a JSON file.
         out_dir: folder of the three files.
@@ -162,13 +176,14 @@ def build_pool(
         "recipe_hash": recipe.hash(),
         "pool_size": pool_size,
         "pool_seed": pool_seed,
+        "pool_max_flops": max_flops,
         "train_seed": train_seed,
         "repeat_seed": repeat_seed,
         "repeat_count": repeat_count,
     }
     _check_identity(meta_path, identity, name)
 
-    archs = [space_obj.canonical(a) for a in space_obj.sample(pool_size, pool_seed)]
+    archs = [space_obj.canonical(a) for a in _draw_pool(space_obj, pool_size, pool_seed, max_flops)]
     root = None if data_root is None else str(data_root)
     tasks = build_tasks(
         space_obj,
@@ -247,6 +262,21 @@ def build_pool(
                     on_result(task, record)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: float | None) -> list[str]:
+    """``space.sample(pool_size, pool_seed)``, passing ``max_flops`` only when it is set
+    (third-party spaces need not support it)."""
+    if max_flops is None:
+        return space.sample(pool_size, pool_seed)
+    if max_flops <= 0:
+        raise UsageError(f"--max-flops must be positive, got {max_flops:g}")
+    try:
+        return space.sample(pool_size, pool_seed, max_flops=max_flops)  # type: ignore[call-arg]
+    except TypeError as exc:
+        raise UsageError(f"space {space.name!r} cannot draw a FLOPs-bounded pool (its sample() takes no max_flops)") from exc
+    except ValueError as exc:
+        raise UsageError(f"cannot draw the pool: {exc}") from exc
 
 
 def _spread(values: list[float]) -> dict[str, float | None]:
