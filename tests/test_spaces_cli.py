@@ -49,6 +49,14 @@ def test_show_sample_json(runner: CliRunner) -> None:
     assert [r["arch"] for r in show_json(runner, "R1", "--sample", "3", "--seed", "6")["architectures"]] != archs
 
 
+def test_show_a_flops_bounded_sample_is_the_build_pool(runner: CliRunner) -> None:
+    info = show_json(runner, "R1", "--sample", "4", "--max-flops", "1e8")
+    space = r1.R1Space()
+    assert info["max_flops"] == 1e8
+    assert [row["arch"] for row in info["architectures"]] == space.sample(4, seed=0, max_flops=1e8)
+    assert all(0 < row["flops"] <= 1e8 for row in info["architectures"])
+
+
 def test_show_given_archs_with_imagenet_size(runner: CliRunner) -> None:
     info = show_json(runner, "nasbench-macro", "--arch", "00000001", "--arch", "22212220")
     rows = info["architectures"]
@@ -75,6 +83,8 @@ def test_show_table(runner: CliRunner) -> None:
         (["R1", "--arch", "stem64,s2-64x9,s2-64x2,s2-64x2"], "stage 1 depth '9' not allowed"),
         (["R7"], "Unknown space 'R7'"),
         (["R1", "--sample", "-1"], "--sample must be >= 0"),
+        (["R1", "--max-flops", "1000"], "below the smallest network"),
+        (["nasbench-macro", "--max-flops", "1e8"], "cannot draw a FLOPs-bounded pool"),
     ],
 )
 def test_show_errors_exit_2(runner: CliRunner, args: list[str], message: str) -> None:

@@ -46,7 +46,8 @@ def test_shipped_tables_match_their_metadata_and_records(key) -> None:
         assert "PARTIAL" in benchmark.description
     assert frame["arch"].is_unique and frame["accuracy"].between(0, 100).all()
     space = zsbench.get_host().spaces.get(benchmark.space)
-    assert set(frame["arch"]) <= set(space.sample(150, seed=meta["pool_seed"]))
+    assert meta["pool_max_flops"] == 1e8
+    assert set(frame["arch"]) <= set(space.sample(150, seed=meta["pool_seed"], max_flops=meta["pool_max_flops"]))
     assert all(space.canonical(a) == a for a in frame["arch"])
     # The table is a projection of the committed records.
     records = [json.loads(line) for line in (nbzero_mini.DATA_DIR / f"nbzero-mini-{key}.jsonl").read_text().splitlines()]
@@ -74,3 +75,24 @@ def test_local_builds_are_registered_from_zsbench_builds(tmp_path, monkeypatch) 
     assert (mine.space, mine.dataset, mine.num_classes) == ("R2", "cifar100", 100)
     assert list(mine.load()["accuracy"]) == [50.0, 60.0]
     assert "orphan" not in host.benchmarks
+
+
+def test_evaluate_runs_on_the_shipped_default_benchmark_without_a_data_root(tmp_path) -> None:
+    # What a new user runs first: no data root, the installed plugins, the default benchmark.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZSBENCH_")}
+    env["ZSBENCH_CACHE"] = str(tmp_path / "scores.sqlite")
+    command = [sys.executable, "-m", "zsbench", "evaluate", "--proxies", "flops,params,synflow", "--limit", "12",
+               "--bootstrap", "0", "--json"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    trained = nbzero_mini.shipped_benchmark("r1").meta["networks_done"]
+    assert payload["benchmark"] == "nbzero-mini" and payload["archs"] == min(12, trained)
+    rows = {row["proxy"]: row for row in payload["rows"]}
+    assert set(rows) == {"flops", "params", "synflow"}
+    assert all(row["failures"] == 0 and -1 <= row["kendall"] <= 1 for row in rows.values())
+    assert "gaussian" in result.stderr.lower()  # no data root: the input batch says what it is

@@ -20,9 +20,11 @@ def test_paper_recipe_is_the_nas_bench_zero_recipe() -> None:
 
 def test_cpu_recipe_only_shrinks_the_budget() -> None:
     # Everything but the budget fields (epochs, subsets, batch and image size) equals the paper recipe.
-    budget = {"name", "epochs", "train_subset", "valid_subset", "test_subset", "input_size", "batch_size"}
+    # The learning rate may follow the batch size (linear scaling rule): same rate per image.
+    budget = {"name", "epochs", "train_subset", "valid_subset", "test_subset", "input_size", "batch_size", "lr"}
     paper, cpu = PAPER.as_dict(), CPU.as_dict()
     assert {k for k in paper if paper[k] != cpu[k]} <= budget
+    assert CPU.lr / CPU.batch_size == pytest.approx(PAPER.lr / PAPER.batch_size)
     assert CPU.epochs < PAPER.epochs and CPU.train_subset is not None
 
 

@@ -13,15 +13,24 @@ from zsbench.plugins import get_host
 
 
 def describe_space(
-    name: str, sample: int, seed: int, num_classes: int, input_size: int | None, archs: list[str] | None = None
+    name: str,
+    sample: int,
+    seed: int,
+    num_classes: int,
+    input_size: int | None,
+    archs: list[str] | None = None,
+    max_flops: float | None = None,
 ) -> dict[str, Any]:
     """What ``zsbench spaces show`` prints: the space's name, size, description, and for
     ``sample`` architectures drawn with ``seed`` (or the given ``archs``, canonicalised)
-    their FLOPs (multiply-accumulates), params and depth."""
+    their FLOPs (multiply-accumulates), params and depth. With ``max_flops`` the draw is
+    the one ``zsbench build --max-flops`` trains."""
+    from zsbench.training.builder import draw_pool
+
     if sample < 0:
         raise UsageError(f"--sample must be >= 0, got {sample}")
     space = get_host().spaces.get(name)
-    chosen = [space.canonical(a) for a in archs] if archs else space.sample(sample, seed=seed)
+    chosen = [space.canonical(a) for a in archs] if archs else draw_pool(space, sample, seed, max_flops)
     size_input = input_size or space.default_input_size
     rows = []
     for arch in chosen:
@@ -32,6 +41,7 @@ def describe_space(
         "size": space.size(),
         "description": space.description,
         "seed": seed,
+        "max_flops": max_flops,
         "num_classes": num_classes,
         "input_size": size_input,
         "flops_unit": "multiply-accumulates (MACs) per image",
@@ -48,6 +58,9 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Argument(..., help="Space name, e.g. R1, R2, MB, nb201, nasbench-macro."),
         sample: int = typer.Option(5, "--sample", "-n", help="How many architectures to draw."),
         seed: int = typer.Option(0, "--seed", help="Seed of the draw (same seed, same architectures)."),
+        max_flops: float | None = typer.Option(
+            None, "--max-flops", help="Draw only architectures of at most this many MACs (at 32x32), as build does."
+        ),
         arch: Annotated[list[str] | None, typer.Option("--arch", help="Show these architectures instead of a sample.")] = None,
         num_classes: int = typer.Option(10, "--num-classes", help="Classifier width used for params and FLOPs."),
         input_size: int | None = typer.Option(None, "--input-size", help="Image size (default: the space's)."),
@@ -55,7 +68,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show a search space: its size and sample architectures with FLOPs (MACs), params and depth."""
         with handle_errors():
-            info = describe_space(name, sample, seed, num_classes, input_size, archs=arch)
+            info = describe_space(name, sample, seed, num_classes, input_size, archs=arch, max_flops=max_flops)
             if as_json:
                 print_json(info)
                 return

@@ -183,7 +183,7 @@ def build_pool(
     }
     _check_identity(meta_path, identity, name)
 
-    archs = [space_obj.canonical(a) for a in _draw_pool(space_obj, pool_size, pool_seed, max_flops)]
+    archs = [space_obj.canonical(a) for a in draw_pool(space_obj, pool_size, pool_seed, max_flops)]
     root = None if data_root is None else str(data_root)
     tasks = build_tasks(
         space_obj,
@@ -264,17 +264,24 @@ def build_pool(
     return report
 
 
-def _draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: float | None) -> list[str]:
-    """``space.sample(pool_size, pool_seed)``, passing ``max_flops`` only when it is set
-    (third-party spaces need not support it)."""
+def draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: float | None = None) -> list[str]:
+    """The pool a build trains: ``space.sample(pool_size, pool_seed)``, passing ``max_flops``
+    only when it is set (third-party spaces need not support it).
+
+    Raises:
+        UsageError: ``max_flops`` is not positive, the space cannot bound FLOPs, or the
+            bound is below the space's smallest network.
+    """
     if max_flops is None:
         return space.sample(pool_size, pool_seed)
     if max_flops <= 0:
-        raise UsageError(f"--max-flops must be positive, got {max_flops:g}")
+        raise UsageError(f"max_flops must be positive, got {max_flops:g}")
+    import inspect
+
+    if "max_flops" not in inspect.signature(space.sample).parameters:
+        raise UsageError(f"space {space.name!r} cannot draw a FLOPs-bounded pool (its sample() takes no max_flops)")
     try:
         return space.sample(pool_size, pool_seed, max_flops=max_flops)  # type: ignore[call-arg]
-    except TypeError as exc:
-        raise UsageError(f"space {space.name!r} cannot draw a FLOPs-bounded pool (its sample() takes no max_flops)") from exc
     except ValueError as exc:
         raise UsageError(f"cannot draw the pool: {exc}") from exc
 
