@@ -97,6 +97,22 @@ def test_failure_keeps_the_run_contract():
     assert result.contract["seed"] == 4 and result.contract["batch_size"] == 8
 
 
+def test_the_device_type_is_part_of_the_contract_of_proxies_that_see_data():
+    class CountsParams(zsbench.Proxy):
+        name = "counts_params"
+        input_kind = "none"
+
+        def score(self, model, batch) -> float:
+            return float(sum(p.numel() for p in model.parameters()))
+
+    sees_data = FailsOnWideModels()
+    assert run_contract(sees_data, batch(), 0)["device"] == "cpu"
+    assert run_contract(sees_data, batch(), 0, "cuda:1")["device"] == "cuda"  # the type, not the index
+    assert run_contract(sees_data, batch(), 0, "cuda") != run_contract(sees_data, batch(), 0, "cpu")
+    # a pure function of the architecture is the same everywhere: one cache entry serves all devices
+    assert run_contract(CountsParams(), batch(), 0, "cuda") == run_contract(CountsParams(), batch(), 0, "cpu")
+
+
 def test_a_model_that_cannot_be_built_fails_every_proxy_with_the_reason():
     def broken():
         raise RuntimeError("no such op")

@@ -1,7 +1,7 @@
 """The score cache: a SQLite database of every proxy score and architecture cost computed.
 
 A score is stored under its full key: the search space, the canonical architecture, the
-proxy's name and version, and the run contract (batch size and source, seed, BN mode,
+proxy's name and version, and the run contract (batch size and source, seed, device type, BN mode,
 dtype, classifier width, input size; see :func:`zsbench.scoring.run_contract`). Any change
 of those computes anew; nothing else does. Values are treated as independent of the device
 (CPU or GPU) they were computed on.

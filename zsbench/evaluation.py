@@ -210,7 +210,7 @@ def evaluate(
     try:
         contracts = {}
         for entry in proxy_entries:
-            contract = run_contract(entry.obj, batch, score_seed)
+            contract = run_contract(entry.obj, batch, score_seed, device)
             contract.update({"num_classes": num_classes, "input_size": input_size})
             contracts[entry.qualified_name] = contract_key(contract)
         archs = list(dict.fromkeys(table["canonical"]))

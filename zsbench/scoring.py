@@ -46,13 +46,18 @@ class ProxyResult:
         return self.error is None
 
 
-def run_contract(proxy: Proxy, batch: Batch, seed: int) -> dict[str, Any]:
+def run_contract(proxy: Proxy, batch: Batch, seed: int, device: str | torch.device = "cpu") -> dict[str, Any]:
     """Everything a score depends on besides the architecture: recorded with every score
-    and part of every cache key."""
+    and part of every cache key. The device type is part of it because GPU kernels (and
+    random inputs drawn on the GPU) give other float values than the CPU's."""
+    import torch
+
     contract = dict(proxy.contract())
-    contract.update({"batch_size": batch.size, "input_source": batch.source, "seed": seed})
+    contract.update(
+        {"batch_size": batch.size, "input_source": batch.source, "seed": seed, "device": torch.device(device).type}
+    )
     if proxy.input_kind == "none":  # pure function of the architecture
-        contract.update({"batch_size": None, "input_source": None})
+        contract.update({"batch_size": None, "input_source": None, "device": None})
     elif proxy.input_kind in ("batch-shape", "gaussian"):
         contract["input_source"] = proxy.input_kind
     return contract
@@ -101,7 +106,7 @@ def score_model(
     )
     results = []
     for proxy in proxies:
-        contract = run_contract(proxy, batch, seed)
+        contract = run_contract(proxy, batch, seed, device)
         value: float | None = None
         error: str | None = None
         start = time.perf_counter()
