@@ -120,3 +120,23 @@ def test_table_file_errors(cli, tmp_path):
     result = cli("-p", "toy_params", "-b", str(bad_arch))
     assert result.exit_code == 2
     assert "--space" in one_line_error(result)
+
+
+def test_table_file_dataset_and_class_count(cli, tmp_path, monkeypatch):
+    table = tmp_path / "c100.csv"
+    pd.DataFrame({"arch": ["w2-d1", "w4-d2", "w8-d3"], "accuracy": [50.0, 60.0, 70.0]}).to_csv(table, index=False)
+    seen = []
+    monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: seen.append(bench) or toy_batch())
+    result = cli("-p", "toy_params", "-b", str(table), "--space", "toy", "--dataset", "cifar100")
+    assert result.exit_code == 0, result.output
+    assert (seen[-1].dataset, seen[-1].num_classes) == ("cifar100", 100)
+    result = cli("-p", "toy_params", "-b", str(table), "--space", "toy", "--dataset", "ImageNet16-120", "--num-classes", "120")
+    assert result.exit_code == 0, result.output
+    assert (seen[-1].dataset, seen[-1].num_classes) == ("ImageNet16-120", 120)
+    assert cli("-p", "toy_params", "-b", str(table), "--space", "toy").exit_code == 0
+    assert (seen[-1].dataset, seen[-1].num_classes) == ("cifar10", 10)
+
+    result = cli("-p", "toy_params", "-b", str(table), "--space", "toy", "--dataset", "svhn")
+    assert result.exit_code == 2 and "add --num-classes N" in one_line_error(result)
+    result = cli("-p", "toy_params", "-b", "toy-bench", "--dataset", "cifar100")
+    assert result.exit_code == 2 and "registered benchmark that knows its own" in one_line_error(result)

@@ -112,6 +112,8 @@ def evaluate(
     benchmark: str | Path = DEFAULT_BENCHMARK,
     *,
     space: str | None = None,
+    dataset: str | None = None,
+    num_classes: int | None = None,
     metrics: str | Sequence[str] = "all",
     limit: int | None = None,
     seed: int = 0,
@@ -140,6 +142,9 @@ def evaluate(
             columns ``arch``, ``accuracy`` and optionally ``flops``, ``params``, ``depth``
             (then ``space`` is required).
         space: the search space of a table file (ignored for registered benchmarks).
+        dataset: the dataset a table file's accuracies were measured on (default
+            ``cifar10``): selects the proxies' input images and the classifier width.
+        num_classes: classifier width of a table file's networks (default: the dataset's).
         metrics: index selection, like ``proxies``.
         limit: evaluate a seeded random subset of this many architectures.
         seed: seed of the subset.
@@ -183,7 +188,7 @@ def evaluate(
         raise UsageError(f"--workers must be at least 1, got {workers}")
     proxy_entries = host.proxies.select_entries(proxies)
     metric_entries = _paper_order(host.metrics.select_entries(metrics))
-    bench = resolve_benchmark(host, benchmark, space)
+    bench = resolve_benchmark(host, benchmark, space, dataset=dataset, num_classes=num_classes)
     space_entry = host.spaces.entry(bench.space)
     space_obj = space_entry.obj
     table = load_benchmark_table(bench, data_root)
@@ -311,13 +316,24 @@ def looks_like_table_file(benchmark: str | Path) -> bool:
     return isinstance(benchmark, Path) or text.lower().endswith(TABLE_SUFFIXES) or "/" in text or "\\" in text
 
 
-def resolve_benchmark(host: PluginHost, benchmark: str | Path, space: str | None) -> Benchmark:
+def resolve_benchmark(
+    host: PluginHost,
+    benchmark: str | Path,
+    space: str | None,
+    *,
+    dataset: str | None = None,
+    num_classes: int | None = None,
+) -> Benchmark:
     """The benchmark object for a name or a table file path.
+
+    ``dataset`` and ``num_classes`` describe a table file (default CIFAR-10 and its class
+    count); a registered benchmark knows its own, so giving them for one is an error.
 
     Raises:
         UnknownComponentError: an unknown name (a one-line message listing the installed
             ones; for the default benchmark, saying how to install or replace it).
-        UsageError: a table file without ``space``.
+        UsageError: a table file without ``space``, an unknown dataset without
+            ``num_classes``, or ``dataset``/``num_classes`` given for a registered benchmark.
     """
     if looks_like_table_file(benchmark):
         if not space:
@@ -327,7 +343,30 @@ def resolve_benchmark(host: PluginHost, benchmark: str | Path, space: str | None
         except ImportError:
             raise UsageError("benchmark table files need the zsbench_benchmarks package (part of zsbench)") from None
         space_obj = host.spaces.get(space)  # an unknown space fails here, with the list of known ones
-        return TableBenchmark(Path(benchmark), space=space, input_size=int(space_obj.default_input_size))
+        from zsbench.data import NUM_CLASSES
+
+        dataset = dataset or "cifar10"
+        if num_classes is None:
+            if dataset not in NUM_CLASSES:
+                raise UsageError(
+                    f"unknown class count for dataset {dataset!r}: add --num-classes N "
+                    f"(known datasets: {', '.join(NUM_CLASSES)})"
+                )
+            num_classes = NUM_CLASSES[dataset]
+        if num_classes < 1:
+            raise UsageError(f"--num-classes must be at least 1, got {num_classes}")
+        return TableBenchmark(
+            Path(benchmark),
+            space=space,
+            dataset=dataset,
+            num_classes=num_classes,
+            input_size=int(space_obj.default_input_size),
+        )
+    if dataset is not None or num_classes is not None:
+        raise UsageError(
+            f"--dataset and --num-classes describe a benchmark table file; {str(benchmark)!r} is a registered "
+            "benchmark that knows its own"
+        )
     name = str(benchmark)
     if name == DEFAULT_BENCHMARK and name not in host.benchmarks:
         installed = ", ".join(host.benchmarks.names()) or "none"

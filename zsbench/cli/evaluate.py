@@ -29,6 +29,12 @@ def register(app: typer.Typer) -> None:
             _DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table (with --space)."
         ),
         space: str | None = typer.Option(None, "--space", help="Search space of a benchmark table file."),
+        dataset: str | None = typer.Option(
+            None, "--dataset", help="Dataset of a benchmark table file's accuracies (default cifar10)."
+        ),
+        num_classes: int | None = typer.Option(
+            None, "--num-classes", help="Classifier width of a table file's networks (default: the dataset's)."
+        ),
         metrics: str = typer.Option("all", "--metrics", "-m", help="Indices to compute (names, globs, 'all')."),
         limit: int | None = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs."),
         seed: int = typer.Option(0, "--seed", help="Seed of the subset and of the bootstrap."),
@@ -67,6 +73,8 @@ def register(app: typer.Typer) -> None:
                     proxies,
                     benchmark,
                     space=space,
+                    dataset=dataset,
+                    num_classes=num_classes,
                     metrics=metrics,
                     limit=limit,
                     seed=seed,
