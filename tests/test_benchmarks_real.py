@@ -57,6 +57,22 @@ def test_nasbench_macro_benchmark(host, data_root):
         assert (cost.params, cost.flops) == (params, flops)
 
 
+@pytest.mark.data
+def test_nasbench_macro_noise_ceiling_is_between_two_single_runs(host, data_root):
+    from scipy import stats
+
+    ceiling = host.benchmarks.get("nasbench-macro-cifar10").noise_ceiling(data_root)
+    raw = pd.read_parquet(data_root / "nas_bench_macro" / "nas_bench_macro_cifar10.parquet")
+    raw = raw[raw["is_canonical"]]
+    assert ceiling["pairs"] == 3969
+    assert ceiling["spearman"] == pytest.approx(stats.spearmanr(raw["test_acc_run0"], raw["test_acc_run1"]).statistic, abs=1e-4)
+    assert ceiling["kendall"] == pytest.approx(stats.kendalltau(raw["test_acc_run0"], raw["test_acc_run1"]).statistic, abs=1e-4)
+    # 50 epochs on all of CIFAR-10: two runs rank 3,969 networks almost identically
+    assert 0.97 < ceiling["spearman"] < 0.99
+    # NAS-Bench-201 publishes no per-seed accuracies: its ceiling is unknown, not invented
+    assert host.benchmarks.get("nb201-cifar10").noise_ceiling(data_root) is None
+
+
 @pytest.mark.parametrize(
     ("name", "file"),
     [

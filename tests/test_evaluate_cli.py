@@ -45,7 +45,7 @@ def test_json_is_the_only_output_on_stdout(cli):
     result = cli("--proxies", "toy_params,toy_flaky", "--benchmark", "toy-bench", "--metrics", "kendall,p_at_k", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"benchmark", "archs", "rows"}
+    assert set(payload) == {"benchmark", "archs", "noise_ceiling", "rows"}
     assert [row["proxy"] for row in payload["rows"]] == ["toy_params", "toy_flaky"]
     assert payload["rows"][1]["failures"] == 8
     assert payload["rows"][0]["p_at_k/K@5%"] == 2  # 5 % of 32, rounded
@@ -140,3 +140,31 @@ def test_table_file_dataset_and_class_count(cli, tmp_path, monkeypatch):
     assert result.exit_code == 2 and "add --num-classes N" in one_line_error(result)
     result = cli("-p", "toy_params", "-b", "toy-bench", "--dataset", "cifar100")
     assert result.exit_code == 2 and "registered benchmark that knows its own" in one_line_error(result)
+
+
+def test_the_noise_ceiling_is_printed_with_the_indices(cli):
+    from test_evaluate_fakes import ToyBench
+
+    class MeasuredTwice(ToyBench):
+        name = "toy-measured"
+
+        def noise_ceiling(self, data_root=None):
+            return {"spearman": 0.8123, "kendall": 0.6, "pairs": 30, "note": "30 networks trained with seeds 0 and 1"}
+
+    class Broken(ToyBench):
+        name = "toy-broken"
+
+        def noise_ceiling(self, data_root=None):
+            raise RuntimeError("no second run on disk")
+
+    cli.host.benchmarks.add("toy-measured", MeasuredTwice(), "tests", "local", "0")
+    cli.host.benchmarks.add("toy-broken", Broken(), "tests", "local", "0")
+    result = cli("-p", "toy_params", "-b", "toy-measured")
+    assert result.exit_code == 0, result.output
+    assert "noise ceiling of toy-measured: Spearman 0.812, Kendall 0.600" in " ".join(result.stdout.split())
+    assert json.loads(cli("-p", "toy_params", "-b", "toy-measured", "--json").stdout)["noise_ceiling"]["pairs"] == 30
+    # a plugin whose ceiling fails loses that line, not the evaluation
+    with pytest.warns(UserWarning, match="noise ceiling unavailable: RuntimeError: no second run on disk"):
+        result = cli("-p", "toy_params", "-b", "toy-broken")
+    assert result.exit_code == 0 and "noise ceiling" not in result.stdout
+    assert "noise ceiling" not in cli("-p", "toy_params", "-b", "toy-bench").stdout

@@ -164,8 +164,9 @@ def test_limit_takes_a_seeded_subset(host, tmp_path):
 
 def test_json_has_exactly_the_documented_shape(host, tmp_path):
     payload = run(host, tmp_path / "c.sqlite", proxies="toy_params,toy_flaky", metrics="kendall,mbr_flops").to_json()
-    assert set(payload) == {"benchmark", "archs", "rows"}
+    assert set(payload) == {"benchmark", "archs", "noise_ceiling", "rows"}
     assert payload["benchmark"] == "toy-bench" and payload["archs"] == 32
+    assert payload["noise_ceiling"] is None  # the toy benchmark does not know its own
     row = {r["proxy"]: r for r in payload["rows"]}["toy_flaky"]
     assert row["failures"] == 8 and isinstance(row["kendall"], float)
     assert {"proxy", "kendall", "kendall/n", "mbr_flops", "mbr_flops/acc@20%", "failures"} <= set(row)

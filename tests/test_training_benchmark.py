@@ -60,6 +60,9 @@ def test_shipped_tables_match_their_metadata_and_records(key) -> None:
     if len(pairs) >= 3:
         expected = pairs["accuracy"].rank().corr(pairs["accuracy_seed1"].rank())
         assert np.isclose(meta["noise_ceiling"]["spearman"], expected, atol=1e-4)
+        # what `zsbench evaluate` prints under its indices
+        ceiling = benchmark.noise_ceiling()
+        assert (ceiling["spearman"], ceiling["pairs"]) == (meta["noise_ceiling"]["spearman"], len(pairs))
 
 
 def test_local_builds_are_registered_from_zsbench_builds(tmp_path, monkeypatch) -> None:

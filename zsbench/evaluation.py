@@ -72,6 +72,8 @@ class EvaluationResult:
         failures: one row per failed score: ``arch``, ``proxy``, ``error``.
         computed: scores computed in this run; ``cached``: scores taken from the cache.
         seconds: wall time of the whole evaluation.
+        noise_ceiling: the benchmark's :meth:`~zsbench.Benchmark.noise_ceiling` (rank
+            correlations between two trainings of its networks), ``None`` when unknown.
     """
 
     benchmark: str
@@ -84,14 +86,15 @@ class EvaluationResult:
     cached: int = 0
     seconds: float = 0.0
     index_names: list[str] = field(default_factory=list)
+    noise_ceiling: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"benchmark", "archs", "rows": [{"proxy", <index entries>..., "failures",
-        "seconds_per_arch"}]}`` with NaN as ``null``."""
+        """``{"benchmark", "archs", "noise_ceiling", "rows": [{"proxy", <index entries>...,
+        "failures", "seconds_per_arch"}]}`` with NaN as ``null``."""
         rows = []
         for record in self.summary.to_dict(orient="records"):
             rows.append({key: _json_value(value) for key, value in record.items()})
-        return {"benchmark": self.benchmark, "archs": self.archs, "rows": rows}
+        return {"benchmark": self.benchmark, "archs": self.archs, "noise_ceiling": self.noise_ceiling, "rows": rows}
 
     def write_scores(self, path: str | Path) -> Path:
         """Write :attr:`scores` to ``path`` (``.parquet`` or ``.csv``)."""
@@ -304,7 +307,18 @@ def evaluate(
         cached=len(archs) * len(proxy_entries) - computed,
         seconds=time.perf_counter() - started,
         index_names=[e.obj.name for e in metric_entries],
+        noise_ceiling=_noise_ceiling(bench, data_root),
     )
+
+
+def _noise_ceiling(bench: Benchmark, data_root: str | Path | None) -> dict[str, Any] | None:
+    """The benchmark's noise ceiling; a plugin that fails to compute it only loses the line."""
+    try:
+        ceiling = bench.noise_ceiling(Path(data_root) if data_root is not None else None)
+    except Exception as exc:  # third-party code; the evaluation itself succeeded
+        warnings.warn(f"benchmark {bench.name!r}: noise ceiling unavailable: {type(exc).__name__}: {exc}", stacklevel=2)
+        return None
+    return dict(ceiling) if ceiling else None
 
 
 # -- benchmark and batch ---------------------------------------------------------------------------

@@ -258,3 +258,10 @@ class Benchmark(ABC):
         Raises:
             DataMissingError: naming the file that is needed and its format.
         """
+
+    def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
+        """How well the ground truth agrees with itself: rank correlations between two
+        independent trainings of the same networks, ``{"spearman", "kendall", "pairs"}``
+        plus an optional ``"note"``; ``None`` (the default) when the benchmark cannot say.
+        No proxy can be expected to rank the networks better than this."""
+        return None

@@ -141,7 +141,21 @@ def render_table(result: EvaluationResult) -> Table:
     """A rich table: one row per proxy; indices with their intervals, picked accuracies,
     failures and seconds per architecture."""
     summary = result.summary
-    table = Table(title=f"{result.benchmark}: {result.archs} architectures", title_justify="left")
+    caption = None
+    ceiling = result.noise_ceiling
+    if ceiling:
+        # The ceiling says how much of any index is reachable at all: print it with the indices.
+        caption = (
+            f"noise ceiling of {result.benchmark}: Spearman {_number(ceiling.get('spearman'), 3)}, "
+            f"Kendall {_number(ceiling.get('kendall'), 3)} between two trainings "
+            f"({ceiling.get('note') or str(ceiling.get('pairs')) + ' networks'})"
+        )
+    table = Table(
+        title=f"{result.benchmark}: {result.archs} architectures",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
     table.add_column("proxy", style="bold", no_wrap=True)
     value_columns: list[tuple[str, str]] = []
     pick_columns: list[tuple[str, list[str]]] = []

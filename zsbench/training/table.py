@@ -160,6 +160,20 @@ class BuiltBenchmark(Benchmark):
             )
         return frame
 
+    def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
+        """The build's measured noise ceiling: Spearman and Kendall between the test
+        accuracies of the networks trained with both seeds (``None`` below 3 pairs)."""
+        ceiling = self.meta.get("noise_ceiling") or {}
+        if int(ceiling.get("pairs") or 0) < 3 or ceiling.get("spearman") is None:
+            return None
+        seeds = f"seeds {self.meta.get('train_seed', 0)} and {self.meta.get('repeat_seed')}"
+        return {
+            "spearman": ceiling["spearman"],
+            "kendall": ceiling["kendall"],
+            "pairs": ceiling["pairs"],
+            "note": f"test accuracy of {ceiling['pairs']} networks trained with {seeds}",
+        }
+
 
 def discover_builds(folder: str | Path) -> list[BuiltBenchmark]:
     """A :class:`BuiltBenchmark` for every ``*.meta.json`` with its table in ``folder``."""
