@@ -42,8 +42,8 @@ def test_shipped_tables_match_their_metadata_and_records(key) -> None:
     assert meta["recipe_hash"] == CPU.hash() and meta["recipe"] == CPU.as_dict()
     assert len(frame) == meta["networks_done"] <= meta["pool_size"] == 150
     assert meta["complete"] == (len(frame) == 150 and meta["repeats_done"] >= meta["repeat_count"])
-    if not meta["complete"]:
-        assert "PARTIAL" in benchmark.description
+    assert ("PARTIAL" in benchmark.description) == (not meta["complete"])
+    assert "<= 100 M MACs at 32x32" in benchmark.description
     assert frame["arch"].is_unique and frame["accuracy"].between(0, 100).all()
     space = zsbench.get_host().spaces.get(benchmark.space)
     assert meta["pool_max_flops"] == 1e8

@@ -134,9 +134,16 @@ class BuiltBenchmark(Benchmark):
         self.table = Path(table)
         self.meta = meta
         done, pool = meta.get("networks_done", "?"), meta.get("pool_size", "?")
-        status = "" if meta.get("complete") else f", PARTIAL: {done}/{pool} networks trained"
+        details = [f"{done} networks"]
+        if meta.get("pool_max_flops"):
+            details.append(f"<= {float(meta['pool_max_flops']) / 1e6:g} M MACs at 32x32")
+        ceiling = meta.get("noise_ceiling") or {}
+        if ceiling.get("spearman") is not None:
+            details.append(f"noise ceiling Spearman {ceiling['spearman']:.2f} over {ceiling.get('pairs')} retrained")
+        if not meta.get("complete"):
+            details.append(f"PARTIAL: {done}/{pool} networks trained")
         self.description = description or (  # type: ignore[misc]
-            f"{meta['space']} on {meta['dataset']}, recipe {meta.get('recipe_name')} ({done} networks{status})"
+            f"{meta['space']} on {meta['dataset']}, recipe {meta.get('recipe_name')} ({'; '.join(details)})"
         )
 
     def load(self, data_root: Path | None = None) -> pd.DataFrame:
