@@ -46,19 +46,14 @@ class NasBenchMacroCifar10(zsbench.Benchmark):
         """Spearman and Kendall between two single training runs (``test_acc_run0`` and
         ``test_acc_run1``) over the canonical networks. The benchmark's accuracy is the
         mean of three runs, so its own ceiling is at least this high."""
-        from scipy import stats
+        from zsbench.training.table import rank_agreement
 
         file_format = "Parquet with columns arch, is_canonical (bool), test_acc_run0, test_acc_run1 (%)"
         path = data_file(data_root, TABLE_FILE, self.name, file_format)
         table = read_table(path, ("is_canonical", "test_acc_run0", "test_acc_run1"), f"{self.name} table")
         table = table[table["is_canonical"].astype(bool)]
-        first, second = table["test_acc_run0"], table["test_acc_run1"]
-        return {
-            "spearman": round(float(stats.spearmanr(first, second).statistic), 4),
-            "kendall": round(float(stats.kendalltau(first, second).statistic), 4),
-            "pairs": len(table),
-            "note": "two single training runs of each network (the accuracy is the mean of three)",
-        }
+        agreement = rank_agreement(table["test_acc_run0"].tolist(), table["test_acc_run1"].tolist())
+        return {**agreement, "note": "two single training runs of each network (the accuracy is the mean of three)"}
 
 
 @zsbench.hookimpl

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,16 +74,22 @@ def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None) -> dict[s
     if repeat_seed is None:
         return {"pairs": 0, "spearman": None, "kendall": None}
     column = f"accuracy_seed{repeat_seed}"
-    pairs = [(r["accuracy"], r[column]) for r in rows if r.get(column) is not None]
-    if len(pairs) < 3:
-        return {"pairs": len(pairs), "spearman": None, "kendall": None}
+    repeated = [r for r in rows if r.get(column) is not None]
+    return rank_agreement([r["accuracy"] for r in repeated], [r[column] for r in repeated])
+
+
+def rank_agreement(first: Sequence[float], second: Sequence[float]) -> dict[str, Any]:
+    """Spearman and Kendall correlation between two measurements of the same networks:
+    ``{"pairs": n, "spearman": rho, "kendall": tau}``, rounded to 4 digits, ``None`` with
+    fewer than 3 pairs or when a correlation is undefined (constant values)."""
+    if len(first) < 3:
+        return {"pairs": len(first), "spearman": None, "kendall": None}
     from scipy import stats
 
-    first, second = zip(*pairs, strict=True)
     rho = float(stats.spearmanr(first, second).statistic)
     tau = float(stats.kendalltau(first, second).statistic)
     return {
-        "pairs": len(pairs),
+        "pairs": len(first),
         "spearman": None if math.isnan(rho) else round(rho, 4),
         "kendall": None if math.isnan(tau) else round(tau, 4),
     }
