@@ -39,7 +39,7 @@ DEFAULT_SPACE = "r2"
 def _build_command(key: str) -> str:
     return (
         f"ZSBENCH_DATA=<data-root> zsbench build nbzero-mini-{key} --space {SPACES[key]} --pool 150 --seed 0 "
-        "--max-flops 1e8 --recipe cpu --repeat-seed 1 --repeat-count 30 --out benchmarks/zsbench_benchmarks/data --threads 1"
+        "--max-flops 1e8 --recipe cpu --repeat-seed 1 --repeat-count 30 --out plugins/zsbench_benchmarks/data --threads 1"
     )
 
 
