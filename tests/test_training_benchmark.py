@@ -11,7 +11,7 @@ import zsbench_benchmarks.nbzero_mini as nbzero_mini
 
 import zsbench
 from zsbench.errors import DataMissingError
-from zsbench.training.recipes import CPU
+from zsbench.training.recipes import CPU, CPU_V2
 
 
 @pytest.fixture
@@ -31,18 +31,30 @@ def test_registers_one_benchmark_per_space_and_the_default(host) -> None:
     ceilings = {k: host.benchmarks.get(f"nbzero-mini-{k}").meta["noise_ceiling"]["spearman"] for k in ("r1", "r2", "mb")}
     assert max(ceilings, key=ceilings.get) == "r2"
     assert default.input_size == CPU.input_size and default.num_classes == 10
+    # A second version is registered once its build has started, and says how far it is.
+    for key in ("r1", "r2", "mb"):
+        started = (nbzero_mini.DATA_DIR / f"nbzero-mini-v2-{key}.meta.json").is_file()
+        assert (f"nbzero-mini-v2-{key}" in host.benchmarks) == started
+        if started:
+            v2 = host.benchmarks.get(f"nbzero-mini-v2-{key}")
+            assert v2.meta["recipe_name"] == "cpu-v2" and v2.table != host.benchmarks.get(f"nbzero-mini-{key}").table
+            assert ("PARTIAL" in v2.description) == (not v2.meta["complete"])
 
 
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("key", ["r1", "r2", "mb"])
-def test_shipped_tables_match_their_metadata_and_records(key) -> None:
-    benchmark = nbzero_mini.shipped_benchmark(key)
+def test_shipped_tables_match_their_metadata_and_records(key, version) -> None:
+    recipe = {1: CPU, 2: CPU_V2}[version]
+    benchmark = nbzero_mini.shipped_benchmark(key, version=version)
+    stem = f"{nbzero_mini.VERSIONS[version][0]}-{key}"
+    assert f"--recipe {recipe.name} " in benchmark.meta["command"] and f"build {stem} " in benchmark.meta["command"]
     if not benchmark.table.is_file() or benchmark.meta["networks_done"] == 0:
-        with pytest.raises(DataMissingError, match="zsbench build nbzero-mini"):
+        with pytest.raises(DataMissingError, match=f"zsbench build {stem}"):
             benchmark.load()
         return
     meta = benchmark.meta
     frame = benchmark.load()
-    assert meta["recipe_hash"] == CPU.hash() and meta["recipe"] == CPU.as_dict()
+    assert meta["recipe_hash"] == recipe.hash() and meta["recipe"] == recipe.as_dict()
     assert len(frame) == meta["networks_done"] <= meta["pool_size"] == 150
     assert meta["complete"] == (len(frame) == 150 and meta["repeats_done"] >= meta["repeat_count"])
     assert ("PARTIAL" in benchmark.description) == (not meta["complete"])
@@ -53,11 +65,11 @@ def test_shipped_tables_match_their_metadata_and_records(key) -> None:
     assert set(frame["arch"]) <= set(space.sample(150, seed=meta["pool_seed"], max_flops=meta["pool_max_flops"]))
     assert all(space.canonical(a) == a for a in frame["arch"])
     # The table is a projection of the committed records.
-    records = [json.loads(line) for line in (nbzero_mini.DATA_DIR / f"nbzero-mini-{key}.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (nbzero_mini.DATA_DIR / f"{stem}.jsonl").read_text().splitlines()]
     primary = {r["arch"]: r for r in records if r["status"] == "ok" and r["seed"] == meta["train_seed"]}
     assert list(frame["accuracy"]) == [primary[a]["test_accuracy"] for a in frame["arch"]]
     assert list(frame["params"]) == [primary[a]["params"] for a in frame["arch"]]
-    assert all(r["recipe_hash"] == CPU.hash() for r in records)
+    assert all(r["recipe_hash"] == recipe.hash() for r in records)
     pairs = frame.dropna(subset=["accuracy_seed1"])
     assert len(pairs) == meta["noise_ceiling"]["pairs"]
     if len(pairs) >= 3:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from zsbench.errors import UsageError
-from zsbench.training.recipes import CPU, PAPER, RECIPES, Recipe, get_recipe
+from zsbench.training.recipes import CPU, CPU_V2, PAPER, RECIPES, Recipe, get_recipe
 
 
 def test_paper_recipe_is_the_nas_bench_zero_recipe() -> None:
@@ -26,6 +26,19 @@ def test_cpu_recipe_only_shrinks_the_budget() -> None:
     assert {k for k in paper if paper[k] != cpu[k]} <= budget
     assert CPU.lr / CPU.batch_size == pytest.approx(PAPER.lr / PAPER.batch_size)
     assert CPU.epochs < PAPER.epochs and CPU.train_subset is not None
+
+
+def test_cpu_v2_recipe_only_shrinks_the_budget_and_evaluates_the_full_test_split() -> None:
+    budget = {"name", "epochs", "train_subset", "valid_subset", "input_size", "batch_size", "lr"}
+    paper, v2 = PAPER.as_dict(), CPU_V2.as_dict()
+    assert {k for k in paper if paper[k] != v2[k]} <= budget
+    assert CPU_V2.lr / CPU_V2.batch_size == pytest.approx(PAPER.lr / PAPER.batch_size)
+    assert CPU_V2.test_subset is None  # all 10,000 official test images
+    # more training than `cpu`, on more images: 781 steps (5 epochs of 5,000 images) against 128
+    assert CPU_V2.epochs * (CPU_V2.train_subset // CPU_V2.batch_size) > 6 * CPU.epochs * (CPU.train_subset // CPU.batch_size)
+    assert get_recipe("cpu-v2") is CPU_V2
+    # the committed nbzero-mini-v2 records carry this hash: changing the recipe would orphan them
+    assert CPU_V2.hash() == "5a4a04acbf18"
 
 
 def test_hash_is_stable_and_sensitive_to_every_field() -> None:

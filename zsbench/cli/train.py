@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         arch: str = typer.Argument(..., help="Architecture string of the space."),
         space: str = typer.Option("R1", "--space", help="Search space."),
         dataset: str = typer.Option("cifar10", "--dataset", help="cifar10, cifar100 or ImageNet16-120."),
-        recipe: str = typer.Option("paper", "--recipe", help="Recipe name (paper, cpu, tiny) or a JSON file."),
+        recipe: str = typer.Option("paper", "--recipe", help="Recipe name (paper, cpu, cpu-v2, tiny) or a JSON file."),
         seed: int = typer.Option(0, "--seed", help="Seeds initial weights, data order, augmentation, mixup."),
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
             None, "--max-flops", help="Draw only architectures of at most this many MACs (at 32x32), e.g. 2e8."
         ),
         dataset: str = typer.Option("cifar10", "--dataset", help="cifar10, cifar100 or ImageNet16-120."),
-        recipe: str = typer.Option("cpu", "--recipe", help="Recipe name (paper, cpu, tiny) or a JSON file."),
+        recipe: str = typer.Option("cpu", "--recipe", help="Recipe name (paper, cpu, cpu-v2, tiny) or a JSON file."),
         out: str = typer.Option("zsbench-builds", "--out", help="Folder for NAME.jsonl/.csv/.meta.json."),
         train_seed: int = typer.Option(0, "--train-seed", help="Training seed of every network."),
         repeat_seed: int | None = typer.Option(None, "--repeat-seed", help="Second training seed (noise ceiling)."),

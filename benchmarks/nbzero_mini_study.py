@@ -1,0 +1,137 @@
+"""Noise ceiling and size bias of nbzero-mini tables, against NAS-Bench-Macro.
+
+For every benchmark named on the command line (default: the three nbzero-mini tables of
+each version, and NAS-Bench-Macro) prints one row: the number of networks, the Spearman
+correlation of accuracy with FLOPs and with params (95 % bootstrap interval), and, where
+networks were trained twice, the noise ceiling (Spearman between the two seeds, with its
+bootstrap interval), the seed-to-seed RMS difference, the spread of the repeated networks
+and the ceiling projected from those two (see ``projected_ceiling``).
+
+    ZSBENCH_DATA=<data-root> python benchmarks/nbzero_mini_study.py
+    ZSBENCH_BUILDS=<folder> python benchmarks/nbzero_mini_study.py nbzero-mini-v2-r1
+
+Used for the tables of benchmarks/nbzero-mini.md ("Size bias" and "Noise ceiling").
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from zsbench.errors import DataMissingError, UsageError
+from zsbench.plugins import PluginHost, get_host
+
+DEFAULT = (
+    "nbzero-mini-r1",
+    "nbzero-mini-r2",
+    "nbzero-mini-mb",
+    "nbzero-mini-v2-r1",
+    "nbzero-mini-v2-r2",
+    "nbzero-mini-v2-mb",
+    "nasbench-macro-cifar10",
+)
+BOOTSTRAP = 2000
+
+
+def spearman_interval(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs)."""
+    rho = float(stats.spearmanr(x, y).statistic)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(BOOTSTRAP):
+        idx = rng.integers(0, len(x), len(x))
+        value = stats.spearmanr(x[idx], y[idx]).statistic
+        if not math.isnan(value):
+            draws.append(value)
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return rho, float(low), float(high)
+
+
+def projected_ceiling(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
+    """Variance components of two trainings of the same networks.
+
+    ``noise_sd`` is one training's deviation from the network's own mean (RMS difference
+    over sqrt 2), ``network_sd`` the spread of the networks' true accuracies (variance of
+    the pair means less half the noise variance). Their ratio gives the reliability
+    ``network_var / (network_var + noise_var)``: the correlation two seeds are expected to
+    reach on networks spread like these, a steadier estimate than a few pairs' Spearman.
+    """
+    diff = first - second
+    noise_var = float(np.mean(diff**2)) / 2.0
+    network_var = max(0.0, float(np.var((first + second) / 2.0, ddof=1)) - noise_var / 2.0)
+    total = network_var + noise_var
+    return {
+        "rms": math.sqrt(2.0 * noise_var),
+        "noise_sd": math.sqrt(noise_var),
+        "network_sd": math.sqrt(network_var),
+        "reliability": network_var / total if total > 0 else float("nan"),
+    }
+
+
+def study(name: str, host: PluginHost) -> dict[str, Any] | None:
+    """One row of the table, ``None`` when the benchmark is not registered or has no data."""
+    try:
+        benchmark = host.benchmarks.get(name)
+        table = benchmark.load(None)
+    except (KeyError, DataMissingError, UsageError):
+        return None
+    accuracy = table["accuracy"].to_numpy(float)
+    row: dict[str, Any] = {"benchmark": name, "networks": len(table)}
+    for column in ("flops", "params"):
+        row[column] = spearman_interval(accuracy, table[column].to_numpy(float))
+    repeat = [c for c in table.columns if c.startswith("accuracy_seed")]
+    first = second = None
+    if repeat:
+        pairs = table.dropna(subset=[repeat[0]])
+        first, second = pairs["accuracy"].to_numpy(float), pairs[repeat[0]].to_numpy(float)
+    elif name == "nasbench-macro-cifar10":  # two of its three single runs
+        from zsbench_benchmarks.nasbench_macro import TABLE_FILE
+        from zsbench_benchmarks.table import data_file, read_table
+
+        runs = read_table(data_file(None, TABLE_FILE, name, "Parquet"), ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
+        runs = runs[runs["is_canonical"].astype(bool)]
+        first, second = runs["test_acc_run0"].to_numpy(float), runs["test_acc_run1"].to_numpy(float)
+    if first is not None and len(first) >= 3:
+        row["pairs"] = len(first)
+        row["ceiling"] = spearman_interval(first, second)
+        row.update(projected_ceiling(first, second))
+    return row
+
+
+def main(names: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    host = get_host()
+    out = Table(title="accuracy vs FLOPs / params, and noise ceiling (Spearman, 95 % bootstrap interval)")
+    for column in ("benchmark", "networks", "FLOPs", "params", "pairs", "ceiling", "RMS", "noise SD", "net SD", "proj."):
+        out.add_column(column)
+
+    def fmt(value: tuple[float, float, float] | None) -> str:
+        return "" if value is None else f"{value[0]:+.2f} [{value[1]:+.2f}, {value[2]:+.2f}]"
+
+    for name in names:
+        row = study(name, host)
+        if row is None:
+            continue
+        out.add_row(
+            name,
+            str(row["networks"]),
+            fmt(row["flops"]),
+            fmt(row["params"]),
+            str(row.get("pairs", "")),
+            fmt(row.get("ceiling")),
+            f"{row['rms']:.2f}" if "rms" in row else "",
+            f"{row['noise_sd']:.2f}" if "rms" in row else "",
+            f"{row['network_sd']:.2f}" if "rms" in row else "",
+            f"{row['reliability']:.2f}" if "rms" in row else "",
+        )
+    Console(width=200).print(out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or list(DEFAULT))
