@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from zsbench_benchmarks.table import BenchmarkTableError, TableBenchmark
 
 import zsbench
+from zsbench.tables import BenchmarkTableError, TableBenchmark
 
 
 @pytest.fixture(scope="module")

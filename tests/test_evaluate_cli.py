@@ -80,6 +80,10 @@ def test_second_identical_run_computes_nothing(cli):
         (["-p", "toy_params", "-b", "toy-bench", "--top-k", "5"], 2, "--top-k fractions"),
         (["-p", "toy_params", "-b", "toy-bench", "--budgets", "0"], 2, "--budgets must be at least 1"),
         (["-p", "toy_params", "-b", "toy-bench", "--executor", "dask"], 2, "unknown executor 'dask'"),
+        (["-p", "toy_params", "-b", "toy-bench", "-O", "br_at_k.q=1"], 2, "index 'br_at_k' has no option 'q' (its options: k"),
+        (["-p", "toy_params", "-b", "toy-bench", "-O", "br_at_k.k=2"], 2, "option br_at_k.k='2': fractions must be in (0, 1]"),
+        (["-p", "toy_params", "-b", "toy-bench", "-m", "kendall", "-O", "br_at_k.k=0.1"], 2, "which is not selected"),
+        (["-p", "toy_params", "-b", "toy-bench", "-O", "br_at_k"], 2, "--metric-option takes NAME.KEY=VALUE"),
     ],
 )
 def test_usage_errors_are_one_line(cli, args, code, fragment):
@@ -168,3 +172,32 @@ def test_the_noise_ceiling_is_printed_with_the_indices(cli):
         result = cli("-p", "toy_params", "-b", "toy-broken")
     assert result.exit_code == 0 and "noise ceiling" not in result.stdout
     assert "noise ceiling" not in cli("-p", "toy_params", "-b", "toy-bench").stdout
+
+
+def test_metric_options_reach_only_their_index(cli):
+    """``-O br_at_k.k=0.25`` sets K for BR@K alone; ``--top-k`` sets it for every index declaring ``k``."""
+    args = ["-p", "toy_params", "-b", "toy-bench", "-m", "br_at_k,p_at_k,mbr_flops", "--json"]
+    own = json.loads(cli(*args, "-O", "br_at_k.k=0.25", "-O", "mbr_flops.budgets=2").stdout)["rows"][0]
+    assert own["br_at_k/K@25%"] == 8  # 25 % of 32
+    assert "p_at_k/K@0.1%" in own and "p_at_k/K@25%" not in own  # p_at_k kept its default
+    assert {k for k in own if k.startswith("mbr_flops/br@")} == {"mbr_flops/br@50%", "mbr_flops/br@100%"}
+    shared = json.loads(cli(*args, "--top-k", "0.25", "-O", "p_at_k.k=0.5").stdout)["rows"][0]
+    assert shared["br_at_k/K@25%"] == 8 and shared["p_at_k/K@50%"] == 16  # the index's own option wins
+    assert len([k for k in shared if k.startswith("mbr_flops/br@")]) == 5  # the default M
+
+
+def test_metrics_listing_shows_declared_options(cli):
+    listing = CliRunner().invoke(build_app(), ["metrics", "br_at_k", "--json"])
+    assert listing.exit_code == 0, listing.output
+    [row] = json.loads(listing.stdout)
+    assert row["group"] == "top-k"
+    assert row["options"][0]["key"] == "k" and row["options"][0]["default"] == "0.001,0.05"
+
+
+def test_a_larger_limit_keeps_the_smaller_sample_and_its_cached_scores(cli, tmp_path):
+    small = cli("-p", "toy_params", "-b", "toy-bench", "--limit", "10", "--seed", "3", "--output", str(tmp_path / "a.csv"))
+    large = cli("-p", "toy_params", "-b", "toy-bench", "--limit", "20", "--seed", "3", "--output", str(tmp_path / "b.csv"))
+    assert small.exit_code == large.exit_code == 0, small.output + large.output
+    first, second = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    assert set(first["arch"]) < set(second["arch"]) and len(set(second["arch"])) == 20
+    assert "10 scores computed, 10 from the cache" in large.stderr

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_evaluate_fakes import ToySpace, toy_accuracy, toy_batch, toy_host
+from test_evaluate_fakes import ToySpace, evaluate_with, toy_accuracy, toy_batch, toy_host
 
 import zsbench
 from zsbench.cache import ScoreCache
@@ -42,7 +42,7 @@ def run(host, cache, **kwargs) -> zsbench.evaluation.EvaluationResult:
     kwargs.setdefault("batch", toy_batch())
     kwargs.setdefault("bootstrap", 0)
     kwargs.setdefault("metrics", "kendall,spearman,pearson,br_at_k,mbr_flops,mbr_params")
-    return zsbench.evaluate(kwargs.pop("proxies", PROXIES), "toy-bench", host=host, cache=cache, **kwargs)
+    return evaluate_with(kwargs.pop("proxies", PROXIES), "toy-bench", host=host, cache=cache, **kwargs)
 
 
 def test_scores_frame_has_benchmark_keys_costs_and_nan_for_failures(host, tmp_path):
@@ -211,7 +211,7 @@ def test_unknown_components_and_bad_options_are_one_line_errors(host, tmp_path):
     with pytest.raises(zsbench.UnknownComponentError, match="Unknown metric 'kendal'"):
         run(host, tmp_path / "c.sqlite", metrics="kendal")
     with pytest.raises(zsbench.UnknownComponentError, match="default benchmark 'nbzero-mini' is not installed"):
-        zsbench.evaluate("toy_params", host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite")
+        evaluate_with("toy_params", host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite")
     with pytest.raises(zsbench.UsageError, match="--limit"):
         run(host, tmp_path / "c.sqlite", limit=0)
 
@@ -221,7 +221,7 @@ def test_table_file_benchmark(host, tmp_path):
     table = pd.DataFrame({"arch": archs, "accuracy": [60.0, 90.0, 70.0, 80.0], "flops": [1.0, 4.0, 2.0, 3.0]})
     path = tmp_path / "mine.parquet"
     table.to_parquet(path)
-    result = zsbench.evaluate(
+    result = evaluate_with(
         "toy_params", path, space="toy", host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite", bootstrap=0
     )
     assert result.benchmark == str(path) and list(result.scores["arch"]) == archs
@@ -229,7 +229,7 @@ def test_table_file_benchmark(host, tmp_path):
     assert result.scores["params"].notna().all()  # the missing ones come from the space
     assert result.summary.loc[0, "kendall"] == pytest.approx(1.0)
     with pytest.raises(zsbench.UsageError, match="--space"):
-        zsbench.evaluate("toy_params", path, host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite")
+        evaluate_with("toy_params", path, host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite")
 
 
 def test_toy_costs_match_the_counters():

@@ -204,3 +204,21 @@ def toy_batch(seed: int = 0) -> zsbench.Batch:
     generator = torch.Generator().manual_seed(seed)
     inputs = torch.randn(4, 3, 8, 8, generator=generator)
     return zsbench.Batch(inputs, torch.arange(4) % 10, 10, source=f"toy-gaussian-{seed}")
+
+
+def evaluate_with(proxies: Any = "all", benchmark: Any = None, **flat: Any) -> Any:
+    """:func:`zsbench.evaluate` with every option given flat (``limit=8, bootstrap=0``): each one
+    goes to the options group that has a field of its name, so tests read as one call."""
+    import dataclasses
+
+    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+
+    direct = {key: flat.pop(key) for key in ("metrics", "host", "progress") if key in flat}
+    groups = {"pool": PoolOptions, "scoring": ScoringOptions, "run": RunOptions, "indices": IndexOptions}
+    grouped = {}
+    for group, options_class in groups.items():
+        names = {f.name for f in dataclasses.fields(options_class)}
+        grouped[group] = options_class(**{key: flat.pop(key) for key in list(flat) if key in names})
+    if flat:
+        raise TypeError(f"no options group has {', '.join(flat)}")
+    return evaluate(proxies, benchmark, **direct, **grouped)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_evaluate_fakes import toy_batch, toy_host
-
-import zsbench
+from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
 
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'zsbench[ray]'")
 
@@ -26,8 +24,8 @@ def test_ray_scores_equal_local_scores(tmp_path):
         "metrics": "kendall,mbr_flops",
         "batch": toy_batch(),
     }
-    local = zsbench.evaluate(benchmark="toy-bench", host=toy_host(), cache=tmp_path / "local.sqlite", **options)
-    remote = zsbench.evaluate(
+    local = evaluate_with(benchmark="toy-bench", host=toy_host(), cache=tmp_path / "local.sqlite", **options)
+    remote = evaluate_with(
         benchmark="toy-bench", host=toy_host(), cache=tmp_path / "ray.sqlite", executor="ray", **options
     )
     assert remote.computed == local.computed == 3 * 8

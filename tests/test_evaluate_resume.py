@@ -13,9 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-from test_evaluate_fakes import toy_batch, toy_host
+from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
 
-import zsbench
 from zsbench.cache import ScoreCache, contract_key
 from zsbench.scoring import run_contract
 
@@ -32,12 +31,12 @@ def test_sigkill_half_way_loses_no_finished_score_and_rerun_resumes(tmp_path, mo
         import torch
         torch.set_num_threads(1)
         import zsbench
-        from test_evaluate_fakes import toy_batch, toy_host
+        from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
 
         def progress(done, total):
             print("done", done, flush=True)
 
-        zsbench.evaluate({PROXIES!r}, "toy-bench", host=toy_host(), batch=toy_batch(), cache={str(cache)!r},
+        evaluate_with({PROXIES!r}, "toy-bench", host=toy_host(), batch=toy_batch(), cache={str(cache)!r},
                          bootstrap=0, metrics="kendall", progress=progress)
         print("finished", flush=True)
         """
@@ -75,7 +74,7 @@ def test_sigkill_half_way_loses_no_finished_score_and_rerun_resumes(tmp_path, mo
 
     log = tmp_path / "calls.log"
     monkeypatch.setenv("TOY_CALL_LOG", str(log))
-    resumed = zsbench.evaluate(PROXIES, "toy-bench", host=toy_host(), batch=toy_batch(), cache=cache, bootstrap=0)
+    resumed = evaluate_with(PROXIES, "toy-bench", host=toy_host(), batch=toy_batch(), cache=cache, bootstrap=0)
     recomputed = Counter(tuple(line.split()) for line in log.read_text().splitlines())
     assert not any(arch in finished for _, arch in recomputed), "a finished score was computed again"
     assert sum(recomputed.values()) == 2 * (32 - len(finished)) == resumed.computed
@@ -83,7 +82,7 @@ def test_sigkill_half_way_loses_no_finished_score_and_rerun_resumes(tmp_path, mo
 
     # and the resumed results equal those of an uninterrupted run
     monkeypatch.delenv("TOY_CALL_LOG")
-    clean = zsbench.evaluate(
+    clean = evaluate_with(
         PROXIES, "toy-bench", host=toy_host(), batch=toy_batch(), cache=tmp_path / "clean.sqlite", bootstrap=0
     )
     pd.testing.assert_frame_equal(resumed.scores, clean.scores)

@@ -249,3 +249,49 @@ def test_metric_plugins_are_installed_through_entry_points():
     assert not host.failed()
     for name in ("br_at_k", "mbr_flops"):
         assert host.metrics.get(name).higher_is_better is False
+
+
+# -- edge cases, as decided in zsbench.ranking and the index docstrings -------------------------
+
+
+def test_accuracy_ties_share_the_better_true_rank():
+    """True rank = how many architectures are strictly more accurate: tied ones share it."""
+    from zsbench.ranking import true_ranks
+
+    assert list(true_ranks(np.array([90.0, 95.0, 95.0, 80.0]))) == [2.0, 0.0, 0.0, 3.0]
+    # K = 1 (25 % of 4): the proxy's pick is the second of two equally best networks, which is
+    # in the true top-1 (no network is strictly better) and has the best rank, 0
+    accuracy, scores = [95.0, 95.0, 90.0, 80.0], [0.0, 9.0, 1.0, 2.0]
+    assert compute("p_at_k", scores, accuracy, k=0.25)["p_at_k"] == 1.0
+    assert compute("br_at_k", scores, accuracy, k=0.25)["br_at_k"] == 0.0
+
+
+@pytest.mark.parametrize("metric", ["pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth"])
+def test_a_proxy_whose_every_score_failed_gets_nan_from_every_index(metric):
+    costs = pd.DataFrame({"flops": [1.0, 2.0, 3.0, 4.0], "params": [4, 3, 2, 1], "depth": [1, 1, 2, 2]})
+    result = compute(metric, [np.nan] * 4, [1.0, 2.0, 3.0, 4.0], costs=costs)
+    assert math.isnan(result[metric])
+
+
+def test_mbr_leaves_architectures_of_unknown_cost_out_of_every_budget():
+    # the proxy prefers network 2, whose FLOPs are unknown: it is in no budget, so the pick of
+    # the one budget (M = 1, all known costs) is network 3, the most accurate of networks 0, 1, 3
+    costs = pd.DataFrame({"flops": [1.0, 2.0, np.nan, 4.0]})
+    result = compute("mbr_flops", [1.0, 2.0, 10.0, 4.0], [1.0, 2.0, 10.0, 4.0], costs=costs, budgets=1)
+    assert result["mbr_flops"] == 0.0 and result["mbr_flops/acc@100%"] == 4.0
+    # with every cost unknown there is no budget at all
+    unknown = pd.DataFrame({"flops": [np.nan] * 4})
+    assert math.isnan(compute("mbr_flops", [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], costs=unknown)["mbr_flops"])
+
+
+@pytest.mark.parametrize(
+    ("fraction", "n", "k"),
+    [(0.001, 1000, 1), (0.001, 1500, 2), (0.001, 100, 1), (0.05, 30, 2), (0.05, 50, 3), (0.05, 70, 4), (1.0, 7, 7)],
+)
+def test_k_is_the_fraction_of_n_rounded_half_up_and_at_least_one(fraction, n, k):
+    # 0.05 * 50 = 2.5 rounds up to 3 (Python's round() would give 2); 0.05 * 70 = 3.5 -> 4
+    from zsbench.ranking import top_count
+
+    assert top_count(fraction, n) == k
+    accuracy = np.arange(n, dtype=float)
+    assert compute("br_at_k", accuracy, accuracy, k=fraction)[f"br_at_k/K@{fraction * 100:g}%"] == k

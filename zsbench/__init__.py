@@ -5,8 +5,11 @@ The public API a plugin author codes against:
 - :data:`hookimpl`, the pluggy marker for the ``zsbench`` project; plugins are found
   through the ``zsbench`` entry-point group.
 - :class:`Batch`, :class:`Proxy`, :class:`SearchSpace`, :class:`Metric`,
-  :class:`Benchmark` (and :class:`Cost`, :class:`MetricInput`).
+  :class:`Benchmark` (and :class:`Cost`, :class:`MetricInput`, :class:`MetricOption`).
+- :mod:`zsbench.ranking`: the ranking conventions and helpers every index shares.
 - :func:`get_host` for the loaded registries.
+- :func:`evaluate` and its option groups :class:`PoolOptions`, :class:`ScoringOptions`,
+  :class:`RunOptions`, :class:`IndexOptions` (loaded on first use).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from zsbench.errors import (
     UsageError,
     ZsbenchError,
 )
-from zsbench.interfaces import Batch, Benchmark, Cost, Metric, MetricInput, Proxy, SearchSpace
+from zsbench.interfaces import Batch, Benchmark, Cost, Metric, MetricInput, MetricOption, Proxy, SearchSpace
 from zsbench.plugins import ENTRY_POINT_GROUP, PluginHost, get_host, hookimpl, set_host
 
 try:
@@ -40,6 +43,7 @@ __all__ = [
     "InvalidArchitectureError",
     "Metric",
     "MetricInput",
+    "MetricOption",
     "PluginHost",
     "Proxy",
     "SearchSpace",
@@ -53,10 +57,14 @@ __all__ = [
 ]
 
 
+#: Names served by :mod:`zsbench.evaluation`, imported on first use (it loads pandas and torch).
+_EVALUATION_NAMES = ("evaluate", "EvaluationResult", "PoolOptions", "ScoringOptions", "RunOptions", "IndexOptions")
+
+
 def __getattr__(name: str) -> Any:
     # Heavy entry points (torch, pandas) load only when asked for.
-    if name == "evaluate":
-        from zsbench.evaluation import evaluate
+    if name in _EVALUATION_NAMES:
+        from zsbench import evaluation
 
-        return evaluate
+        return getattr(evaluation, name)
     raise AttributeError(f"module 'zsbench' has no attribute {name!r}")

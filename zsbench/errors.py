@@ -48,3 +48,11 @@ class DataMissingError(ZsbenchError, FileNotFoundError):
 
     exit_code = 1
 
+
+
+def describe_error(exc: BaseException) -> str:
+    """``"Type: first line of the message"`` (or just ``"Type"``): the one-line reason recorded
+    for a failed score, cost or training, and shown in warnings."""
+    text = str(exc).strip()
+    message = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -1,56 +1,163 @@
 """The evaluation engine: score every architecture of a benchmark with every chosen proxy,
 then measure with every chosen index how well each proxy ranks the architectures.
 
-Steps of :func:`evaluate`:
+:func:`evaluate` is a pipeline; each step is one function below, in this order:
 
-1. Load the benchmark table (a registered benchmark, or a Parquet/CSV file with ``space``)
-   and validate every architecture key with the search space (``space.canonical``).
-2. Optionally take a seeded random subset (``limit``, ``seed``).
-3. Look every (architecture, proxy) score up in the :mod:`zsbench.cache`; send the
-   architectures with missing scores (or costs) as tasks to an executor
-   (:mod:`zsbench.executors`), and store each architecture's results as soon as they arrive.
-4. Compute each index on the whole pool and a seeded percentile-bootstrap interval over
-   architectures (the same resamples for every proxy, so proxies can be compared).
+1. **resolve** (:func:`_resolve`): the proxies, the indices (in their declared order, with
+   their options), the benchmark (a registered one, or a user's table file, see
+   :mod:`zsbench.tables`), its table with every key validated by the search space
+   (``space.canonical``), the seeded subset (``limit``) and the proxies' input batch;
+2. **plan from the cache** (:func:`_plan`): look every (architecture, proxy) score and every
+   missing cost up in the :mod:`zsbench.cache`; what is missing becomes one task per
+   architecture;
+3. **run** (:func:`_run`): send the tasks to an executor (:mod:`zsbench.executors`) and store
+   each architecture's results as soon as they arrive, so an interrupted run resumes;
+4. **assemble** (:func:`_assemble`): one row per architecture with its accuracy, costs and
+   one column per proxy, and the list of failures;
+5. **summarise** (:func:`_summarise`): each index on the whole pool with a seeded percentile
+   bootstrap interval over architectures (the same resamples for every proxy, so proxies
+   can be compared), see :mod:`zsbench.indices`.
 
 Costs (``flops``, ``params``, ``depth``) come from the benchmark table where it has them
-and are computed with the search space (and cached) otherwise.
+and are computed with the search space (and cached) otherwise. The options are grouped by
+step: :class:`PoolOptions`, :class:`ScoringOptions`, :class:`RunOptions`, :class:`IndexOptions`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import re
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zsbench.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
-from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, ZsbenchError
+from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
 from zsbench.executors import DEFAULT_MAX_ATTEMPTS, ArchTask, TaskOutcome, make_executor
-from zsbench.interfaces import Batch, Benchmark, Metric, MetricInput, Proxy
+from zsbench.indices import DEFAULT_CONFIDENCE, compute_with_interval, entry_roles, order_metrics, resolve_options
+from zsbench.interfaces import Batch, Benchmark, Metric, MetricInput, Proxy, SearchSpace
 from zsbench.plugins import PluginHost, get_host
+from zsbench.progress import Progress
 from zsbench.registry import Entry
 from zsbench.scoring import run_contract
+from zsbench.settings import default_benchmark
+from zsbench.tables import COST_COLUMNS, TableBenchmark, load_benchmark_table, looks_like_table_file
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import pandas as pd
 
-#: The benchmark ``zsbench evaluate`` uses when none is named (shipped by the training pipeline).
-DEFAULT_BENCHMARK = "nbzero-mini"
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_BOOTSTRAP = 200
-DEFAULT_CONFIDENCE = 0.95
-COST_COLUMNS = ("flops", "params", "depth")
 RESERVED_COLUMNS = ("arch", "accuracy", *COST_COLUMNS)
-PAPER_INDEX_ORDER = ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth")
-TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv")
 
-# entries that get a bootstrap interval: the index itself and its per-K values (``br_at_k/5%``)
-_INTERVAL_KEY = re.compile(r"^[^/]+(/[0-9.]+%)?$")
+
+# -- options, one small group per step -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """Which architectures are evaluated.
+
+    Attributes:
+        space: the search space of a benchmark table file (ignored for registered benchmarks).
+        dataset: the dataset a table file's accuracies were measured on (default ``cifar10``):
+            selects the proxies' input images and the classifier width.
+        num_classes: classifier width of a table file's networks (default: the dataset's).
+        limit: evaluate a seeded random subset of this many architectures: the first
+            ``limit`` of a seeded permutation, so a larger limit with the same seed keeps
+            every architecture of the smaller one (and reuses its cached scores).
+        seed: seed of the subset and of the bootstrap.
+        data_root: root of the shared data (else ``ZSBENCH_DATA``).
+    """
+
+    space: str | None = None
+    dataset: str | None = None
+    num_classes: int | None = None
+    limit: int | None = None
+    seed: int = 0
+    data_root: str | Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise UsageError(f"--limit must be at least 1, got {self.limit}")
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """How each architecture is scored.
+
+    Attributes:
+        score_seed: seed of the input batch and of every model's initialisation.
+        batch_size: images in the proxies' input batch.
+        device: torch device for scoring.
+        batch: use this input batch instead of building one from the benchmark's dataset.
+    """
+
+    score_seed: int = 0
+    batch_size: int = DEFAULT_BATCH_SIZE
+    device: str = "cpu"
+    batch: Batch | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise UsageError(f"--batch-size must be at least 1, got {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Where scores are kept and where they are computed.
+
+    Attributes:
+        cache: cache file path, an open :class:`~zsbench.cache.ScoreCache`, or ``None``
+            for the default location.
+        retry_failed: compute again the scores (and costs) cached as failures.
+        executor: ``local`` (in-process; ``workers > 1`` means processes), ``process`` or ``ray``.
+        workers: worker processes for ``process``.
+        ray_address: Ray cluster address for ``ray``.
+        max_attempts: tries of an architecture whose worker process crashed (process and
+            Ray executors) before it is recorded as failed.
+    """
+
+    cache: str | Path | ScoreCache | None = None
+    retry_failed: bool = False
+    executor: str = "local"
+    workers: int = 1
+    ray_address: str | None = None
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    def __post_init__(self) -> None:
+        if self.executor not in ("local", "process", "ray"):
+            raise UsageError(f"unknown executor {self.executor!r}: choose local, process or ray")
+        if self.workers < 1:
+            raise UsageError(f"--workers must be at least 1, got {self.workers}")
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How the indices are computed.
+
+    Attributes:
+        bootstrap: bootstrap resamples for the intervals (0: no intervals).
+        confidence: interval coverage.
+        shared: option values given to every selected index that declares the key
+            (``{"k": (0.001, 0.05), "budgets": 5}``; indices without it ignore it).
+        per_metric: option values of one index, ``{"br_at_k": {"k": "0.01"}}``: the index
+            must be selected and declare the key (see :func:`zsbench.indices.resolve_options`).
+    """
+
+    bootstrap: int = DEFAULT_BOOTSTRAP
+    confidence: float = DEFAULT_CONFIDENCE
+    shared: Mapping[str, Any] = field(default_factory=dict)
+    per_metric: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.confidence < 1:
+            raise UsageError(f"confidence must be between 0 and 1, got {self.confidence}")
+        if self.bootstrap < 0:
+            raise UsageError(f"bootstrap must be 0 or more, got {self.bootstrap}")
 
 
 @dataclass
@@ -72,6 +179,10 @@ class EvaluationResult:
         failures: one row per failed score: ``arch``, ``proxy``, ``error``.
         computed: scores computed in this run; ``cached``: scores taken from the cache.
         seconds: wall time of the whole evaluation.
+        index_names: the indices computed, in their declared order.
+        entry_roles: for every index column of ``summary`` (interval bounds aside): the
+            index it belongs to and its role (see :meth:`zsbench.Metric.entry_role`), which
+            is how displays choose what to show without knowing any index.
         noise_ceiling: the benchmark's :meth:`~zsbench.Benchmark.noise_ceiling` (rank
             correlations between two trainings of its networks), ``None`` when unknown.
     """
@@ -86,6 +197,7 @@ class EvaluationResult:
     cached: int = 0
     seconds: float = 0.0
     index_names: list[str] = field(default_factory=list)
+    entry_roles: dict[str, tuple[str, str]] = field(default_factory=dict)
     noise_ceiling: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -112,222 +224,119 @@ class EvaluationResult:
 
 def evaluate(
     proxies: str | Sequence[str] = "all",
-    benchmark: str | Path = DEFAULT_BENCHMARK,
+    benchmark: str | Path | None = None,
     *,
-    space: str | None = None,
-    dataset: str | None = None,
-    num_classes: int | None = None,
     metrics: str | Sequence[str] = "all",
-    limit: int | None = None,
-    seed: int = 0,
-    score_seed: int = 0,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    device: str = "cpu",
-    data_root: str | Path | None = None,
-    cache: str | Path | ScoreCache | None = None,
-    retry_failed: bool = False,
-    executor: str = "local",
-    workers: int = 1,
-    ray_address: str | None = None,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    bootstrap: int = DEFAULT_BOOTSTRAP,
-    confidence: float = DEFAULT_CONFIDENCE,
-    metric_options: Mapping[str, Any] | None = None,
+    pool: PoolOptions = PoolOptions(),
+    scoring: ScoringOptions = ScoringOptions(),
+    run: RunOptions = RunOptions(),
+    indices: IndexOptions = IndexOptions(),
     host: PluginHost | None = None,
-    batch: Batch | None = None,
     progress: bool | Callable[[int, int], None] = False,
 ) -> EvaluationResult:
-    """Evaluate proxies on a benchmark (see the module docstring).
+    """Evaluate proxies on a benchmark (the steps are in the module docstring).
 
     Args:
         proxies: proxy selection (names, globs, ``all``, exclusions; see :mod:`zsbench.registry`).
         benchmark: a registered benchmark name, or the path of a Parquet/CSV table with
             columns ``arch``, ``accuracy`` and optionally ``flops``, ``params``, ``depth``
-            (then ``space`` is required).
-        space: the search space of a table file (ignored for registered benchmarks).
-        dataset: the dataset a table file's accuracies were measured on (default
-            ``cifar10``): selects the proxies' input images and the classifier width.
-        num_classes: classifier width of a table file's networks (default: the dataset's).
+            (then ``pool.space`` is required); ``None``: the default benchmark
+            (:func:`zsbench.settings.default_benchmark`).
         metrics: index selection, like ``proxies``.
-        limit: evaluate a seeded random subset of this many architectures.
-        seed: seed of the subset.
-        score_seed: seed of the input batch and of every model's initialisation.
-        batch_size: images in the proxies' input batch.
-        device: torch device for scoring.
-        data_root: root of the shared data (else ``ZSBENCH_DATA``).
-        cache: cache file path, an open :class:`~zsbench.cache.ScoreCache`, or ``None``
-            for the default location.
-        retry_failed: compute again the scores (and costs) cached as failures.
-        executor: ``local`` (in-process; ``workers > 1`` means processes), ``process`` or ``ray``.
-        workers: worker processes for ``process``.
-        ray_address: Ray cluster address for ``ray``.
-        max_attempts: tries of an architecture whose worker process crashed (process and
-            Ray executors) before it is recorded as failed.
-        bootstrap: bootstrap resamples for the intervals (0: no intervals).
-        confidence: interval coverage.
-        metric_options: options given to every index, e.g. ``{"k": [0.001, 0.05], "budgets": 5}``.
+        pool, scoring, run, indices: the options of each step (see their classes).
         host: plugin host (default: the process-wide one, from entry points).
-        batch: use this input batch instead of building one from the benchmark's dataset.
         progress: ``True`` shows a rich progress bar on stderr; a callable gets ``(done, total)``.
 
     Returns:
         An :class:`EvaluationResult`.
     """
-    import numpy as np
-    import pandas as pd
-
     started = time.perf_counter()
     explicit_host = host is not None
     host = host if host is not None else get_host()
-    if not 0 < confidence < 1:
-        raise UsageError(f"confidence must be between 0 and 1, got {confidence}")
-    if bootstrap < 0:
-        raise UsageError(f"bootstrap must be 0 or more, got {bootstrap}")
-    if batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
-    if executor not in ("local", "process", "ray"):
-        raise UsageError(f"unknown executor {executor!r}: choose local, process or ray")
-    if workers < 1:
-        raise UsageError(f"--workers must be at least 1, got {workers}")
+    job = _resolve(host, proxies, benchmark, metrics, pool, scoring, indices)
+    with _open_cache(run.cache) as store:
+        plan = _plan(job, store, scoring, run.retry_failed)
+        computed = _run(job, plan, store, run, host, explicit_host, progress)
+        scores, failures, seconds = _assemble(job, plan)
+    summary = _summarise(job, scores, failures, seconds, indices, seed=pool.seed)
+    return _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
+
+
+# -- 1. resolve ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """Everything step 1 resolved: what to score, on which architectures, with which inputs."""
+
+    proxies: list[Entry[Proxy]]
+    metrics: list[Entry[Metric]]
+    metric_options: dict[str, dict[str, Any]]
+    bench: Benchmark
+    space: Entry[SearchSpace]
+    table: pd.DataFrame  # the benchmark's rows evaluated, with their ``canonical`` key
+    batch: Batch
+    columns: dict[str, str]  # proxy key -> its output column
+    data_root: str | Path | None
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.bench.num_classes)
+
+    @property
+    def input_size(self) -> int:
+        return int(self.bench.input_size)
+
+
+def _resolve(
+    host: PluginHost,
+    proxies: str | Sequence[str],
+    benchmark: str | Path | None,
+    metrics: str | Sequence[str],
+    pool: PoolOptions,
+    scoring: ScoringOptions,
+    indices: IndexOptions,
+) -> _Job:
+    """Step 1: components, benchmark table (validated keys, seeded subset) and input batch."""
     proxy_entries = host.proxies.select_entries(proxies)
-    metric_entries = _paper_order(host.metrics.select_entries(metrics))
-    bench = resolve_benchmark(host, benchmark, space, dataset=dataset, num_classes=num_classes)
+    metric_entries = order_metrics(host.metrics.select_entries(metrics))
+    metric_options = resolve_options([e.obj for e in metric_entries], indices.shared, indices.per_metric)
+    bench = resolve_benchmark(
+        host,
+        default_benchmark() if benchmark is None else benchmark,
+        pool.space,
+        dataset=pool.dataset,
+        num_classes=pool.num_classes,
+    )
     space_entry = host.spaces.entry(bench.space)
-    space_obj = space_entry.obj
-    table = load_benchmark_table(bench, data_root)
-
-    canonical = [_canonical(space_obj, key, bench.name, row) for row, key in enumerate(table["arch"])]
+    table = load_benchmark_table(bench, pool.data_root)
+    canonical = [_canonical(space_entry.obj, key, bench.name, row) for row, key in enumerate(table["arch"])]
     table = table.assign(canonical=canonical)
-    if limit is not None:
-        if limit < 1:
-            raise UsageError(f"--limit must be at least 1, got {limit}")
-        if limit < len(table):
-            rng = np.random.default_rng(seed)
-            chosen = np.sort(rng.choice(len(table), size=limit, replace=False))
-            table = table.iloc[chosen]
-    table = table.reset_index(drop=True)
-    input_size = int(bench.input_size)
-    num_classes = int(bench.num_classes)
-
+    table = table.iloc[sample_rows(len(table), pool.limit, pool.seed)].reset_index(drop=True)
+    batch = scoring.batch
     if batch is None:
-        batch = make_batch(bench, batch_size=batch_size, seed=score_seed, data_root=data_root)
-
-    column_names = _proxy_columns(proxy_entries)
-    owns_cache = not isinstance(cache, ScoreCache)
-    store = ScoreCache(cache) if owns_cache else cache
-    try:
-        contracts = {}
-        for entry in proxy_entries:
-            contract = run_contract(entry.obj, batch, score_seed, device)
-            contract.update({"num_classes": num_classes, "input_size": input_size})
-            contracts[entry.qualified_name] = contract_key(contract)
-        archs = list(dict.fromkeys(table["canonical"]))
-        stored = {
-            entry.qualified_name: store.get_scores(
-                space_obj.name, archs, entry.obj.name, entry.obj.version, contracts[entry.qualified_name]
-            )
-            for entry in proxy_entries
-        }
-        missing_costs = [c for c in COST_COLUMNS if c not in table.columns or table[c].isna().any()]
-        stored_costs = store.get_costs(space_obj.name, archs, num_classes, input_size) if missing_costs else {}
-
-        tasks = []
-        for arch in archs:
-            todo = [
-                e
-                for e in proxy_entries
-                if arch not in stored[e.qualified_name]
-                or (retry_failed and stored[e.qualified_name][arch].error is not None)
-            ]
-            want_cost = bool(missing_costs) and (
-                arch not in stored_costs or (retry_failed and stored_costs[arch].error is not None)
-            )
-            if todo or want_cost:
-                tasks.append(
-                    ArchTask(
-                        index=len(tasks),
-                        space=space_entry.qualified_name,
-                        arch=arch,
-                        proxies=tuple(e.qualified_name for e in todo),
-                        proxy_versions=tuple(e.obj.version for e in todo),
-                        want_cost=want_cost,
-                        num_classes=num_classes,
-                        input_size=input_size,
-                        seed=score_seed,
-                        device=device,
-                    )
-                )
-        computed = 0
-        entries_by_key = {e.qualified_name: e for e in proxy_entries}
-        run = make_executor(
-            executor,
-            host=host,
-            explicit_host=explicit_host,
-            workers=workers,
-            ray_address=ray_address,
-            max_attempts=max_attempts,
-        )
-        with _Progress(progress, len(tasks), len(archs) - len(tasks)) as bar:
-            for outcome in run.run(tasks, batch):
-                task = tasks[outcome.index]
-                computed += _store_outcome(store, space_obj.name, task, outcome, entries_by_key, contracts, stored)
-                if outcome.cost is not None:
-                    stored_costs[outcome.arch] = outcome.cost
-                    if not outcome.crashed:  # a crash says nothing about the architecture's cost
-                        store.put_cost(space_obj.name, outcome.arch, num_classes, input_size, outcome.cost)
-                bar.advance()
-
-        scores_frame, failures, seconds = _assemble_scores(
-            table, proxy_entries, column_names, stored, stored_costs, missing_costs
-        )
-    finally:
-        if owns_cache:
-            store.close()
-
-    summary = _summarise(
-        scores_frame,
-        proxy_entries,
-        column_names,
-        metric_entries,
-        failures,
-        seconds,
-        bootstrap=bootstrap,
-        confidence=confidence,
-        seed=seed,
-        options=dict(metric_options or {}),
-    )
-    return EvaluationResult(
-        benchmark=str(bench.name),
-        space=space_obj.name,
-        archs=len(table),
-        summary=summary,
-        scores=scores_frame,
-        failures=pd.DataFrame(failures, columns=["arch", "proxy", "error"]),
-        computed=computed,
-        cached=len(archs) * len(proxy_entries) - computed,
-        seconds=time.perf_counter() - started,
-        index_names=[e.obj.name for e in metric_entries],
-        noise_ceiling=_noise_ceiling(bench, data_root),
+        batch = make_batch(bench, batch_size=scoring.batch_size, seed=scoring.score_seed, data_root=pool.data_root)
+    return _Job(
+        proxies=proxy_entries,
+        metrics=metric_entries,
+        metric_options=metric_options,
+        bench=bench,
+        space=space_entry,
+        table=table,
+        batch=batch,
+        columns=_proxy_columns(proxy_entries),
+        data_root=pool.data_root,
     )
 
 
-def _noise_ceiling(bench: Benchmark, data_root: str | Path | None) -> dict[str, Any] | None:
-    """The benchmark's noise ceiling; a plugin that fails to compute it only loses the line."""
-    try:
-        ceiling = bench.noise_ceiling(Path(data_root) if data_root is not None else None)
-    except Exception as exc:  # third-party code; the evaluation itself succeeded
-        warnings.warn(f"benchmark {bench.name!r}: noise ceiling unavailable: {type(exc).__name__}: {exc}", stacklevel=2)
-        return None
-    return dict(ceiling) if ceiling else None
+def sample_rows(n: int, limit: int | None, seed: int) -> list[int]:
+    """The rows of a seeded subset of ``limit`` of ``n`` rows, in table order: the first
+    ``limit`` of a seeded permutation, so growing ``limit`` under one seed only adds rows."""
+    import numpy as np
 
-
-# -- benchmark and batch ---------------------------------------------------------------------------
-
-
-def looks_like_table_file(benchmark: str | Path) -> bool:
-    """A ``--benchmark`` value naming a table file rather than a registered benchmark."""
-    text = str(benchmark)
-    return isinstance(benchmark, Path) or text.lower().endswith(TABLE_SUFFIXES) or "/" in text or "\\" in text
+    if limit is None or limit >= n:
+        return list(range(n))
+    return sorted(int(row) for row in np.random.default_rng(seed).permutation(n)[:limit])
 
 
 def resolve_benchmark(
@@ -352,10 +361,6 @@ def resolve_benchmark(
     if looks_like_table_file(benchmark):
         if not space:
             raise UsageError("a benchmark table file needs its search space: add --space NAME (e.g. --space R1)")
-        try:
-            from zsbench_benchmarks.table import TableBenchmark
-        except ImportError:
-            raise UsageError("benchmark table files need the zsbench_benchmarks package (part of zsbench)") from None
         space_obj = host.spaces.get(space)  # an unknown space fails here, with the list of known ones
         from zsbench.data import NUM_CLASSES
 
@@ -382,47 +387,14 @@ def resolve_benchmark(
             "benchmark that knows its own"
         )
     name = str(benchmark)
-    if name == DEFAULT_BENCHMARK and name not in host.benchmarks:
+    if name == default_benchmark() and name not in host.benchmarks:
         installed = ", ".join(host.benchmarks.names()) or "none"
         raise UnknownComponentError(
-            f"the default benchmark {DEFAULT_BENCHMARK!r} is not installed; name one with --benchmark "
-            f"(installed: {installed}) or a table file with --benchmark FILE --space NAME"
+            f"the default benchmark {name!r} is not installed; name one with --benchmark "
+            f"(installed: {installed}), a table file with --benchmark FILE --space NAME, "
+            "or set ZSBENCH_BENCHMARK"
         )
     return host.benchmarks.get(name)
-
-
-def load_benchmark_table(bench: Benchmark, data_root: str | Path | None) -> pd.DataFrame:
-    """The benchmark's table, checked: string ``arch`` keys, unique, finite accuracy.
-
-    Rows without a finite accuracy are dropped with a warning (they cannot be ranked).
-    """
-    import numpy as np
-    import pandas as pd
-
-    table = bench.load(Path(data_root) if data_root is not None else None)
-    if not isinstance(table, pd.DataFrame):
-        raise ZsbenchError(f"benchmark {bench.name} returned {type(table).__name__}, not a pandas DataFrame")
-    absent = [c for c in ("arch", "accuracy") if c not in table.columns]
-    if absent:
-        raise ZsbenchError(f"benchmark {bench.name} has no column {', '.join(absent)} (needs arch and accuracy)")
-    table = table.reset_index(drop=True)
-    table["arch"] = table["arch"].astype(str)
-    duplicated = table["arch"][table["arch"].duplicated()]
-    if len(duplicated):
-        raise ZsbenchError(
-            f"benchmark {bench.name}: architecture {duplicated.iloc[0]!r} appears more than once "
-            f"({len(duplicated)} duplicate rows); keep one row per architecture"
-        )
-    accuracy = pd.to_numeric(table["accuracy"], errors="coerce").astype(float)
-    finite = np.isfinite(accuracy.to_numpy())
-    if not finite.all():
-        warnings.warn(
-            f"benchmark {bench.name}: dropped {int((~finite).sum())} rows without a finite accuracy", stacklevel=2
-        )
-    table = table.assign(accuracy=accuracy)[finite].reset_index(drop=True)
-    if table.empty:
-        raise ZsbenchError(f"benchmark {bench.name} has no architecture with an accuracy")
-    return table
 
 
 def make_batch(bench: Benchmark, *, batch_size: int, seed: int, data_root: str | Path | None) -> Batch:
@@ -441,12 +413,6 @@ def make_batch(bench: Benchmark, *, batch_size: int, seed: int, data_root: str |
         )
     except ValueError as exc:  # e.g. a batch larger than the dataset
         raise UsageError(str(exc)) from None
-
-
-def _paper_order(entries: list[Entry[Metric]]) -> list[Entry[Metric]]:
-    """The paper's indices first, in its order (LC, KD, SR, BR@K, P@K, mBR), then the others."""
-    rank = {name: position for position, name in enumerate(PAPER_INDEX_ORDER)}
-    return sorted(entries, key=lambda e: rank.get(e.obj.name, len(rank)))
 
 
 def _canonical(space: Any, key: str, bench_name: str, row: int) -> str:
@@ -473,7 +439,115 @@ def _proxy_columns(entries: Sequence[Entry[Proxy]]) -> dict[str, str]:
     return {e.qualified_name: (e.obj.name if counts[e.obj.name] == 1 else e.qualified_name) for e in entries}
 
 
-# -- storing and assembling ------------------------------------------------------------------------
+
+# -- 2. plan from the cache ------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """What the cache holds and what is left to compute."""
+
+    contracts: dict[str, str]  # proxy key -> its run contract's key
+    archs: list[str]  # distinct canonical architectures
+    stored: dict[str, dict[str, CachedScore]]  # proxy key -> arch -> score
+    stored_costs: dict[str, CachedCost]
+    missing_costs: list[str]  # cost columns the table lacks (for some rows)
+    tasks: list[ArchTask]
+
+
+def _plan(job: _Job, store: ScoreCache, scoring: ScoringOptions, retry_failed: bool) -> _Plan:
+    """Step 2: the cached scores and costs, and one task per architecture missing any."""
+    space_name = job.space.obj.name
+    contracts = {}
+    for entry in job.proxies:
+        contract = run_contract(entry.obj, job.batch, scoring.score_seed, scoring.device)
+        contract.update({"num_classes": job.num_classes, "input_size": job.input_size})
+        contracts[entry.qualified_name] = contract_key(contract)
+    archs = list(dict.fromkeys(job.table["canonical"]))
+    stored = {
+        e.qualified_name: store.get_scores(space_name, archs, e.obj.name, e.obj.version, contracts[e.qualified_name])
+        for e in job.proxies
+    }
+    missing_costs = [c for c in COST_COLUMNS if c not in job.table.columns or job.table[c].isna().any()]
+    stored_costs = store.get_costs(space_name, archs, job.num_classes, job.input_size) if missing_costs else {}
+
+    def wanted(record: CachedScore | CachedCost | None) -> bool:
+        return record is None or (retry_failed and record.error is not None)
+
+    tasks = []
+    for arch in archs:
+        todo = [e for e in job.proxies if wanted(stored[e.qualified_name].get(arch))]
+        want_cost = bool(missing_costs) and wanted(stored_costs.get(arch))
+        if todo or want_cost:
+            tasks.append(
+                ArchTask(
+                    index=len(tasks),
+                    space=job.space.qualified_name,
+                    arch=arch,
+                    proxies=tuple(e.qualified_name for e in todo),
+                    proxy_versions=tuple(e.obj.version for e in todo),
+                    want_cost=want_cost,
+                    num_classes=job.num_classes,
+                    input_size=job.input_size,
+                    seed=scoring.score_seed,
+                    device=scoring.device,
+                )
+            )
+    return _Plan(contracts, archs, stored, stored_costs, missing_costs, tasks)
+
+
+# -- 3. run ----------------------------------------------------------------------------------------
+
+
+def _run(
+    job: _Job,
+    plan: _Plan,
+    store: ScoreCache,
+    run: RunOptions,
+    host: PluginHost,
+    explicit_host: bool,
+    progress: bool | Callable[[int, int], None],
+) -> int:
+    """Step 3: compute the planned tasks, storing each architecture as it arrives; returns
+    the number of scores computed."""
+    space_name = job.space.obj.name
+    entries_by_key = {e.qualified_name: e for e in job.proxies}
+    executor = make_executor(
+        run.executor,
+        host=host,
+        explicit_host=explicit_host,
+        workers=run.workers,
+        ray_address=run.ray_address,
+        max_attempts=run.max_attempts,
+    )
+    cached_archs = len(plan.archs) - len(plan.tasks)
+    bar = Progress.from_option(
+        progress, len(plan.tasks), description=f"scoring archs ({cached_archs} fully cached)", unit="arch"
+    )
+    computed = 0
+    with bar:
+        for outcome in executor.run(plan.tasks, job.batch):
+            task = plan.tasks[outcome.index]
+            computed += _store_outcome(store, space_name, task, outcome, entries_by_key, plan.contracts, plan.stored)
+            if outcome.cost is not None:
+                plan.stored_costs[outcome.arch] = outcome.cost
+                if not outcome.crashed:  # a crash says nothing about the architecture's cost
+                    store.put_cost(space_name, outcome.arch, job.num_classes, job.input_size, outcome.cost)
+            bar.advance(ok=not outcome.crashed and all(r.error is None for r in outcome.results))
+    return computed
+
+
+@contextlib.contextmanager
+def _open_cache(cache: str | Path | ScoreCache | None) -> Iterator[ScoreCache]:
+    """The cache to use; closed afterwards only when opened here."""
+    if isinstance(cache, ScoreCache):
+        yield cache
+        return
+    store = ScoreCache(cache)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _store_outcome(
@@ -483,7 +557,7 @@ def _store_outcome(
     outcome: TaskOutcome,
     entries_by_key: Mapping[str, Entry[Proxy]],
     contracts: Mapping[str, str],
-    stored: dict[str, dict[str, Any]],
+    stored: dict[str, dict[str, CachedScore]],
 ) -> int:
     """Write one architecture's scores to the cache (one transaction) and to ``stored``."""
     records = []
@@ -496,17 +570,17 @@ def _store_outcome(
     return len(records)
 
 
-def _assemble_scores(
-    table: pd.DataFrame,
-    proxy_entries: Sequence[Entry[Proxy]],
-    column_names: Mapping[str, str],
-    stored: Mapping[str, Mapping[str, Any]],
-    stored_costs: Mapping[str, CachedCost],
-    missing_costs: Sequence[str],
-) -> tuple[pd.DataFrame, list[tuple[str, str, str]], dict[str, float]]:
+
+# -- 4. assemble -----------------------------------------------------------------------------------
+
+
+def _assemble(job: _Job, plan: _Plan) -> tuple[pd.DataFrame, list[tuple[str, str, str]], dict[str, float]]:
+    """Step 4: the per-architecture frame (benchmark keys, accuracy, costs, one column per
+    proxy), the failures ``(arch, proxy column, reason)`` and each proxy's mean seconds."""
     import numpy as np
     import pandas as pd
 
+    table, stored, stored_costs, missing_costs = job.table, plan.stored, plan.stored_costs, plan.missing_costs
     frame = pd.DataFrame({"arch": table["arch"].to_numpy(), "accuracy": table["accuracy"].to_numpy(dtype=float)})
     for column in COST_COLUMNS:
         from_table = (
@@ -522,7 +596,7 @@ def _assemble_scores(
         frame[column] = from_table
     failures: list[tuple[str, str, str]] = []
     seconds: dict[str, float] = {}
-    for entry in proxy_entries:
+    for entry in job.proxies:
         records = stored[entry.qualified_name]
         values = np.full(len(table), np.nan)
         times = []
@@ -534,34 +608,33 @@ def _assemble_scores(
             if record.error is None and record.value is not None:
                 values[row] = record.value
             else:
-                failures.append((key, column_names[entry.qualified_name], record.error or "no value"))
-        frame[score_column(column_names[entry.qualified_name])] = values
+                failures.append((key, job.columns[entry.qualified_name], record.error or "no value"))
+        frame[score_column(job.columns[entry.qualified_name])] = values
         seconds[entry.qualified_name] = float(np.mean(times)) if times else float("nan")
     return frame, failures, seconds
 
 
-# -- indices ---------------------------------------------------------------------------------------
+
+# -- 5. summarise ----------------------------------------------------------------------------------
 
 
 def _summarise(
+    job: _Job,
     scores: pd.DataFrame,
-    proxy_entries: Sequence[Entry[Proxy]],
-    column_names: Mapping[str, str],
-    metric_entries: Sequence[Entry[Metric]],
     failures: Sequence[tuple[str, str, str]],
     seconds: Mapping[str, float],
+    options: IndexOptions,
     *,
-    bootstrap: int,
-    confidence: float,
     seed: int,
-    options: dict[str, Any],
 ) -> pd.DataFrame:
+    """Step 5: one row per proxy with every index entry, its interval, failures and time."""
     import numpy as np
     import pandas as pd
 
     n = len(scores)
     # one set of resamples shared by every proxy and index: intervals of two proxies are
     # computed on the same architectures, so their comparison is paired
+    bootstrap = options.bootstrap
     resamples = np.random.default_rng(seed).integers(0, n, size=(bootstrap, n)) if bootstrap and n else None
     accuracy = scores["accuracy"].to_numpy(dtype=float)
     costs = scores[list(COST_COLUMNS)].reset_index(drop=True)
@@ -571,137 +644,59 @@ def _summarise(
     for _, proxy_column, _ in failures:
         failure_counts[proxy_column] = failure_counts.get(proxy_column, 0) + 1
     rows = []
-    for entry in proxy_entries:
-        column = column_names[entry.qualified_name]
+    for entry in job.proxies:
+        column = job.columns[entry.qualified_name]
         row: dict[str, Any] = {"proxy": column}
-        data = MetricInput(
-            scores=scores[score_column(column)].to_numpy(dtype=float),
-            accuracy=accuracy,
-            higher_is_better=entry.obj.higher_is_better,
-            costs=costs,
-            options=options,
-        )
-        for metric_entry in metric_entries:
-            row.update(compute_with_interval(metric_entry.obj, data, resamples, confidence, resampled_costs))
+        for metric_entry in job.metrics:
+            data = MetricInput(
+                scores=scores[score_column(column)].to_numpy(dtype=float),
+                accuracy=accuracy,
+                higher_is_better=entry.obj.higher_is_better,
+                costs=costs,
+                options=job.metric_options[metric_entry.obj.name],
+            )
+            row.update(compute_with_interval(metric_entry.obj, data, resamples, options.confidence, resampled_costs))
         row["failures"] = failure_counts.get(column, 0)
         row["seconds_per_arch"] = seconds.get(entry.qualified_name, float("nan"))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def compute_with_interval(
-    metric: Metric,
-    data: MetricInput,
-    resamples: np.ndarray | None,
-    confidence: float = DEFAULT_CONFIDENCE,
-    resampled_costs: Sequence[pd.DataFrame] | None = None,
-) -> dict[str, float]:
-    """An index's entries plus ``<entry>/ci_low`` and ``<entry>/ci_high`` for the index
-    itself and its per-K entries (``br_at_k/5%``); companions such as counts and per-budget
-    figures get none.
+def _result(
+    job: _Job,
+    summary: pd.DataFrame,
+    scores: pd.DataFrame,
+    failures: Sequence[tuple[str, str, str]],
+    computed: int,
+    archs: int,
+    seconds: float,
+) -> EvaluationResult:
+    import pandas as pd
 
-    The interval is the percentile bootstrap over architectures: ``metric.compute`` is
-    called again on each resample (rows of ``resamples`` are index arrays). A metric that
-    raises yields NaN entries and a warning instead of stopping the evaluation.
-    ``resampled_costs``, when given, holds ``data.costs`` already resampled by each row.
-    """
-    import numpy as np
+    return EvaluationResult(
+        benchmark=str(job.bench.name),
+        space=job.space.obj.name,
+        archs=len(job.table),
+        summary=summary,
+        scores=scores,
+        failures=pd.DataFrame(list(failures), columns=["arch", "proxy", "error"]),
+        computed=computed,
+        cached=archs * len(job.proxies) - computed,
+        seconds=seconds,
+        index_names=[e.obj.name for e in job.metrics],
+        entry_roles=entry_roles([e.obj for e in job.metrics], list(summary.columns)),
+        noise_ceiling=_noise_ceiling(job.bench, job.data_root),
+    )
 
+
+def _noise_ceiling(bench: Benchmark, data_root: str | Path | None) -> dict[str, Any] | None:
+    """The benchmark's noise ceiling; a plugin that fails to compute it only loses the line."""
     try:
-        point = metric.compute(data)
-    except Exception as exc:
-        warnings.warn(f"index {metric.name} failed: {type(exc).__name__}: {exc}", stacklevel=2)
-        return {metric.name: float("nan")}
-    result = {key: float(value) for key, value in point.items()}
-    if resamples is None or len(resamples) == 0:
-        return result
-    estimates = [key for key in point if _INTERVAL_KEY.match(key)]
-    draws = {key: [] for key in estimates}
-    for number, indices in enumerate(resamples):
-        if data.costs is None:
-            sample_costs = None
-        elif resampled_costs is not None:
-            sample_costs = resampled_costs[number]
-        else:
-            sample_costs = data.costs.iloc[indices].reset_index(drop=True)
-        sample = MetricInput(
-            scores=data.scores[indices],
-            accuracy=data.accuracy[indices],
-            higher_is_better=data.higher_is_better,
-            costs=sample_costs,
-            options=data.options,
-        )
-        try:
-            values = metric.compute(sample)
-        except Exception:
-            values = {}
-        for key in estimates:
-            draws[key].append(float(values.get(key, float("nan"))))
-    tail = (1 - confidence) / 2 * 100
-    for key in estimates:
-        values = np.asarray(draws[key], dtype=float)
-        values = values[np.isfinite(values)]
-        low, high = (np.percentile(values, [tail, 100 - tail]) if values.size else (np.nan, np.nan))
-        result[f"{key}/ci_low"] = float(low)
-        result[f"{key}/ci_high"] = float(high)
-    return result
-
-
-# -- progress --------------------------------------------------------------------------------------
-
-
-class _Progress:
-    """A rich progress bar on stderr (archs done, rate, ETA), a callback, or nothing."""
-
-    def __init__(self, progress: bool | Callable[[int, int], None], total: int, cached: int) -> None:
-        self.callback = progress if callable(progress) else None
-        self.show = progress is True
-        self.total = total
-        self.cached = cached
-        self.done = 0
-        self._bar: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.show and self.total:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            )
-            description = f"scoring archs ({self.cached} fully cached)"
-            self._task = self._bar.add_task(description, total=self.total, rate="")
-            self._bar.start()
-        return self
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.callback is not None:
-            self.callback(self.done, self.total)
-        if self._bar is not None:
-            speed = self._bar.tasks[0].speed
-            rate = f"{speed:.2f} arch/s" if speed else ""
-            self._bar.update(self._task, advance=1, rate=rate)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        ceiling = bench.noise_ceiling(Path(data_root) if data_root is not None else None)
+    except Exception as exc:  # third-party code; the evaluation itself succeeded
+        warnings.warn(f"benchmark {bench.name!r}: noise ceiling unavailable: {describe_error(exc)}", stacklevel=2)
+        return None
+    return dict(ceiling) if ceiling else None
 
 
 def _json_value(value: Any) -> Any:
@@ -714,17 +709,17 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def index_columns(summary: pd.DataFrame, names: Iterable[str]) -> list[str]:
-    """The main entry of each index present in ``summary`` (for compact displays)."""
-    return [name for name in names if name in summary.columns]
-
 
 __all__ = [
-    "DEFAULT_BENCHMARK",
     "EvaluationResult",
+    "IndexOptions",
+    "PoolOptions",
+    "RunOptions",
+    "ScoringOptions",
     "compute_with_interval",
     "evaluate",
     "load_benchmark_table",
     "make_batch",
     "resolve_benchmark",
+    "sample_rows",
 ]

@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from zsbench.cache import CachedCost
-from zsbench.errors import UsageError, ZsbenchError
+from zsbench.errors import UsageError, ZsbenchError, describe_error
 from zsbench.interfaces import Batch
 from zsbench.plugins import PluginHost, get_host
 from zsbench.scoring import ProxyResult, score_model
@@ -167,7 +167,7 @@ def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
             cost = CachedCost(float(figures.flops), float(figures.params), float(figures.depth), None)
         except Exception as exc:  # a cost failure is recorded, like a proxy failure
             nan = float("nan")
-            cost = CachedCost(nan, nan, nan, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            cost = CachedCost(nan, nan, nan, describe_error(exc))
     return TaskOutcome(task.index, task.arch, results, cost)
 
 
@@ -223,7 +223,7 @@ def _worker_main(conn: Any, spec: HostSpec, arrays: tuple, threads: int) -> None
         host = spec.build()
         batch = batch_from_arrays(arrays)
     except Exception as exc:
-        conn.send(("error", f"worker could not load its plugins: {type(exc).__name__}: {exc}"))
+        conn.send(("error", f"worker could not load its plugins: {describe_error(exc)}"))
         return
     conn.send(("ready", None))
     while True:

@@ -7,7 +7,7 @@ module level (torch only for type checking), so listing plugins stays fast.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -197,7 +197,8 @@ class MetricInput:
         accuracy: ground-truth accuracy, one per architecture.
         higher_is_better: the proxy's declared direction.
         costs: a frame aligned with ``scores`` holding ``flops``, ``params`` and ``depth``.
-        options: per-metric options given by the user (e.g. ``{"k": 0.05}``).
+        options: the index's own options (every one it declares in :attr:`Metric.options`,
+            at its default unless the user gave it), e.g. ``{"k": (0.001, 0.05)}``.
     """
 
     scores: np.ndarray
@@ -207,6 +208,34 @@ class MetricInput:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class MetricOption:
+    """One option an index declares; the user sets it with ``--metric-option NAME.KEY=VALUE``
+    and ``zsbench metrics NAME`` lists it.
+
+    Attributes:
+        key: the option's name, ``[a-z][a-z0-9_]*``.
+        parse: turns the user's value (the command line's string, or a Python value given to
+            :func:`zsbench.evaluate`) into the typed value; raises ``ValueError`` with a one-line
+            reason when it is not valid.
+        default: the typed value used when the user gives none.
+        help: one line: what it sets, its unit or range.
+    """
+
+    key: str
+    parse: Callable[[Any], Any]
+    default: Any
+    help: str = ""
+
+
+#: What an entry of :meth:`Metric.compute`'s result is (see :meth:`Metric.entry_role`):
+#: ``index`` (the index's value), ``estimate`` (another value of the index, e.g. at a second
+#: K: it gets a bootstrap interval and a table column), ``setting`` (a figure the values were
+#: computed with, e.g. the K used), ``pick`` (the accuracy of an architecture the proxy picked,
+#: shown in the table's picks column) and ``detail`` (anything else: in the JSON only).
+ENTRY_ROLES = ("index", "estimate", "setting", "pick", "detail")
+
+
 class Metric(ABC):
     """An index measuring how well a proxy's scores rank architectures.
 
@@ -214,11 +243,24 @@ class Metric(ABC):
         name: registry name (``kendall``, ``mbr_flops``, ...).
         higher_is_better: direction of the index itself (Kendall: higher; mBR: lower).
         description: one line shown by ``zsbench metrics``.
+        group: the family the index belongs to (``correlation``, ``top-k``, ``budget``, ...),
+            shown by ``zsbench metrics``.
+        order: where the index stands in results (ascending, then by name); the default puts
+            an index after the ones that declare a place.
+        companions: the roles of companion entries, as ``(prefix, role)`` pairs: a companion
+            ``f"{name}/{rest}"`` takes the role of the first pair whose prefix starts ``rest``
+            (the empty prefix matches every one); unmatched companions are ``detail``. Roles
+            are listed in :data:`ENTRY_ROLES`.
+        options: the options the index takes (see :class:`MetricOption`).
     """
 
     name: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
     description: ClassVar[str] = ""
+    group: ClassVar[str] = ""
+    order: ClassVar[int] = 1000
+    companions: ClassVar[tuple[tuple[str, str], ...]] = ()
+    options: ClassVar[tuple[MetricOption, ...]] = ()
 
     @abstractmethod
     def compute(self, data: MetricInput) -> dict[str, float]:
@@ -227,8 +269,24 @@ class Metric(ABC):
         Returns:
             A mapping whose entry ``self.name`` is the index value; further entries are
             companion figures (e.g. the accuracy of each budget's pick for mBR), named
-            ``f"{self.name}/<what>"``.
+            ``f"{self.name}/<what>"``, whose roles :attr:`companions` declares.
         """
+
+    def entry_role(self, key: str) -> str:
+        """The role (one of :data:`ENTRY_ROLES`) of the entry ``key`` of :meth:`compute`'s result."""
+        if key == self.name:
+            return "index"
+        prefix = f"{self.name}/"
+        if key.startswith(prefix):
+            rest = key[len(prefix) :]
+            for start, role in self.companions:
+                if rest.startswith(start):
+                    return role
+        return "detail"
+
+    def default_options(self) -> dict[str, Any]:
+        """Every declared option at its default."""
+        return {option.key: option.default for option in self.options}
 
 
 class Benchmark(ABC):

@@ -24,6 +24,7 @@ from typing import Any
 import pluggy
 
 from zsbench import hookspecs
+from zsbench.errors import describe_error
 from zsbench.interfaces import Benchmark, Metric, Proxy, SearchSpace
 from zsbench.registry import Registry
 
@@ -159,7 +160,7 @@ class PluginHost:
             if self.strict:
                 raise
             info.status = "failed"
-            info.error = f"{type(exc).__name__}: {exc}"
+            info.error = describe_error(exc)
             warnings.warn(
                 f"Skipped plugin {name!r} ({dist_name} {dist_version}): {info.error}. "
                 "Set ZSBENCH_STRICT_PLUGINS=1 for the traceback.",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zsbench.errors import describe_error
 from zsbench.interfaces import Batch, Proxy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,8 +127,7 @@ def score_model(
         except MemoryError as exc:
             error = f"out of memory: {str(exc).splitlines()[0]}" if str(exc) else "out of memory: MemoryError"
         except Exception as exc:  # a failing proxy is recorded, never fatal
-            message = str(exc).splitlines()[0] if str(exc) else ""
-            error = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+            error = describe_error(exc)
         seconds = time.perf_counter() - start
         del model
         if device.type == "cuda":

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import zsbench
-from zsbench_benchmarks.table import data_file, read_table
+from zsbench.tables import data_file, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

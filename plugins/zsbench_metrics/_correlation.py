@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 import zsbench
-from zsbench_metrics._ranking import oriented_scores
+from zsbench.ranking import oriented_scores
 
 
 class CorrelationMetric(zsbench.Metric):
@@ -21,6 +21,8 @@ class CorrelationMetric(zsbench.Metric):
     """
 
     higher_is_better = True
+    group = "correlation"
+    companions = (("n", "detail"),)
     statistic: ClassVar[Callable[[np.ndarray, np.ndarray], object]]
 
     def compute(self, data: zsbench.MetricInput) -> dict[str, float]:

@@ -9,7 +9,13 @@ the range for the default M = 5). For each threshold:
   picked; tied best scores count as the mean over the tied architectures);
 - ``r_m`` = how many architectures of ``S_m`` are strictly more accurate than the pick,
   ``BR_m = r_m / max(|S_m| - 1, 1)`` (0: the proxy found the best one, 1: the worst);
-- when every score in ``S_m`` failed the proxy picks nothing and ``BR_m = 1``.
+- when every score in ``S_m`` failed the proxy picks nothing there and ``BR_m = 1``
+  (the worst), since it could have picked elsewhere.
+
+A proxy whose every score failed picks nothing at all: mBR and every companion are NaN,
+as for the correlations and the top-K indices. An architecture whose cost is unknown (NaN)
+is in no budget: it can be neither picked nor counted as more accurate than a pick, and the
+thresholds come from the known costs only; with no known cost mBR is NaN.
 
 mBR is the mean of the ``BR_m``. Companions: ``<name>/br@<p>%`` (each ``BR_m``) and
 ``<name>/acc@<p>%``, the true accuracy of each pick (NaN when nothing was picked),
@@ -18,29 +24,27 @@ where ``<p>`` is the threshold's position in the range (``m / M * 100``).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 import zsbench
-from zsbench_metrics._ranking import oriented_scores, pool_mask
+from zsbench.ranking import oriented_scores, parse_positive_int, pool_mask
 
 DEFAULT_BUDGETS = 5
-
-
-def budget_count(options: Any) -> int:
-    """The ``budgets`` option (M), default 5."""
-    value = options.get("budgets", DEFAULT_BUDGETS) if options else DEFAULT_BUDGETS
-    count = int(value)
-    if count < 1:
-        raise ValueError(f"option 'budgets' must be at least 1, got {value!r}")
-    return count
 
 
 class MeanBestRank(zsbench.Metric):
     """mBR for one budget kind (see the module docstring)."""
 
     higher_is_better = False
+    group = "budget"
+    companions = (("br@", "detail"), ("acc@", "pick"))
+    options = (
+        zsbench.MetricOption(
+            "budgets", parse_positive_int, DEFAULT_BUDGETS, "number M of evenly spaced budget thresholds (at least 1)"
+        ),
+    )
     cost_column: ClassVar[str]
 
     def compute(self, data: zsbench.MetricInput) -> dict[str, float]:
@@ -51,10 +55,10 @@ class MeanBestRank(zsbench.Metric):
         cost = np.asarray(data.costs[self.cost_column], dtype=float)[keep]
         accuracy = np.asarray(data.accuracy, dtype=float)[keep]
         scores = oriented_scores(data.scores, data.higher_is_better)[keep]
-        m_total = budget_count(data.options)
+        m_total = parse_positive_int(data.options.get("budgets", DEFAULT_BUDGETS))
         placed = np.isfinite(cost)
         result: dict[str, float] = {}
-        if not placed.any():
+        if not placed.any() or not np.isfinite(scores).any():
             return {self.name: float("nan")}
         lo, hi = float(cost[placed].min()), float(cost[placed].max())
         best_ranks = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 import zsbench
-from zsbench_metrics._ranking import (
+from zsbench.ranking import (
+    DEFAULT_TOP_FRACTIONS,
     expected_min_of_subset,
     fraction_label,
     oriented_scores,
+    parse_fractions,
     pool_mask,
     top_count,
-    top_fractions,
     top_k_split,
     true_ranks,
 )
@@ -25,7 +26,18 @@ class TopKMetric(zsbench.Metric):
     The first fraction's value is the entry ``self.name`` (``br_at_k``: K = 0.1 % by
     default), each further fraction's is the companion ``<name>/<f>%`` (``br_at_k/5%``), and
     ``<name>/K@<f>%`` is the K used for every fraction.
+
+    A proxy whose every score failed picks nothing: every value is NaN (as for the
+    correlations and mBR), not the worst value.
     """
+
+    group = "top-k"
+    companions = (("K@", "setting"), ("", "estimate"))
+    options = (
+        zsbench.MetricOption(
+            "k", parse_fractions, DEFAULT_TOP_FRACTIONS, "fractions of N for K, comma-separated (each in (0, 1])"
+        ),
+    )
 
     def compute(self, data: zsbench.MetricInput) -> dict[str, float]:
         """Values for every requested fraction (see the class docstring)."""
@@ -35,8 +47,12 @@ class TopKMetric(zsbench.Metric):
         ranks = true_ranks(accuracy)
         n = accuracy.size
         result: dict[str, float] = {}
-        for position, fraction in enumerate(top_fractions(data.options)):
+        any_score = bool(np.isfinite(scores).any())
+        for position, fraction in enumerate(parse_fractions(data.options.get("k", DEFAULT_TOP_FRACTIONS))):
             if n == 0:
+                value, k = float("nan"), 0
+            elif not any_score:
+                value, k = float("nan"), top_count(fraction, n)
                 value, k = float("nan"), 0
             else:
                 k = top_count(fraction, n)
@@ -55,6 +71,7 @@ class BestRankAtK(TopKMetric):
     """BR@K: the best true rank among the proxy's top-K architectures, divided by N."""
 
     name = "br_at_k"
+    order = 40
     higher_is_better = False
     description = "best true rank among the proxy's top-K, / N (0 is best; K = 0.1 % and 5 % of N)"
 
@@ -76,6 +93,7 @@ class PrecisionAtK(TopKMetric):
     """P@K: the share of the proxy's top-K that are in the true top-K."""
 
     name = "p_at_k"
+    order = 50
     higher_is_better = True
     description = "share of the proxy's top-K that are in the true top-K (K = 0.1 % and 5 % of N)"
 

@@ -13,6 +13,7 @@ class MeanBestRankDepth(MeanBestRank):
     """mBR with budgets on depth."""
 
     name = "mbr_depth"
+    order = 80
     cost_column = "depth"
     description = "mean best rank under depth budgets (0 is best, 1 is worst)"
 

@@ -13,6 +13,7 @@ class MeanBestRankParams(MeanBestRank):
     """mBR with budgets on params."""
 
     name = "mbr_params"
+    order = 70
     cost_column = "params"
     description = "mean best rank under params budgets (0 is best, 1 is worst)"
 

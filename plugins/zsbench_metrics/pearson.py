@@ -22,6 +22,7 @@ class PearsonMetric(CorrelationMetric):
     """Pearson's linear correlation (the paper's LC) of the scores with accuracy; failed scores dropped, the proxy's direction applied."""
 
     name = "pearson"
+    order = 10
     description = "Pearson's linear correlation (the paper's LC) of the scores with accuracy (failed archs dropped)"
     statistic = staticmethod(_pearsonr)
 

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from zsbench.cli._common import err_console, handle_errors, out_console, print_json
 from zsbench.errors import UsageError
+from zsbench.settings import default_benchmark
 
 if TYPE_CHECKING:  # pragma: no cover
     from zsbench.evaluation import EvaluationResult
-
-# kept in sync with zsbench.evaluation.DEFAULT_BENCHMARK (imported lazily: pandas is heavy)
-_DEFAULT_BENCHMARK = "nbzero-mini"
 
 
 def register(app: typer.Typer) -> None:
@@ -25,8 +23,12 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate_cmd(
         proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop."),
-        benchmark: str = typer.Option(
-            _DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table (with --space)."
+        benchmark: str | None = typer.Option(
+            None,
+            "--benchmark",
+            "-b",
+            help=f"Benchmark name, or a .parquet/.csv table (with --space) [default: {default_benchmark()}; "
+            "set ZSBENCH_BENCHMARK to change it].",
         ),
         space: str | None = typer.Option(None, "--space", help="Search space of a benchmark table file."),
         dataset: str | None = typer.Option(
@@ -50,8 +52,21 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)."),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none)."),
-        top_k: str = typer.Option("0.001,0.05", "--top-k", help="Fractions of N for BR@K and P@K."),
-        budgets: int = typer.Option(5, "--budgets", help="Number of budget thresholds for mBR."),
+        top_k: str | None = typer.Option(
+            None, "--top-k", help="Fractions of N for every index with option k (BR@K, P@K) [default: 0.001,0.05]."
+        ),
+        budgets: int | None = typer.Option(
+            None, "--budgets", help="Budget thresholds for every index with option budgets (mBR) [default: 5]."
+        ),
+        metric_option: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--metric-option",
+                "-O",
+                help="One index's option, NAME.KEY=VALUE (e.g. br_at_k.k=0.01); repeatable. "
+                "'zsbench metrics NAME' lists them.",
+            ),
+        ] = None,
         as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
         output: str | None = typer.Option(None, "--output", "-o", help="Write per-arch scores (.parquet or .csv)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -61,34 +76,30 @@ def register(app: typer.Typer) -> None:
         Scores are cached: rerunning computes only what is missing, and an interrupted run resumes.
         """
         with handle_errors():
-            from zsbench.evaluation import evaluate
+            from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+            from zsbench.indices import parse_option_assignments
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
-            fractions = _parse_fractions(top_k)
-            if budgets < 1:
-                raise UsageError(f"--budgets must be at least 1, got {budgets}")
+            shared = _shared_options(top_k, budgets)
+            per_metric = parse_option_assignments(metric_option or [])
             try:
                 result = evaluate(
                     proxies,
                     benchmark,
-                    space=space,
-                    dataset=dataset,
-                    num_classes=num_classes,
                     metrics=metrics,
-                    limit=limit,
-                    seed=seed,
-                    score_seed=score_seed,
-                    batch_size=batch_size,
-                    device=device,
-                    data_root=data_root,
-                    cache=cache,
-                    retry_failed=retry_failed,
-                    executor=executor,
-                    workers=workers,
-                    ray_address=ray_address,
-                    bootstrap=bootstrap,
-                    metric_options={"k": fractions, "budgets": budgets},
+                    pool=PoolOptions(
+                        space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root
+                    ),
+                    scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device),
+                    run=RunOptions(
+                        cache=cache,
+                        retry_failed=retry_failed,
+                        executor=executor,
+                        workers=workers,
+                        ray_address=ray_address,
+                    ),
+                    indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
                     progress=not quiet,
                 )
             except KeyboardInterrupt:
@@ -127,14 +138,21 @@ def print_wide(table: Table) -> None:
     Console(file=sys.stdout, width=width, soft_wrap=True).print(table)
 
 
-def _parse_fractions(text: str) -> list[float]:
-    try:
-        fractions = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise UsageError(f"--top-k takes comma-separated fractions like 0.001,0.05, got {text!r}") from None
-    if not fractions or not all(0 < f <= 1 for f in fractions):
-        raise UsageError(f"--top-k fractions must be in (0, 1], got {text!r}")
-    return fractions
+def _shared_options(top_k: str | None, budgets: int | None) -> dict[str, Any]:
+    """``--top-k`` and ``--budgets``: options given to every index that declares ``k`` / ``budgets``."""
+    from zsbench.ranking import parse_fractions
+
+    shared: dict[str, Any] = {}
+    if top_k is not None:
+        try:
+            shared["k"] = parse_fractions(top_k)
+        except ValueError as exc:
+            raise UsageError(f"--top-k {exc}") from None
+    if budgets is not None:
+        if budgets < 1:
+            raise UsageError(f"--budgets must be at least 1, got {budgets}")
+        shared["budgets"] = budgets
+    return shared
 
 
 def render_table(result: EvaluationResult) -> Table:
@@ -157,17 +175,20 @@ def render_table(result: EvaluationResult) -> Table:
         caption_justify="left",
     )
     table.add_column("proxy", style="bold", no_wrap=True)
+    roles = result.entry_roles
     value_columns: list[tuple[str, str]] = []
     pick_columns: list[tuple[str, list[str]]] = []
     for name in result.index_names:
         if name not in summary.columns:
             continue
-        value_columns.append((name, _heading(name, summary)))
-        # further per-K values of the top-K indices (br_at_k/5%)
-        for column in summary.columns:
-            if column.startswith(f"{name}/") and column.endswith("%") and "@" not in column:
-                value_columns.append((column, _heading(column, summary)))
-        picks = [c for c in summary.columns if c.startswith(f"{name}/acc@")]
+        mine = [c for c in summary.columns if roles.get(c, ("", ""))[0] == name]
+        settings = [c for c in mine if roles[c][1] == "setting"]
+        value_columns.append((name, _heading(name, name, settings)))
+        # further values of the index (br_at_k at a second K)
+        for column in mine:
+            if roles[column][1] == "estimate":
+                value_columns.append((column, _heading(column, name, settings)))
+        picks = [c for c in mine if roles[c][1] == "pick"]
         if picks:
             pick_columns.append((name, picks))
     for _, heading in value_columns:
@@ -189,14 +210,13 @@ def render_table(result: EvaluationResult) -> Table:
     return table
 
 
-def _heading(column: str, summary: Any) -> str:
-    """Column heading; the top-K indices say which K they are for."""
-    name, _, fraction = column.partition("/")
-    if fraction:
-        return f"{name}\n@{fraction}"
-    k_columns = [c for c in summary.columns if c.startswith(f"{name}/K@")]
-    if k_columns:
-        return f"{name}\n@{k_columns[0].split('@', 1)[1]}"
+def _heading(column: str, name: str, settings: list[str]) -> str:
+    """Column heading: an index's further value says what it is for (``br_at_k/5%`` -> ``@5%``);
+    the index itself takes the label of its first setting (``br_at_k/K@0.1%`` -> ``@0.1%``)."""
+    if column != name:
+        return f"{name}\n@{column.split('/', 1)[1]}"
+    if settings:
+        return f"{name}\n@{settings[0].split('@', 1)[-1]}"
     return name
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from zsbench.cli._common import handle_errors, out_console, print_json
+from zsbench.errors import describe_error
 from zsbench.plugins import get_host
 
 
@@ -28,12 +29,16 @@ def _describe(kind: str, entry: Any) -> dict[str, Any]:
         row["input_kind"] = obj.input_kind
     elif kind == "metrics":
         row["higher_is_better"] = obj.higher_is_better
+        row["group"] = getattr(obj, "group", "") or ""
+        row["options"] = [
+            {"key": o.key, "default": _option_text(o.default), "help": o.help} for o in getattr(obj, "options", ())
+        ]
     elif kind == "spaces":
         try:
             row["size"] = obj.size()
         except Exception as exc:  # listing must survive a broken component
             row["size"] = None
-            row["error"] = f"{type(exc).__name__}: {exc}"
+            row["error"] = describe_error(exc)
     elif kind == "benchmarks":
         row["space"] = obj.space
         row["dataset"] = obj.dataset
@@ -53,8 +58,23 @@ def _list_components(kind: str, pattern: str | None, as_json: bool) -> None:
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*(_cell(row.get(c)) for c in columns))
     out_console.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):  # a metric's options: one line each
+        return "\n".join(f"{o['key']}={o['default']}: {o['help']}" for o in value)
+    return str(value)
+
+
+def _option_text(value: Any) -> str:
+    """An option's default as the user would type it: ``(0.001, 0.05) -> "0.001,0.05"``."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return str(value)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zsbench.errors import UsageError
+from zsbench.progress import Progress
 from zsbench.training.datasets import NATIVE_SIZE, NUM_CLASSES, canonical_dataset_name
 from zsbench.training.recipes import Recipe, get_recipe
 from zsbench.training.store import ResultStore
@@ -249,7 +250,25 @@ def build_pool(
     refresh()
     if pending:
         executor = executor or LocalExecutor()
-        with _Progress(len(tasks), report.skipped, len(pending), executor.describe(), progress, console) as bar:
+        if progress:
+            if console is None:
+                from rich.console import Console
+
+                console = Console(stderr=True)
+            console.print(
+                f"training {len(pending)} network(s) ({report.skipped} of {len(tasks)} already done) "
+                f"on {executor.describe()}"
+            )
+        bar = Progress(
+            len(tasks),
+            completed=report.skipped,
+            description="networks",
+            unit="nets",
+            per_hour=True,
+            show=bool(progress),
+            console=console,
+        )
+        with bar:
             for task, record in executor.run(pending):
                 store.append(record)
                 if record["status"] == "ok":
@@ -312,69 +331,3 @@ def _check_identity(meta_path: Path, identity: dict[str, Any], name: str) -> Non
             "use another name or output folder"
         )
 
-
-class _Progress:
-    """A rich progress bar (networks done, rate, ETA), or nothing when disabled."""
-
-    def __init__(self, total: int, done: int, pending: int, what: str, enabled: bool, console: Console | None) -> None:
-        self.enabled = enabled
-        self.total, self.done, self.pending = total, done, pending
-        self.what = what
-        self.console = console
-        self.started = time.perf_counter()
-        self.finished_now = 0
-        self.failed_now = 0
-
-    def __enter__(self) -> _Progress:
-        if not self.enabled:
-            return self
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        console = self.console or Console(stderr=True)
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TextColumn("elapsed"),
-            TimeElapsedColumn(),
-            TextColumn("ETA {task.fields[eta]}"),
-            TextColumn("{task.fields[failed]}"),
-            console=console,
-            transient=False,
-        )
-        self.progress.start()
-        console.print(f"training {self.pending} network(s) ({self.done} of {self.total} already done) on {self.what}")
-        self.task_id = self.progress.add_task(
-            "networks", total=self.total, completed=self.done, rate="-- nets/h", eta="--", failed=""
-        )
-        return self
-
-    def advance(self, ok: bool) -> None:
-        self.finished_now += 1
-        self.failed_now += 0 if ok else 1
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.started
-        rate = self.finished_now / elapsed if elapsed > 0 else 0.0
-        remaining = self.pending - self.finished_now
-        eta = _format_seconds(remaining / rate) if rate > 0 else "--"
-        self.progress.update(
-            self.task_id,
-            advance=1,
-            rate=f"{rate * 3600:.1f} nets/h",
-            eta=eta,
-            failed=f"[red]{self.failed_now} failed[/red]" if self.failed_now else "",
-        )
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            self.progress.stop()
-
-
-def _format_seconds(seconds: float) -> str:
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"

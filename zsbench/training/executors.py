@@ -20,8 +20,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from zsbench.errors import UsageError
-from zsbench.training.tasks import TrainTask, describe_error, failure_record, run_task
+from zsbench.errors import UsageError, describe_error
+from zsbench.training.tasks import TrainTask, failure_record, run_task
 
 Outcome = tuple[TrainTask, dict[str, Any]]
 

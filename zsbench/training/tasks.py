@@ -153,12 +153,6 @@ def failure_record(task: TrainTask, error: str, attempts: int) -> dict[str, Any]
     }
 
 
-def describe_error(exc: BaseException) -> str:
-    """``"Type: first line of the message"``, the reason recorded for a failure."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
 def _portable_source(source: str, data_root: str | None) -> str:
     # Records are committed to the repository: never store a machine's absolute path.
     import os

@@ -1,4 +1,5 @@
-"""Benchmark tables: reading them with clear errors, and a benchmark made from a user's file.
+"""Benchmark tables: reading them with clear errors, checking them, and a benchmark made
+from a user's own file.
 
 A benchmark table has one row per architecture and the columns
 
@@ -8,24 +9,28 @@ A benchmark table has one row per architecture and the columns
   (weight layers on the longest path); costs that are missing are computed with the space.
 
 ``zsbench evaluate --benchmark path/to/table.parquet --space R1`` uses such a file directly
-(Parquet, CSV, or tab-separated ``.tsv``).
+(Parquet, CSV, or tab-separated ``.tsv``) through :class:`TableBenchmark`. Benchmark plugins
+read their own files with :func:`data_file` and :func:`read_table`.
 """
 
 from __future__ import annotations
 
-import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import zsbench
+from zsbench.data import resolve_data_root
 from zsbench.errors import DataMissingError, ZsbenchError
+from zsbench.interfaces import Benchmark
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 REQUIRED_COLUMNS = ("arch", "accuracy")
-OPTIONAL_COLUMNS = ("flops", "params", "depth")
+COST_COLUMNS = ("flops", "params", "depth")
+OPTIONAL_COLUMNS = COST_COLUMNS
+TABLE_SUFFIXES = (".parquet", ".pq", ".csv", ".tsv")
 TABLE_FORMAT = "one row per architecture, columns arch (str), accuracy (float), optional flops, params, depth"
 
 
@@ -33,14 +38,6 @@ class BenchmarkTableError(ZsbenchError):
     """A benchmark table that exists but cannot be used (missing columns, unreadable)."""
 
     exit_code = 1
-
-
-def resolve_data_root(data_root: Path | str | None) -> Path | None:
-    """The data root: the argument, else ``ZSBENCH_DATA``, else ``None``."""
-    if data_root is not None:
-        return Path(data_root).expanduser()
-    env = os.environ.get("ZSBENCH_DATA")
-    return Path(env).expanduser() if env else None
 
 
 def data_file(data_root: Path | str | None, relative: str, benchmark: str, file_format: str) -> Path:
@@ -94,7 +91,13 @@ def _extra(present: set[str], columns: Sequence[str]) -> list[str]:
     return [c for c in OPTIONAL_COLUMNS if c in present and c not in columns]
 
 
-class TableBenchmark(zsbench.Benchmark):
+def looks_like_table_file(benchmark: str | Path) -> bool:
+    """A ``--benchmark`` value naming a table file rather than a registered benchmark."""
+    text = str(benchmark)
+    return isinstance(benchmark, Path) or text.lower().endswith(TABLE_SUFFIXES) or "/" in text or "\\" in text
+
+
+class TableBenchmark(Benchmark):
     """A benchmark read from a user's table file (see the module docstring).
 
     Args:
@@ -133,3 +136,47 @@ class TableBenchmark(zsbench.Benchmark):
         table = table[keep].copy()
         table["arch"] = table["arch"].astype(str)
         return table
+
+
+def load_benchmark_table(bench: Benchmark, data_root: str | Path | None) -> pd.DataFrame:
+    """The benchmark's table, checked: string ``arch`` keys, unique, finite accuracy.
+
+    Rows without a finite accuracy are dropped with a warning (they cannot be ranked).
+    """
+    import numpy as np
+    import pandas as pd
+
+    table = bench.load(Path(data_root) if data_root is not None else None)
+    if not isinstance(table, pd.DataFrame):
+        raise ZsbenchError(f"benchmark {bench.name} returned {type(table).__name__}, not a pandas DataFrame")
+    absent = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if absent:
+        raise ZsbenchError(f"benchmark {bench.name} has no column {', '.join(absent)} (needs arch and accuracy)")
+    table = table.reset_index(drop=True)
+    table["arch"] = table["arch"].astype(str)
+    duplicated = table["arch"][table["arch"].duplicated()]
+    if len(duplicated):
+        raise ZsbenchError(
+            f"benchmark {bench.name}: architecture {duplicated.iloc[0]!r} appears more than once "
+            f"({len(duplicated)} duplicate rows); keep one row per architecture"
+        )
+    accuracy = pd.to_numeric(table["accuracy"], errors="coerce").astype(float)
+    finite = np.isfinite(accuracy.to_numpy())
+    if not finite.all():
+        warnings.warn(
+            f"benchmark {bench.name}: dropped {int((~finite).sum())} rows without a finite accuracy", stacklevel=2
+        )
+    table = table.assign(accuracy=accuracy)[finite].reset_index(drop=True)
+    if table.empty:
+        raise ZsbenchError(f"benchmark {bench.name} has no architecture with an accuracy")
+    return table
+
+
+__all__ = [
+    "BenchmarkTableError",
+    "TableBenchmark",
+    "data_file",
+    "load_benchmark_table",
+    "looks_like_table_file",
+    "read_table",
+]

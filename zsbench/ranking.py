@@ -1,6 +1,10 @@
-"""Shared helpers of the ranking indices: score direction, masks, true ranks, top-K picks.
+"""The ranking conventions every index follows, and the helpers that implement them.
 
-Conventions used by every index of this package:
+An index author imports these (``from zsbench.ranking import oriented_scores, true_ranks``)
+rather than re-deriving them, so that every index treats directions, failures and ties
+alike. CONTRIBUTING.md shows a new index written with them.
+
+Conventions:
 
 - A proxy's raw scores are *oriented* by its declared direction (multiplied by -1 when
   lower is better) so that larger always means "the proxy prefers it". No other
@@ -13,12 +17,15 @@ Conventions used by every index of this package:
 - Ties in the proxy's score are broken uniformly at random *in expectation*: an index
   reports its expected value over all tie-breaks (for a single pick that is the mean over
   the tied architectures), so the value never depends on row order.
+- K for "the top ``f`` of N" is ``f * N`` rounded half up, at least 1 and at most N
+  (:func:`top_count`): 0.1 % of 1,000 is K = 1, 0.1 % of 1,500 is K = 2 (1.5 rounds up),
+  0.1 % of 100 is K = 1 (0.1 rounds to 0, raised to 1).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -52,15 +59,55 @@ def fraction_label(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
-def top_fractions(options: dict[str, Any] | Any) -> tuple[float, ...]:
-    """The ``k`` option as a tuple of fractions (a single number or a sequence)."""
-    value = options.get("k", DEFAULT_TOP_FRACTIONS) if options else DEFAULT_TOP_FRACTIONS
-    if isinstance(value, (int, float)):
-        return (float(value),)
-    fractions = tuple(float(v) for v in value)
+def parse_fractions(value: Any) -> tuple[float, ...]:
+    """A top-K option as a tuple of fractions in (0, 1]: from ``"0.001,0.05"``, a number or a sequence.
+
+    Raises:
+        ValueError: an empty list, a value that is not a number, or one outside (0, 1].
+    """
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        try:
+            fractions = tuple(float(part) for part in parts)
+        except ValueError:
+            raise ValueError(f"takes comma-separated fractions like 0.001,0.05, got {value!r}") from None
+    elif isinstance(value, (int, float)):
+        fractions = (float(value),)
+    else:
+        fractions = tuple(float(v) for v in value)
     if not fractions:
-        raise ValueError("option 'k' needs at least one fraction")
+        raise ValueError("needs at least one fraction, like 0.05")
+    bad = [f for f in fractions if not 0 < f <= 1]
+    if bad:
+        raise ValueError(f"fractions must be in (0, 1], got {bad[0]!r}")
     return fractions
+
+
+def parse_fraction(value: Any) -> float:
+    """One fraction in (0, 1] from ``"0.05"`` or ``0.05``.
+
+    Raises:
+        ValueError: not a number, several numbers, or outside (0, 1].
+    """
+    fractions = parse_fractions(value)
+    if len(fractions) != 1:
+        raise ValueError(f"takes one fraction, got {len(fractions)}")
+    return fractions[0]
+
+
+def parse_positive_int(value: Any) -> int:
+    """A count option (at least 1) from ``"5"`` or ``5``.
+
+    Raises:
+        ValueError: not a whole number, or below 1.
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"takes a whole number of at least 1, got {value!r}") from None
+    if not number.is_integer() or number < 1:
+        raise ValueError(f"takes a whole number of at least 1, got {value!r}")
+    return int(number)
 
 
 def top_k_split(oriented: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -105,6 +152,16 @@ def pool_mask(accuracy: np.ndarray) -> np.ndarray:
     return np.isfinite(np.asarray(accuracy, dtype=float))
 
 
-def as_float_dict(items: Iterable[tuple[str, float]]) -> dict[str, float]:
-    """A result mapping with plain Python floats (JSON-friendly)."""
-    return {key: float(value) for key, value in items}
+__all__ = [
+    "DEFAULT_TOP_FRACTIONS",
+    "expected_min_of_subset",
+    "fraction_label",
+    "oriented_scores",
+    "parse_fraction",
+    "parse_fractions",
+    "parse_positive_int",
+    "pool_mask",
+    "top_count",
+    "top_k_split",
+    "true_ranks",
+]
