@@ -90,7 +90,8 @@ def study(name: str, host: PluginHost) -> dict[str, Any] | None:
         first, second = pairs["accuracy"].to_numpy(float), pairs[repeat[0]].to_numpy(float)
     elif name == "nasbench-macro-cifar10":  # two of its three single runs
         from zsbench_benchmarks.nasbench_macro import TABLE_FILE
-        from zsbench_benchmarks.table import data_file, read_table
+
+        from zsbench.tables import data_file, read_table
 
         runs = read_table(data_file(None, TABLE_FILE, name, "Parquet"), ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
         runs = runs[runs["is_canonical"].astype(bool)]
