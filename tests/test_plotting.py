@@ -1,0 +1,258 @@
+"""Figures drawn from small synthetic evaluation results: files are valid images of the
+expected size, titles carry the right numbers, labels do not overlap with 16 proxies."""
+
+from __future__ import annotations
+
+import importlib
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import zsbench
+from zsbench import plotting
+from zsbench.evaluation import EvaluationResult, compute_with_interval, score_column
+
+METRICS = ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth")
+SIXTEEN = (
+    "grad_norm", "plain", "snip", "grasp", "fisher", "synflow", "jacob_cov", "ntk",
+    "zen", "flops", "params", "depth", "naswot", "l2_norm", "zico", "perfect",
+)  # fmt: skip
+
+
+class _MacroSpace(zsbench.SearchSpace):
+    """Architectures ``w1-d1_w2-d2_w3-d3``: three stages of output width w and depth d."""
+
+    name = "toy-macro"
+
+    def size(self) -> int:
+        return 10**6
+
+    def parse(self, arch: str) -> list[tuple[int, int]]:
+        return [tuple(int(v) for v in stage.split("-")) for stage in arch.split("_")]
+
+    def encode(self, spec: list[tuple[int, int]]) -> str:
+        return "_".join(f"{w}-{d}" for w, d in spec)
+
+    def sample(self, n: int, seed: int = 0) -> list[str]:
+        raise NotImplementedError
+
+    def build(self, arch, num_classes=10, *, seed=None, input_size=None):  # pragma: no cover - never built
+        raise NotImplementedError
+
+    def cost(self, arch, num_classes=10, input_size=None):  # pragma: no cover - costs come with the table
+        raise NotImplementedError
+
+    def features(self, arch: str) -> dict[str, float]:
+        feats = {}
+        for i, (width, depth) in enumerate(self.parse(arch), start=1):
+            feats[f"S{i}_out"], feats[f"S{i}_depth"] = float(width), float(depth)
+        return feats
+
+
+class _Plugin:
+    @staticmethod
+    @zsbench.hookimpl
+    def register_search_spaces(register) -> None:
+        register(_MacroSpace())
+
+
+@pytest.fixture(scope="module")
+def host() -> zsbench.PluginHost:
+    host = zsbench.PluginHost(entry_points=False)
+    host.register_plugin(_Plugin(), name="toy")
+    for metric in METRICS:
+        host.register_plugin(importlib.import_module(f"zsbench_metrics.{metric}"), name=metric)
+    return host
+
+
+def synthetic_result(host: zsbench.PluginHost, proxies: tuple[str, ...], archs: int = 120, seed: int = 0):
+    """A result whose ``perfect`` proxy scores each architecture by its accuracy; the others
+    are accuracy plus noise of growing size, one spread over many decades."""
+    rng = np.random.default_rng(seed)
+    widths = rng.choice([16, 32, 64, 128], size=(archs, 3))
+    depths = rng.integers(1, 6, size=(archs, 3))
+    arch = ["_".join(f"{w}-{d}" for w, d in zip(ws, ds, strict=True)) for ws, ds in zip(widths, depths, strict=True)]
+    flops = (widths**2 * depths).sum(axis=1) * 1e3
+    params = (widths * depths).sum(axis=1) * 1e3
+    depth = depths.sum(axis=1).astype(float)
+    accuracy = 60 + 30 * (np.log(flops) - np.log(flops).min()) / np.ptp(np.log(flops)) + rng.normal(0, 2, archs)
+    scores = pd.DataFrame({"arch": arch, "accuracy": accuracy, "flops": flops, "params": params, "depth": depth})
+    for position, name in enumerate(proxies):
+        if name == "perfect":
+            values = accuracy.copy()
+        elif position == 5:
+            values = np.exp(accuracy / 2 + rng.normal(0, 1, archs))  # spread over > 10 decades
+        else:
+            values = accuracy + rng.normal(0, 2 + 3 * position, archs)
+        if position == 1:
+            values[:3] = np.nan  # failures are left out of the panel
+        scores[score_column(name)] = values
+    costs = scores[["flops", "params", "depth"]]
+    resamples = rng.integers(0, archs, size=(5, archs))
+    rows = []
+    for name in proxies:
+        row = {"proxy": name}
+        data = zsbench.MetricInput(
+            scores=scores[score_column(name)].to_numpy(float), accuracy=accuracy, higher_is_better=True, costs=costs,
+            options={"k": [0.05, 0.1], "budgets": 5},
+        )
+        for metric in METRICS:
+            row.update(compute_with_interval(host.metrics.get(metric), data, resamples))
+        row["failures"] = int(scores[score_column(name)].isna().sum())
+        row["seconds_per_arch"] = 0.01
+        rows.append(row)
+    return EvaluationResult(
+        benchmark="toy-bench",
+        space="toy-macro",
+        archs=archs,
+        summary=pd.DataFrame(rows),
+        scores=scores,
+        failures=pd.DataFrame(columns=["arch", "proxy", "error"]),
+        index_names=list(METRICS),
+        noise_ceiling={"spearman": 0.8, "kendall": 0.6, "pairs": 30},
+    )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after checking the signature)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def _overlaps(texts) -> list[tuple[str, str]]:
+    boxes = [(t.get_text(), t.get_window_extent()) for t in texts if t.get_visible() and t.get_text().strip()]
+    found = []
+    for i, (label_a, a) in enumerate(boxes):
+        for label_b, b in boxes[i + 1 :]:
+            if a.overlaps(b) and a.intersection(a, b) is not None and a.intersection(a, b).width > 0.5 and (
+                a.intersection(a, b).height > 0.5
+            ):
+                found.append((label_a, label_b))
+    return found
+
+
+@pytest.fixture(scope="module")
+def sixteen(host):
+    return synthetic_result(host, SIXTEEN, archs=80)
+
+
+@pytest.fixture(scope="module")
+def figures(sixteen, host):
+    """Every figure of the 16-proxy result, drawn once."""
+    drawn = {}
+    for kind, draw in plotting.FIGURES.items():
+        drawn[kind] = draw(sixteen) if kind == "costs" else draw(sixteen, host=host)
+        drawn[kind].canvas.draw()
+    return drawn
+
+
+@pytest.mark.parametrize("kind", sorted(plotting.FIGURES))
+def test_each_figure_writes_a_png_of_its_print_size(kind, figures, tmp_path):
+    figure = figures[kind]
+    width, height = figure.get_size_inches()
+    path = plotting.save(figure, tmp_path / f"{kind}.png", dpi=100)
+    assert png_size(path) == (round(width * 100), round(height * 100))
+    assert width == pytest.approx(plotting.PAGE_WIDTH)
+
+
+def test_svg_and_pdf_are_written_by_suffix(figures, tmp_path):
+    figure = figures["costs"]
+    assert plotting.save(figure, tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
+    assert plotting.save(figure, tmp_path / "c.pdf").read_bytes()[:5] == b"%PDF-"
+    with pytest.raises(zsbench.UsageError, match=r"\.png, \.svg or \.pdf"):
+        plotting.save(figure, tmp_path / "c.jpg")
+
+
+def test_scatter_title_of_a_perfect_proxy_shows_rank_correlation_one(host):
+    result = synthetic_result(host, ("noisy", "perfect"))
+    result.summary = result.summary.drop(columns=[c for c in result.summary.columns if c.startswith("spearman")])
+    figure = plotting.scatter(result, host=host)
+    titles = {ax.get_title(loc="left").split(":")[0]: ax.get_title(loc="left") for ax in figure.axes if ax.get_visible()}
+    assert titles["perfect"] == "perfect: ρ = 1.00"
+    noisy = float(titles["noisy"].split("= ")[1])
+    assert 0.3 < noisy < 0.99
+
+
+def test_scatter_uses_a_log_axis_for_scores_over_many_decades(figures):
+    figure = figures["scatter"]
+    by_name = {ax.get_title(loc="left").split(":")[0]: ax for ax in figure.axes if ax.get_visible()}
+    assert by_name[SIXTEEN[5]].get_xscale() == "log"
+    assert by_name["perfect"].get_xscale() == "linear"
+
+
+@pytest.mark.parametrize("kind", sorted(plotting.FIGURES))
+def test_sixteen_proxies_have_no_overlapping_or_cut_labels(kind, figures):
+    figure = figures[kind]
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    for ax in visible:
+        labels = [*ax.get_yticklabels(), *ax.get_xticklabels()]
+        assert not _overlaps(labels), (ax.get_title(loc="left"), _overlaps(labels))
+    titles = [ax._left_title for ax in visible]
+    assert not _overlaps(titles)
+    canvas = figure.bbox
+    for text in [*titles, figure._suptitle, *(ax.xaxis.label for ax in visible), *(ax.yaxis.label for ax in visible)]:
+        if text is None or not text.get_text():
+            continue
+        box = text.get_window_extent()
+        assert box.x0 >= -1 and box.x1 <= canvas.x1 + 1 and box.y1 <= canvas.y1 + 1, f"{text.get_text()!r} is cut"
+
+
+def test_indices_draw_intervals_and_the_noise_ceiling(sixteen, host):
+    figure = plotting.indices(sixteen, host=host, names=["spearman", "mbr_flops"])
+    spearman_ax = figure.axes[0]
+    ceiling_lines = [line for line in spearman_ax.get_lines() if list(line.get_xdata()) == [0.8, 0.8]]
+    assert ceiling_lines, "the noise ceiling (0.8) is drawn on the spearman panel"
+    # proxies ordered by spearman, best first from the top: the perfect proxy leads
+    ticks = dict(zip(spearman_ax.get_yticks(), (t.get_text() for t in spearman_ax.get_yticklabels()), strict=True))
+    assert ticks[max(ticks)] == "perfect"
+    assert spearman_ax.get_title(loc="left") == "spearman\n(higher is better)"
+    assert figure.axes[1].get_title(loc="left") == "mbr_flops\n(lower is better)"
+
+
+def test_budgets_oracle_line_is_the_best_accuracy_under_each_budget(sixteen, host):
+    levels = [20.0, 40.0, 60.0, 80.0, 100.0]
+    oracle = plotting.oracle_accuracy(sixteen, "flops", levels)
+    assert oracle[-1] == pytest.approx(sixteen.scores["accuracy"].max())
+    assert oracle == sorted(oracle)
+    # the perfect proxy picks the oracle's architecture at every level
+    perfect = sixteen.summary.set_index("proxy").loc["perfect"]
+    assert [perfect[f"mbr_flops/acc@{lv:g}%"] for lv in levels] == pytest.approx(oracle)
+    figure = plotting.budgets(sixteen, host=host, indices=["mbr_flops"])
+    line_ax = figure.axes[1]
+    oracle_line = [line for line in line_ax.get_lines() if line.get_label().startswith("oracle")]
+    assert list(oracle_line[0].get_ydata()) == pytest.approx(oracle)
+
+
+def test_picks_draw_each_stage_as_a_block_of_its_width_and_depth(host):
+    result = synthetic_result(host, ("noisy", "perfect"))
+    figure = plotting.picks(result, host=host)
+    picked = plotting.best_picks(result, host=host)
+    assert picked["perfect"] == picked["oracle"] == int(result.scores["accuracy"].idxmax())
+    oracle_ax = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("oracle"))
+    arch = result.scores["arch"][picked["oracle"]]
+    expected = [(float(w), float(d)) for w, d in (s.split("-") for s in arch.split("_"))]
+    blocks = [(p.get_height(), p.get_width()) for p in oracle_ax.patches]
+    assert blocks == expected
+
+
+def test_picks_explain_a_space_without_stages(host):
+    result = synthetic_result(host, ("perfect",))
+    result.space = "nowhere"
+    with pytest.raises(zsbench.ZsbenchError, match="not installed"):
+        plotting.picks(result, host=host)
+
+
+def test_unknown_proxy_is_a_usage_error(sixteen, host):
+    with pytest.raises(zsbench.UsageError, match="'nope' is not in this result"):
+        plotting.scatter(sixteen, ["nope"], host=host)
+
+
+def test_every_proxy_gets_its_own_style():
+    styles = plotting.proxy_styles(SIXTEEN)
+    assert len({(s.color, s.marker, s.linestyle) for s in styles.values()}) == 16
+    assert all(s.color in plotting.PALETTE for s in styles.values())

@@ -1,0 +1,632 @@
+"""Figures of an evaluation: what a proxy study shows as evidence, drawn with matplotlib.
+
+Every function takes an :class:`~zsbench.evaluation.EvaluationResult` (its per-architecture
+``scores`` and per-proxy ``summary``, so nothing is recomputed) and returns a
+:class:`matplotlib.figure.Figure`; :func:`save` writes it as PNG, SVG or PDF. Figures are
+built on the object API (no ``pyplot`` state, no interactive backend), so they work in
+batch jobs and threads.
+
+Conventions, so that a figure can go into a paper as it is:
+
+- sizes are print sizes: :data:`COLUMN_WIDTH` (one column) and :data:`PAGE_WIDTH` (two
+  columns) inches, with 7 to 8 pt text, readable when printed at that size;
+- proxies keep the names of ``zsbench proxies`` and the order of the summary; each proxy
+  has one colour and marker in every figure (:func:`proxy_styles`), from Paul Tol's
+  colour-blind-safe *muted* palette; the oracle (the true accuracy) is black;
+- axes say their units: accuracy in %, FLOPs in millions of multiply-accumulates, params in
+  millions, depth in weight layers.
+
+Figures: :func:`scatter` (score against accuracy per proxy), :func:`budgets` (best rank
+and picked accuracy at each budget level), :func:`costs` (accuracy against the costs),
+:func:`indices` (every index with its bootstrap interval and the noise ceiling) and
+:func:`picks` (the architecture each proxy picks, drawn as stage blocks).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zsbench.errors import UsageError, ZsbenchError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from zsbench.evaluation import EvaluationResult
+    from zsbench.plugins import PluginHost
+
+#: Width of one column of a two-column paper, inches.
+COLUMN_WIDTH = 3.4
+#: Width of a full page of a two-column paper, inches.
+PAGE_WIDTH = 7.0
+#: Paul Tol's "muted" qualitative palette: distinguishable under the common colour-vision deficiencies.
+PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
+#: Markers that, crossed with :data:`PALETTE`, give every proxy of a large study its own style.
+MARKERS = ("o", "s", "^", "D")
+LINESTYLES = ("-", "--", ":", "-.")
+ORACLE_COLOR = "#000000"
+#: File formats :func:`save` writes.
+FORMATS = (".png", ".svg", ".pdf")
+DEFAULT_DPI = 200
+
+COST_UNITS = {
+    "flops": ("FLOPs (M MACs)", 1e-6),
+    "params": ("params (M)", 1e-6),
+    "depth": ("depth (weight layers)", 1.0),
+}
+
+_STYLE = {
+    "font.size": 7.5,
+    "axes.titlesize": 7.5,
+    "axes.labelsize": 7.5,
+    "xtick.labelsize": 6.5,
+    "ytick.labelsize": 6.5,
+    "legend.fontsize": 6.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.linewidth": 0.6,
+    "lines.linewidth": 1.0,
+    "lines.markersize": 3.5,
+    "savefig.facecolor": "white",
+    "figure.facecolor": "white",
+}
+
+
+@dataclass(frozen=True)
+class ProxyStyle:
+    """How one proxy is drawn in every figure."""
+
+    color: str
+    marker: str
+    linestyle: str
+
+
+def proxy_styles(names: Sequence[str]) -> dict[str, ProxyStyle]:
+    """One distinct (colour, marker, line style) per proxy, in the given order: the first
+    nine take the palette's colours with circles and solid lines, the next nine squares and
+    dashed lines, and so on."""
+    styles = {}
+    for position, name in enumerate(names):
+        cycle, slot = divmod(position, len(PALETTE))
+        styles[name] = ProxyStyle(PALETTE[slot], MARKERS[cycle % len(MARKERS)], LINESTYLES[cycle % len(LINESTYLES)])
+    return styles
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure of the given print size (inches) in the house style, with constrained layout."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    with mpl.rc_context(_STYLE):
+        # rc values are read when artists are created: every drawing call below runs
+        # inside _styled(), and the figure itself takes its defaults here
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def _styled() -> Any:
+    import matplotlib as mpl
+
+    return mpl.rc_context(_STYLE)
+
+
+def save(figure: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Path:
+    """Write ``figure`` to ``path``; the suffix (``.png``, ``.svg``, ``.pdf``) picks the format.
+
+    The size is the figure's print size: a PNG is ``width * dpi`` by ``height * dpi`` pixels.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"figure file {target.name!r} must end in .png, .svg or .pdf")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {"Software": None} if suffix == ".png" else {}
+    with _styled():
+        figure.savefig(target, dpi=dpi, metadata=metadata)
+    return target
+
+
+# -- helpers over a result ---------------------------------------------------------------------
+
+
+def proxy_names(result: EvaluationResult, proxies: Sequence[str] | None = None) -> list[str]:
+    """The proxies of ``result`` in its summary's order, or the chosen ones (checked)."""
+    known = [str(p) for p in result.summary["proxy"]]
+    if proxies is None:
+        return known
+    unknown = [p for p in proxies if p not in known]
+    if unknown:
+        raise UsageError(f"proxy {unknown[0]!r} is not in this result; it has {', '.join(known)}")
+    return [p for p in known if p in proxies]
+
+
+def score_values(result: EvaluationResult, proxy: str) -> np.ndarray:
+    """A proxy's per-architecture scores (NaN where it failed)."""
+    from zsbench.evaluation import score_column
+
+    return result.scores[score_column(proxy)].to_numpy(dtype=float)
+
+
+def proxy_orientation(names: Sequence[str], host: PluginHost | None = None) -> dict[str, bool]:
+    """``higher_is_better`` of each named proxy from the plugin registry (True when unknown,
+    e.g. a proxy of a plugin that is no longer installed)."""
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    orientation = {}
+    for name in names:
+        bare = name.split(":", 1)[-1]
+        try:
+            orientation[name] = bool(host.proxies.get(name if name in host.proxies else bare).higher_is_better)
+        except (KeyError, ZsbenchError):
+            orientation[name] = True
+    return orientation
+
+
+def _summary_row(result: EvaluationResult, proxy: str) -> dict[str, Any]:
+    rows = result.summary[result.summary["proxy"] == proxy].to_dict(orient="records")
+    return rows[0] if rows else {}
+
+
+def _rank_correlation(result: EvaluationResult, proxy: str, higher_is_better: bool) -> float:
+    """Spearman's rho of the proxy's oriented scores with accuracy: the summary's, or computed."""
+    import numpy as np
+    from scipy import stats
+
+    value = _summary_row(result, proxy).get("spearman")
+    if value is not None and not _missing(value):
+        return float(value)
+    x = score_values(result, proxy) * (1.0 if higher_is_better else -1.0)
+    y = result.scores["accuracy"].to_numpy(dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    if keep.sum() < 3 or np.ptp(x[keep]) == 0 or np.ptp(y[keep]) == 0:
+        return float("nan")
+    return float(stats.spearmanr(x[keep], y[keep]).statistic)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _grid(count: int, max_columns: int = 4) -> tuple[int, int]:
+    columns = min(max_columns, max(1, count))
+    return math.ceil(count / columns), columns
+
+
+def _axis_scale(values: np.ndarray) -> str:
+    """``log`` for positive scores spread over more than three decades (synflow-like
+    products), ``symlog`` for such spreads of mixed sign, else ``linear``."""
+    import numpy as np
+
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return "linear"
+    magnitude = np.abs(finite[finite != 0])
+    if magnitude.size < 2 or magnitude.max() / magnitude.min() < 1e3:
+        return "linear"
+    # a few extreme values must not squash the bulk: judge the spread on the central 98 %
+    low, high = np.percentile(magnitude, [1, 99])
+    if low <= 0 or high / low < 1e3:
+        return "linear"
+    return "log" if finite.min() > 0 else "symlog"
+
+
+def _hide_unused(axes: Sequence[Axes], used: int) -> None:
+    for ax in axes[used:]:
+        ax.set_visible(False)
+
+
+# -- scatter -------------------------------------------------------------------------------------
+
+
+def scatter(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    host: PluginHost | None = None,
+    max_columns: int = 4,
+) -> Figure:
+    """Score against true accuracy, one panel per proxy, Spearman's rho in each title
+    (the paper's Figure 3). Scores spread over many decades get a log axis (said on the axis)."""
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
+
+    names = proxy_names(result, proxies)
+    if not names:
+        raise UsageError("no proxy to plot")
+    orientation = proxy_orientation(names, host)
+    styles = proxy_styles(proxy_names(result))
+    rows, columns = _grid(len(names), max_columns)
+    width = PAGE_WIDTH if columns > 2 else COLUMN_WIDTH
+    figure = new_figure(width, 0.4 + 1.55 * rows)
+    accuracy = result.scores["accuracy"].to_numpy(dtype=float)
+    with _styled():
+        axes = figure.subplots(rows, columns, squeeze=False).ravel()
+        for position, (ax, name) in enumerate(zip(axes, names, strict=False)):
+            x = score_values(result, name)
+            keep = np.isfinite(x) & np.isfinite(accuracy)
+            scale = _axis_scale(x[keep])
+            ax.scatter(
+                x[keep], accuracy[keep], s=3, alpha=0.45, linewidths=0, color=styles[name].color, rasterized=True
+            )
+            if scale == "symlog":
+                magnitude = np.abs(x[keep][x[keep] != 0])
+                ax.set_xscale("symlog", linthresh=float(np.percentile(magnitude, 10)))
+            elif scale == "log":
+                ax.set_xscale("log")
+            rho = _rank_correlation(result, name, orientation[name])
+            arrow = "" if orientation[name] else " (lower is better)"
+            ax.set_title(f"{name}: ρ = {_format(rho, 2)}{arrow}", loc="left")
+            ax.set_xlabel("score" + ("" if scale == "linear" else f" ({scale} scale)"), labelpad=1)
+            if position % columns == 0:
+                ax.set_ylabel("accuracy (%)")
+            ax.tick_params(axis="x", labelrotation=0)
+            if scale == "linear":
+                ax.xaxis.set_major_locator(MaxNLocator(3))
+        _hide_unused(axes, len(names))
+        figure.suptitle(f"{result.benchmark}: proxy score against test accuracy ({result.archs} architectures)")
+    return figure
+
+
+def _format(value: float, digits: int) -> str:
+    return "n/a" if _missing(value) else f"{float(value):.{digits}f}"
+
+
+# -- costs ---------------------------------------------------------------------------------------
+
+
+def costs(result: EvaluationResult, kinds: Sequence[str] = ("flops", "params", "depth")) -> Figure:
+    """Test accuracy against each cost (the paper's Figure 2), so a space's range of FLOPs,
+    params and depth and the accuracy it reaches are visible; the most accurate
+    architecture is marked."""
+    import numpy as np
+
+    kinds = [k for k in kinds if k in result.scores.columns and np.isfinite(result.scores[k].to_numpy(float)).any()]
+    if not kinds:
+        raise ZsbenchError("this result has no cost column with values (flops, params, depth)")
+    figure = new_figure(PAGE_WIDTH, 2.2)
+    accuracy = result.scores["accuracy"].to_numpy(dtype=float)
+    best = int(np.nanargmax(accuracy))
+    with _styled():
+        axes = figure.subplots(1, len(kinds), squeeze=False, sharey=True).ravel()
+        for position, (ax, kind) in enumerate(zip(axes, kinds, strict=True)):
+            label, factor = COST_UNITS.get(kind, (kind, 1.0))
+            cost = result.scores[kind].to_numpy(dtype=float) * factor
+            keep = np.isfinite(cost) & np.isfinite(accuracy)
+            ax.scatter(cost[keep], accuracy[keep], s=3, alpha=0.4, linewidths=0, color=PALETTE[0], rasterized=True)
+            ax.scatter([cost[best]], [accuracy[best]], s=30, marker="*", color=PALETTE[6], zorder=3,
+                       label=f"most accurate ({accuracy[best]:.1f} %)")
+            ax.set_xlabel(label)
+            span = f"range {np.nanmin(cost[keep]):.3g} to {np.nanmax(cost[keep]):.3g}"
+            ax.set_title(span, loc="left")
+            if position == 0:
+                ax.set_ylabel("test accuracy (%)")
+                ax.legend(loc="lower right", frameon=False)
+        figure.suptitle(f"{result.benchmark}: accuracy against cost ({result.archs} architectures)")
+    return figure
+
+
+# -- budgets -------------------------------------------------------------------------------------
+
+_BUDGET_KEY = re.compile(r"^(?P<index>[^/]+)/(?P<what>br|acc)@(?P<level>[0-9.]+)%$")
+
+
+def budget_indices(result: EvaluationResult) -> dict[str, list[float]]:
+    """The budgeted indices of the summary (those with ``<index>/br@<p>%`` entries) and their
+    budget levels in %, in the summary's order."""
+    found: dict[str, list[float]] = {}
+    for column in result.summary.columns:
+        match = _BUDGET_KEY.match(column)
+        if match and match["what"] == "br":
+            found.setdefault(match["index"], []).append(float(match["level"]))
+    return {name: sorted(levels) for name, levels in found.items()}
+
+
+def budget_cost_column(index: str, host: PluginHost | None = None) -> str | None:
+    """The cost a budgeted index constrains: its metric's ``cost_column`` attribute, else
+    the cost whose name ends the index name (``mbr_flops`` -> ``flops``)."""
+    from zsbench.evaluation import COST_COLUMNS
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    if index in host.metrics:
+        column = getattr(host.metrics.get(index), "cost_column", None)
+        if column:
+            return str(column)
+    return next((c for c in COST_COLUMNS if index.endswith(c)), None)
+
+
+def oracle_accuracy(result: EvaluationResult, cost: str, levels: Sequence[float]) -> list[float]:
+    """The best accuracy under each budget level: the architectures whose cost is at most
+    ``lo + level / 100 * (hi - lo)`` of the pool's cost range (the thresholds of mBR)."""
+    import numpy as np
+
+    values = result.scores[cost].to_numpy(dtype=float)
+    accuracy = result.scores["accuracy"].to_numpy(dtype=float)
+    placed = np.isfinite(values) & np.isfinite(accuracy)
+    if not placed.any():
+        return [float("nan")] * len(levels)
+    lo, hi = values[placed].min(), values[placed].max()
+    best = []
+    for level in levels:
+        threshold = lo + (hi - lo) * level / 100
+        inside = placed & (values <= threshold + 1e-9 * max(1.0, abs(threshold)))
+        best.append(float(accuracy[inside].max()) if inside.any() else float("nan"))
+    return best
+
+
+def budgets(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    indices: Sequence[str] | None = None,
+    host: PluginHost | None = None,
+) -> Figure:
+    """For each budgeted index (mBR under FLOPs, params, depth): the best rank BR of each
+    proxy's pick at each budget level as an annotated heat map (0 = it picked the best
+    architecture under the budget), and the accuracy of its pick against the oracle's (the
+    best accuracy under the budget) as the reference line (the paper's Figures 4 to 6)."""
+    import numpy as np
+    from matplotlib import colors
+
+    names = proxy_names(result, proxies)
+    available = budget_indices(result)
+    chosen = list(available) if indices is None else [i for i in indices if i in available]
+    if not chosen:
+        raise ZsbenchError(
+            "this result has no budgeted index (e.g. mbr_flops with per-budget entries); evaluate with --metrics 'mbr*'"
+        )
+    styles = proxy_styles(proxy_names(result))
+    height_per_row = max(2.4, 0.6 + 0.14 * len(names))
+    figure = new_figure(PAGE_WIDTH, 0.5 + height_per_row * len(chosen))
+    with _styled():
+        axes = figure.subplots(len(chosen), 2, squeeze=False, width_ratios=[1.0, 1.15])
+        for row, index in enumerate(chosen):
+            levels = available[index]
+            labels = [f"{level:g}%" for level in levels]
+            cost = budget_cost_column(index, host)
+            cost_label = COST_UNITS.get(cost, (cost or index, 1.0))[0].split(" (")[0] if cost else index
+            br = np.array([[_summary_row(result, n).get(f"{index}/br@{lab}", np.nan) for lab in labels] for n in names],
+                          dtype=float)
+            heat_ax, line_ax = axes[row]
+            image = heat_ax.imshow(br, aspect="auto", cmap="viridis_r", norm=colors.Normalize(0, max(0.05, np.nanmax(br))))
+            heat_ax.set_xticks(range(len(labels)), labels)
+            heat_ax.set_yticks(range(len(names)), names)
+            heat_ax.spines[:].set_visible(False)
+            heat_ax.tick_params(length=0)
+            threshold = image.norm.vmin + 0.5 * (image.norm.vmax - image.norm.vmin)
+            for i in range(len(names)):
+                for j in range(len(labels)):
+                    if np.isfinite(br[i, j]):
+                        heat_ax.text(j, i, f"{br[i, j]:.2f}", ha="center", va="center", fontsize=5.5,
+                                     color="white" if br[i, j] > threshold else "black")
+            heat_ax.set_title(f"{index}: BR of each pick", loc="left")
+            heat_ax.set_xlabel(f"budget (% of the pool's {cost_label} range)")
+            for name in names:
+                style = styles[name]
+                picked = [_summary_row(result, name).get(f"{index}/acc@{lab}", np.nan) for lab in labels]
+                line_ax.plot(levels, picked, color=style.color, marker=style.marker, linestyle=style.linestyle,
+                             label=name, markersize=3)
+            if cost is not None and cost in result.scores.columns:
+                line_ax.plot(levels, oracle_accuracy(result, cost, levels), color=ORACLE_COLOR, linewidth=2.0,
+                             label="oracle (best under budget)", zorder=4)
+            line_ax.set_xticks(levels, labels)
+            line_ax.set_xlabel(f"budget (% of the pool's {cost_label} range)")
+            line_ax.set_ylabel("accuracy of the pick (%)")
+            line_ax.set_title(f"{cost_label} budgets: accuracy of the pick", loc="left")
+            line_ax.grid(axis="y", linewidth=0.3, alpha=0.5)
+            if row == 0:
+                line_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, handlelength=2.2)
+        figure.suptitle(
+            f"{result.benchmark}: constrained search ({result.archs} architectures; BR 0 = the best under the budget)"
+        )
+    return figure
+
+
+# -- indices -------------------------------------------------------------------------------------
+
+
+def index_orientation(names: Sequence[str], host: PluginHost | None = None) -> dict[str, bool | None]:
+    """``higher_is_better`` of each index from the plugin registry (None when unknown)."""
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    return {n: (bool(host.metrics.get(n).higher_is_better) if n in host.metrics else None) for n in names}
+
+
+def indices(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    host: PluginHost | None = None,
+    sort_by: str | None = None,
+    max_columns: int = 4,
+) -> Figure:
+    """Every proxy's value of each index with its bootstrap interval as an error bar, one
+    panel per index; the benchmark's noise ceiling (the rank correlation between two
+    trainings of the same networks) is drawn on the indices it is known for.
+
+    Proxies are listed in the order of ``sort_by`` (default: the first index that is
+    present), best first, in every panel.
+    """
+    import numpy as np
+
+    chosen = [n for n in (names or result.index_names) if n in result.summary.columns]
+    if not chosen:
+        raise ZsbenchError("this result has no index values to plot")
+    proxy_list = proxy_names(result, proxies)
+    orientation = index_orientation(chosen, host)
+    key = sort_by or chosen[0]
+    if key not in result.summary.columns:
+        raise UsageError(f"cannot sort by {key!r}: the result has {', '.join(chosen)}")
+    values = {p: _summary_row(result, p).get(key, np.nan) for p in proxy_list}
+    reverse = orientation.get(key) is not False
+    ordered = sorted(proxy_list, key=lambda p: (_missing(values[p]), -values[p] if reverse else values[p]))
+    styles = proxy_styles(proxy_names(result))
+    rows, columns = _grid(len(chosen), max_columns)
+    figure = new_figure(PAGE_WIDTH, 0.55 + max(1.8, 0.3 + 0.13 * len(ordered)) * rows)
+    ceiling = result.noise_ceiling or {}
+    with _styled():
+        axes = figure.subplots(rows, columns, squeeze=False, sharey=True).ravel()
+        positions = np.arange(len(ordered))[::-1]
+        for ax, name in zip(axes, chosen, strict=False):
+            for y, proxy in zip(positions, ordered, strict=True):
+                record = _summary_row(result, proxy)
+                value = record.get(name, np.nan)
+                low, high = record.get(f"{name}/ci_low", np.nan), record.get(f"{name}/ci_high", np.nan)
+                if _missing(value):
+                    continue
+                error = None
+                if not (_missing(low) or _missing(high)):
+                    error = [[max(0.0, value - low)], [max(0.0, high - value)]]
+                ax.errorbar([value], [y], xerr=error, fmt=styles[proxy].marker, color=styles[proxy].color,
+                            markersize=3.5, elinewidth=0.9, capsize=1.5)
+            limit = ceiling.get(name)
+            if limit is not None and not _missing(limit):
+                ax.axvline(float(limit), color=ORACLE_COLOR, linestyle="--", linewidth=0.9)
+                ax.text(float(limit), 1.0, " noise\n ceiling", transform=ax.get_xaxis_transform(), fontsize=5.5,
+                        va="top", ha="right")
+            if orientation.get(name) is True and _is_correlation(name):
+                ax.axvline(0.0, color="#BBBBBB", linewidth=0.6, zorder=0)
+            better = {True: "higher is better", False: "lower is better"}.get(orientation.get(name), "")
+            ax.set_title(name + (f"\n({better})" if better else ""), loc="left")
+            ax.grid(axis="x", linewidth=0.3, alpha=0.5)
+            ax.set_yticks(positions, ordered)
+            ax.set_ylim(-0.7, len(ordered) - 0.3)
+        _hide_unused(axes, len(chosen))
+        figure.suptitle(
+            f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; "
+            f"proxies ordered by {key})"
+        )
+    return figure
+
+
+def _is_correlation(name: str) -> bool:
+    return name in ("pearson", "kendall", "spearman")
+
+
+# -- picks ---------------------------------------------------------------------------------------
+
+
+def stage_blocks(features: Mapping[str, float]) -> list[tuple[float, float]]:
+    """``(output width, depth)`` of each stage from a space's features (``S<i>_out``,
+    ``S<i>_depth``), skipping absent stages (depth 0)."""
+    stages = []
+    position = 1
+    while f"S{position}_out" in features and f"S{position}_depth" in features:
+        width, depth = float(features[f"S{position}_out"]), float(features[f"S{position}_depth"])
+        if depth > 0 and width > 0:
+            stages.append((width, depth))
+        position += 1
+    return stages
+
+
+def best_picks(
+    result: EvaluationResult, proxies: Sequence[str] | None = None, *, host: PluginHost | None = None
+) -> dict[str, int]:
+    """Row of ``result.scores`` that each proxy ranks first (its oriented best score; ties:
+    the first row), and ``oracle``: the most accurate architecture."""
+    import numpy as np
+
+    names = proxy_names(result, proxies)
+    orientation = proxy_orientation(names, host)
+    accuracy = result.scores["accuracy"].to_numpy(dtype=float)
+    picks = {"oracle": int(np.nanargmax(accuracy))}
+    for name in names:
+        oriented = score_values(result, name) * (1.0 if orientation[name] else -1.0)
+        if np.isfinite(oriented).any():
+            picks[name] = int(np.nanargmax(np.where(np.isfinite(oriented), oriented, -np.inf)))
+    return picks
+
+
+def picks(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    host: PluginHost | None = None,
+    max_columns: int = 4,
+) -> Figure:
+    """The architecture each proxy ranks first, and the oracle's (the most accurate), drawn
+    as a row of blocks, one per stage: a block's height is the stage's output width
+    (channels) and its length the stage's depth (the paper's Figure 8). Needs a space whose
+    ``features`` give ``S<i>_out`` and ``S<i>_depth`` (the macro spaces)."""
+    from matplotlib.patches import Rectangle
+
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    if result.space not in host.spaces:
+        raise ZsbenchError(f"space {result.space!r} is not installed; picks needs its features")
+    space = host.spaces.get(result.space)
+    chosen = best_picks(result, proxies, host=host)
+    archs = result.scores["arch"].astype(str).to_numpy()
+    drawn = {}
+    for name, row in chosen.items():
+        blocks = stage_blocks(space.features(space.canonical(archs[row])))
+        if not blocks:
+            raise ZsbenchError(
+                f"space {result.space!r} has no per-stage widths and depths (features S<i>_out, S<i>_depth); "
+                "the picks figure needs a macro space"
+            )
+        drawn[name] = blocks
+    width_max = max(w for blocks in drawn.values() for w, _ in blocks)
+    length_max = max(sum(d for _, d in blocks) for blocks in drawn.values())
+    styles = proxy_styles(proxy_names(result))
+    accuracy = result.scores["accuracy"].to_numpy(dtype=float)
+    order = ["oracle", *[n for n in chosen if n != "oracle"]]
+    rows, columns = _grid(len(order), max_columns)
+    figure = new_figure(PAGE_WIDTH, 0.5 + 1.05 * rows)
+    with _styled():
+        axes = figure.subplots(rows, columns, squeeze=False).ravel()
+        for ax, name in zip(axes, order, strict=False):
+            color = ORACLE_COLOR if name == "oracle" else styles[name].color
+            start = 0.0
+            for width, depth in drawn[name]:
+                ax.add_patch(Rectangle((start, -width / 2), depth, width, facecolor=color, alpha=0.75,
+                                       edgecolor="white", linewidth=0.8))
+                ax.text(start + depth / 2, width / 2 + width_max * 0.04, f"{int(width)}", ha="center", va="bottom",
+                        fontsize=5.5)
+                start += depth
+            ax.set_xlim(0, length_max * 1.02)
+            ax.set_ylim(-width_max * 0.62, width_max * 0.72)
+            ax.set_yticks([])
+            ax.spines[["left"]].set_visible(False)
+            ax.set_title(f"{name}: {accuracy[chosen[name]]:.1f} %", loc="left")
+            ax.set_xlabel("depth (blocks)", labelpad=1)
+        _hide_unused(axes, len(order))
+        figure.suptitle(
+            f"{result.benchmark}: the architecture each proxy ranks first, and its test accuracy\n"
+            "(one block per stage; height: output width in channels, labelled; length: depth)"
+        )
+    return figure
+
+
+#: The figure functions by the name ``zsbench plot`` uses.
+FIGURES = {"scatter": scatter, "budgets": budgets, "costs": costs, "indices": indices, "picks": picks}
+
+__all__ = [
+    "COLUMN_WIDTH",
+    "FIGURES",
+    "PAGE_WIDTH",
+    "PALETTE",
+    "ProxyStyle",
+    "best_picks",
+    "budgets",
+    "costs",
+    "indices",
+    "oracle_accuracy",
+    "picks",
+    "proxy_styles",
+    "save",
+    "scatter",
+    "stage_blocks",
+]
