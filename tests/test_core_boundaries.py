@@ -45,8 +45,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "zsbench.indices",
         "zsbench.testing",
     ),
-    # running work: scoring a benchmark, training a build
-    "engine": ("zsbench.executors", "zsbench.evaluation", "zsbench.training", "zsbench.training.*"),
+    # running work (scoring a benchmark, training a build) and presenting its results
+    "engine": (
+        "zsbench.executors",
+        "zsbench.evaluation",
+        "zsbench.plotting",
+        "zsbench.report",
+        "zsbench.training",
+        "zsbench.training.*",
+    ),
     # the command line
     "cli": ("zsbench.__main__", "zsbench.cli", "zsbench.cli.*"),
 }

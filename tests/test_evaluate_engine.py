@@ -164,12 +164,24 @@ def test_limit_takes_a_seeded_subset(host, tmp_path):
 
 def test_json_has_exactly_the_documented_shape(host, tmp_path):
     payload = run(host, tmp_path / "c.sqlite", proxies="toy_params,toy_flaky", metrics="kendall,mbr_flops").to_json()
-    assert set(payload) == {"benchmark", "archs", "noise_ceiling", "rows"}
+    assert set(payload) == {"benchmark", "archs", "noise_ceiling", "settings", "rows"}
     assert payload["benchmark"] == "toy-bench" and payload["archs"] == 32
     assert payload["noise_ceiling"] is None  # the toy benchmark does not know its own
     row = {r["proxy"]: r for r in payload["rows"]}["toy_flaky"]
     assert row["failures"] == 8 and isinstance(row["kendall"], float)
     assert {"proxy", "kendall", "kendall/n", "mbr_flops", "mbr_flops/acc@20%", "failures"} <= set(row)
+
+
+def test_settings_record_the_run(host, tmp_path):
+    result = run(host, tmp_path / "c.sqlite", proxies="toy_params", metrics="br_at_k,mbr_flops", limit=10, seed=3)
+    settings = result.settings
+    assert (settings["benchmark"], settings["archs"], settings["limit"], settings["seed"]) == ("toy-bench", 10, 10, 3)
+    assert settings["input"] == toy_batch().source and settings["batch_size"] == toy_batch().size
+    assert settings["metric_options"]["mbr_flops"] == {"budgets": 5}
+    assert settings["metric_options"]["br_at_k"]["k"] == [0.001, 0.05]
+    assert settings["proxy_versions"] == {"toy_params": str(host.proxies.get("toy_params").version)}
+    assert settings["versions"]["zsbench"] == zsbench.__version__
+    assert result.to_json()["settings"] == settings
 
 
 def test_metric_that_raises_gives_nan_and_a_warning(host, tmp_path):

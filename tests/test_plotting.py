@@ -13,7 +13,8 @@ import pytest
 
 import zsbench
 from zsbench import plotting
-from zsbench.evaluation import EvaluationResult, compute_with_interval, score_column
+from zsbench.evaluation import EvaluationResult, score_column
+from zsbench.indices import compute_with_interval, entry_roles
 
 METRICS = ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth")
 SIXTEEN = (
@@ -92,23 +93,31 @@ def synthetic_result(host: zsbench.PluginHost, proxies: tuple[str, ...], archs: 
         scores[score_column(name)] = values
     costs = scores[["flops", "params", "depth"]]
     resamples = rng.integers(0, archs, size=(5, archs))
+    options = {"br_at_k": {"k": (0.05, 0.1)}, "p_at_k": {"k": (0.05, 0.1)}}
+    options.update({m: {"budgets": 5} for m in METRICS if m.startswith("mbr")})
     rows = []
     for name in proxies:
         row = {"proxy": name}
-        data = zsbench.MetricInput(
-            scores=scores[score_column(name)].to_numpy(float), accuracy=accuracy, higher_is_better=True, costs=costs,
-            options={"k": [0.05, 0.1], "budgets": 5},
-        )
         for metric in METRICS:
+            data = zsbench.MetricInput(
+                scores=scores[score_column(name)].to_numpy(float),
+                accuracy=accuracy,
+                higher_is_better=True,
+                costs=costs,
+                options=options.get(metric, {}),
+            )
             row.update(compute_with_interval(host.metrics.get(metric), data, resamples))
         row["failures"] = int(scores[score_column(name)].isna().sum())
         row["seconds_per_arch"] = 0.01
         rows.append(row)
+    summary = pd.DataFrame(rows)
     return EvaluationResult(
         benchmark="toy-bench",
         space="toy-macro",
         archs=archs,
-        summary=pd.DataFrame(rows),
+        summary=summary,
+        entry_roles=entry_roles([host.metrics.get(m) for m in METRICS], list(summary.columns)),
+        settings={"metric_options": options},
         scores=scores,
         failures=pd.DataFrame(columns=["arch", "proxy", "error"]),
         index_names=list(METRICS),
@@ -129,8 +138,11 @@ def _overlaps(texts) -> list[tuple[str, str]]:
     found = []
     for i, (label_a, a) in enumerate(boxes):
         for label_b, b in boxes[i + 1 :]:
-            if a.overlaps(b) and a.intersection(a, b) is not None and a.intersection(a, b).width > 0.5 and (
-                a.intersection(a, b).height > 0.5
+            if (
+                a.overlaps(b)
+                and a.intersection(a, b) is not None
+                and a.intersection(a, b).width > 0.5
+                and (a.intersection(a, b).height > 0.5)
             ):
                 found.append((label_a, label_b))
     return found
@@ -215,17 +227,24 @@ def test_indices_draw_intervals_and_the_noise_ceiling(sixteen, host):
 
 
 def test_budgets_oracle_line_is_the_best_accuracy_under_each_budget(sixteen, host):
-    levels = [20.0, 40.0, 60.0, 80.0, 100.0]
-    oracle = plotting.oracle_accuracy(sixteen, "flops", levels)
-    assert oracle[-1] == pytest.approx(sixteen.scores["accuracy"].max())
-    assert oracle == sorted(oracle)
+    series = {s.index: s for s in plotting.budget_series(sixteen, host)}
+    assert list(series) == ["mbr_flops", "mbr_params", "mbr_depth"]
+    flops = series["mbr_flops"]
+    assert flops.levels == ("20%", "40%", "60%", "80%", "100%") and flops.cost == "flops"
+    assert flops.ranks == tuple(f"mbr_flops/br@{level}" for level in flops.levels)
+    # by hand: the best accuracy among the architectures within each fifth of the FLOPs range
+    cost, accuracy = sixteen.scores["flops"].to_numpy(), sixteen.scores["accuracy"].to_numpy()
+    thresholds = cost.min() + (cost.max() - cost.min()) * np.array([0.2, 0.4, 0.6, 0.8, 1.0])
+    expected = [accuracy[cost <= t + 1e-6].max() for t in thresholds]
+    oracle = plotting.oracle_picks(sixteen, flops, host)
+    assert oracle == pytest.approx(expected)
     # the perfect proxy picks the oracle's architecture at every level
     perfect = sixteen.summary.set_index("proxy").loc["perfect"]
-    assert [perfect[f"mbr_flops/acc@{lv:g}%"] for lv in levels] == pytest.approx(oracle)
+    assert [perfect[c] for c in flops.picks] == pytest.approx(expected)
     figure = plotting.budgets(sixteen, host=host, indices=["mbr_flops"])
     line_ax = figure.axes[1]
     oracle_line = [line for line in line_ax.get_lines() if line.get_label().startswith("oracle")]
-    assert list(oracle_line[0].get_ydata()) == pytest.approx(oracle)
+    assert list(oracle_line[0].get_ydata()) == pytest.approx(expected)
 
 
 def test_picks_draw_each_stage_as_a_block_of_its_width_and_depth(host):

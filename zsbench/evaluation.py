@@ -185,6 +185,11 @@ class EvaluationResult:
             is how displays choose what to show without knowing any index.
         noise_ceiling: the benchmark's :meth:`~zsbench.Benchmark.noise_ceiling` (rank
             correlations between two trainings of its networks), ``None`` when unknown.
+        settings: what the run was, for reports and reproduction: ``benchmark``, ``space``,
+            ``dataset``, ``archs``, ``limit``, ``seed``, ``score_seed``, ``batch_size``,
+            ``device``, ``input`` (the input batch's source), ``bootstrap``, ``confidence``,
+            ``metric_options`` (each index's resolved options), ``proxy_versions`` and
+            ``versions`` (zsbench, torch, Python).
     """
 
     benchmark: str
@@ -199,14 +204,21 @@ class EvaluationResult:
     index_names: list[str] = field(default_factory=list)
     entry_roles: dict[str, tuple[str, str]] = field(default_factory=dict)
     noise_ceiling: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"benchmark", "archs", "noise_ceiling", "rows": [{"proxy", <index entries>...,
+        """``{"benchmark", "archs", "noise_ceiling", "settings", "rows": [{"proxy", <index entries>...,
         "failures", "seconds_per_arch"}]}`` with NaN as ``null``."""
         rows = []
         for record in self.summary.to_dict(orient="records"):
             rows.append({key: _json_value(value) for key, value in record.items()})
-        return {"benchmark": self.benchmark, "archs": self.archs, "noise_ceiling": self.noise_ceiling, "rows": rows}
+        return {
+            "benchmark": self.benchmark,
+            "archs": self.archs,
+            "noise_ceiling": self.noise_ceiling,
+            "settings": self.settings,
+            "rows": rows,
+        }
 
     def write_scores(self, path: str | Path) -> Path:
         """Write :attr:`scores` to ``path`` (``.parquet`` or ``.csv``)."""
@@ -259,7 +271,9 @@ def evaluate(
         computed = _run(job, plan, store, run, host, explicit_host, progress)
         scores, failures, seconds = _assemble(job, plan)
     summary = _summarise(job, scores, failures, seconds, indices, seed=pool.seed)
-    return _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
+    result = _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
+    result.settings = _settings(job, pool, scoring, indices)
+    return result
 
 
 # -- 1. resolve ------------------------------------------------------------------------------------
@@ -687,6 +701,38 @@ def _result(
         entry_roles=entry_roles([e.obj for e in job.metrics], list(summary.columns)),
         noise_ceiling=_noise_ceiling(job.bench, job.data_root),
     )
+
+
+def _settings(job: _Job, pool: PoolOptions, scoring: ScoringOptions, indices: IndexOptions) -> dict[str, Any]:
+    """The run's settings as plain values (see :attr:`EvaluationResult.settings`)."""
+    import platform
+
+    import torch
+
+    from zsbench import __version__
+
+    return {
+        "benchmark": str(job.bench.name),
+        "space": job.space.obj.name,
+        "dataset": str(job.bench.dataset),
+        "archs": len(job.table),
+        "limit": pool.limit,
+        "seed": pool.seed,
+        "score_seed": scoring.score_seed,
+        "batch_size": job.batch.size,
+        "device": scoring.device,
+        "input": job.batch.source,
+        "bootstrap": indices.bootstrap,
+        "confidence": indices.confidence,
+        "metric_options": {name: {k: _plain(v) for k, v in options.items()} for name, options in job.metric_options.items()},
+        "proxy_versions": {job.columns[e.qualified_name]: str(e.obj.version) for e in job.proxies},
+        "versions": {"zsbench": __version__, "torch": torch.__version__, "python": platform.python_version()},
+    }
+
+
+def _plain(value: Any) -> Any:
+    """An option value as JSON-friendly data (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _noise_ceiling(bench: Benchmark, data_root: str | Path | None) -> dict[str, Any] | None:

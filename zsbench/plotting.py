@@ -16,6 +16,9 @@ Conventions, so that a figure can go into a paper as it is:
 - axes say their units: accuracy in %, FLOPs in millions of multiply-accumulates, params in
   millions, depth in weight layers.
 
+Nothing here names an index: budget figures find their entries through the roles each
+:class:`~zsbench.Metric` declares (``group``, ``companions``).
+
 Figures: :func:`scatter` (score against accuracy per proxy), :func:`budgets` (best rank
 and picked accuracy at each budget level), :func:`costs` (accuracy against the costs),
 :func:`indices` (every index with its bootstrap interval and the noise ceiling) and
@@ -25,7 +28,6 @@ and picked accuracy at each budget level), :func:`costs` (accuracy against the c
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,13 +176,10 @@ def _summary_row(result: EvaluationResult, proxy: str) -> dict[str, Any]:
 
 
 def _rank_correlation(result: EvaluationResult, proxy: str, higher_is_better: bool) -> float:
-    """Spearman's rho of the proxy's oriented scores with accuracy: the summary's, or computed."""
+    """Spearman's rho of the proxy's oriented scores with accuracy (failed scores left out)."""
     import numpy as np
     from scipy import stats
 
-    value = _summary_row(result, proxy).get("spearman")
-    if value is not None and not _missing(value):
-        return float(value)
     x = score_values(result, proxy) * (1.0 if higher_is_better else -1.0)
     y = result.scores["accuracy"].to_numpy(dtype=float)
     keep = np.isfinite(x) & np.isfinite(y)
@@ -254,9 +253,7 @@ def scatter(
             x = score_values(result, name)
             keep = np.isfinite(x) & np.isfinite(accuracy)
             scale = _axis_scale(x[keep])
-            ax.scatter(
-                x[keep], accuracy[keep], s=3, alpha=0.45, linewidths=0, color=styles[name].color, rasterized=True
-            )
+            ax.scatter(x[keep], accuracy[keep], s=3, alpha=0.45, linewidths=0, color=styles[name].color, rasterized=True)
             if scale == "symlog":
                 magnitude = np.abs(x[keep][x[keep] != 0])
                 ax.set_xscale("symlog", linthresh=float(np.percentile(magnitude, 10)))
@@ -302,8 +299,15 @@ def costs(result: EvaluationResult, kinds: Sequence[str] = ("flops", "params", "
             cost = result.scores[kind].to_numpy(dtype=float) * factor
             keep = np.isfinite(cost) & np.isfinite(accuracy)
             ax.scatter(cost[keep], accuracy[keep], s=3, alpha=0.4, linewidths=0, color=PALETTE[0], rasterized=True)
-            ax.scatter([cost[best]], [accuracy[best]], s=30, marker="*", color=PALETTE[6], zorder=3,
-                       label=f"most accurate ({accuracy[best]:.1f} %)")
+            ax.scatter(
+                [cost[best]],
+                [accuracy[best]],
+                s=30,
+                marker="*",
+                color=PALETTE[6],
+                zorder=3,
+                label=f"most accurate ({accuracy[best]:.1f} %)",
+            )
             ax.set_xlabel(label)
             span = f"range {np.nanmin(cost[keep]):.3g} to {np.nanmax(cost[keep]):.3g}"
             ax.set_title(span, loc="left")
@@ -316,51 +320,81 @@ def costs(result: EvaluationResult, kinds: Sequence[str] = ("flops", "params", "
 
 # -- budgets -------------------------------------------------------------------------------------
 
-_BUDGET_KEY = re.compile(r"^(?P<index>[^/]+)/(?P<what>br|acc)@(?P<level>[0-9.]+)%$")
+
+@dataclass(frozen=True)
+class BudgetSeries:
+    """What a budget index (one whose metric declares ``group = "budget"``) reports per
+    budget level, found through the roles its metric declares (no key format is assumed).
+
+    Attributes:
+        index: the index's name.
+        levels: the budget levels' labels, as the index names them (e.g. ``20%``).
+        picks: summary column of the pick's accuracy at each level (role ``pick``).
+        ranks: summary column of the pick's best rank at each level (the ``detail``
+            companion that has one entry per level), or ``None``.
+        cost: the cost the index constrains (the metric's ``cost_column``), when it says.
+    """
+
+    index: str
+    levels: tuple[str, ...]
+    picks: tuple[str, ...]
+    ranks: tuple[str, ...] | None
+    cost: str | None
 
 
-def budget_indices(result: EvaluationResult) -> dict[str, list[float]]:
-    """The budgeted indices of the summary (those with ``<index>/br@<p>%`` entries) and their
-    budget levels in %, in the summary's order."""
-    found: dict[str, list[float]] = {}
-    for column in result.summary.columns:
-        match = _BUDGET_KEY.match(column)
-        if match and match["what"] == "br":
-            found.setdefault(match["index"], []).append(float(match["level"]))
-    return {name: sorted(levels) for name, levels in found.items()}
-
-
-def budget_cost_column(index: str, host: PluginHost | None = None) -> str | None:
-    """The cost a budgeted index constrains: its metric's ``cost_column`` attribute, else
-    the cost whose name ends the index name (``mbr_flops`` -> ``flops``)."""
-    from zsbench.evaluation import COST_COLUMNS
+def budget_series(result: EvaluationResult, host: PluginHost | None = None) -> list[BudgetSeries]:
+    """The budget indices of ``result`` in its index order (see :class:`BudgetSeries`)."""
     from zsbench.plugins import get_host
 
     host = host if host is not None else get_host()
-    if index in host.metrics:
-        column = getattr(host.metrics.get(index), "cost_column", None)
-        if column:
-            return str(column)
-    return next((c for c in COST_COLUMNS if index.endswith(c)), None)
+    found = []
+    for name in result.index_names:
+        if name not in host.metrics:
+            continue
+        metric = host.metrics.get(name)
+        if getattr(metric, "group", "") != "budget":
+            continue
+        pick_prefixes = [prefix for prefix, role in metric.companions if role == "pick"]
+        detail_prefixes = [prefix for prefix, role in metric.companions if role == "detail"]
+        picks = [c for c, (index, role) in result.entry_roles.items() if index == name and role == "pick"]
+        if not pick_prefixes or not picks:
+            continue
+        head = f"{name}/{pick_prefixes[0]}"
+        levels = tuple(c[len(head) :] for c in picks if c.startswith(head))
+        ranks = None
+        for prefix in detail_prefixes:
+            candidates = tuple(f"{name}/{prefix}{level}" for level in levels)
+            if all(c in result.summary.columns for c in candidates):
+                ranks = candidates
+                break
+        cost = getattr(metric, "cost_column", None)
+        found.append(BudgetSeries(name, levels, tuple(f"{head}{level}" for level in levels), ranks, cost))
+    return found
 
 
-def oracle_accuracy(result: EvaluationResult, cost: str, levels: Sequence[float]) -> list[float]:
-    """The best accuracy under each budget level: the architectures whose cost is at most
-    ``lo + level / 100 * (hi - lo)`` of the pool's cost range (the thresholds of mBR)."""
+def oracle_picks(result: EvaluationResult, series: BudgetSeries, host: PluginHost | None = None) -> list[float]:
+    """The oracle's accuracy at each budget level: the index computed with the true accuracy
+    as the score (with the run's options for the index), so it picks the best architecture
+    under every budget by the index's own rules."""
     import numpy as np
 
-    values = result.scores[cost].to_numpy(dtype=float)
+    from zsbench.interfaces import MetricInput
+    from zsbench.plugins import get_host
+    from zsbench.tables import COST_COLUMNS
+
+    host = host if host is not None else get_host()
+    metric = host.metrics.get(series.index)
+    options = dict(result.settings.get("metric_options", {}).get(series.index) or metric.default_options())
     accuracy = result.scores["accuracy"].to_numpy(dtype=float)
-    placed = np.isfinite(values) & np.isfinite(accuracy)
-    if not placed.any():
-        return [float("nan")] * len(levels)
-    lo, hi = values[placed].min(), values[placed].max()
-    best = []
-    for level in levels:
-        threshold = lo + (hi - lo) * level / 100
-        inside = placed & (values <= threshold + 1e-9 * max(1.0, abs(threshold)))
-        best.append(float(accuracy[inside].max()) if inside.any() else float("nan"))
-    return best
+    data = MetricInput(
+        scores=accuracy,
+        accuracy=accuracy,
+        higher_is_better=True,
+        costs=result.scores[list(COST_COLUMNS)].reset_index(drop=True),
+        options=options,
+    )
+    values = metric.compute(data)
+    return [float(values.get(column, np.nan)) for column in series.picks]
 
 
 def budgets(
@@ -370,7 +404,7 @@ def budgets(
     indices: Sequence[str] | None = None,
     host: PluginHost | None = None,
 ) -> Figure:
-    """For each budgeted index (mBR under FLOPs, params, depth): the best rank BR of each
+    """For each budget index (mBR under FLOPs, params, depth): the best rank BR of each
     proxy's pick at each budget level as an annotated heat map (0 = it picked the best
     architecture under the budget), and the accuracy of its pick against the oracle's (the
     best accuracy under the budget) as the reference line (the paper's Figures 4 to 6)."""
@@ -378,56 +412,66 @@ def budgets(
     from matplotlib import colors
 
     names = proxy_names(result, proxies)
-    available = budget_indices(result)
-    chosen = list(available) if indices is None else [i for i in indices if i in available]
+    available = budget_series(result, host)
+    chosen = [s for s in available if indices is None or s.index in indices]
     if not chosen:
         raise ZsbenchError(
-            "this result has no budgeted index (e.g. mbr_flops with per-budget entries); evaluate with --metrics 'mbr*'"
+            "this result has no budget index with per-budget picks (an index of group 'budget', e.g. mbr_flops); "
+            "evaluate with --metrics 'mbr*'"
         )
     styles = proxy_styles(proxy_names(result))
     height_per_row = max(2.4, 0.6 + 0.14 * len(names))
     figure = new_figure(PAGE_WIDTH, 0.5 + height_per_row * len(chosen))
     with _styled():
         axes = figure.subplots(len(chosen), 2, squeeze=False, width_ratios=[1.0, 1.15])
-        for row, index in enumerate(chosen):
-            levels = available[index]
-            labels = [f"{level:g}%" for level in levels]
-            cost = budget_cost_column(index, host)
-            cost_label = COST_UNITS.get(cost, (cost or index, 1.0))[0].split(" (")[0] if cost else index
-            br = np.array([[_summary_row(result, n).get(f"{index}/br@{lab}", np.nan) for lab in labels] for n in names],
-                          dtype=float)
+        for row, series in enumerate(chosen):
+            positions = np.arange(len(series.levels))
+            cost_label = COST_UNITS[series.cost][0].split(" (")[0] if series.cost in COST_UNITS else None
+            budget_label = f"budget (share of the pool's {cost_label} range)" if cost_label else "budget level"
             heat_ax, line_ax = axes[row]
-            image = heat_ax.imshow(br, aspect="auto", cmap="viridis_r", norm=colors.Normalize(0, max(0.05, np.nanmax(br))))
-            heat_ax.set_xticks(range(len(labels)), labels)
-            heat_ax.set_yticks(range(len(names)), names)
-            heat_ax.spines[:].set_visible(False)
-            heat_ax.tick_params(length=0)
-            threshold = image.norm.vmin + 0.5 * (image.norm.vmax - image.norm.vmin)
-            for i in range(len(names)):
-                for j in range(len(labels)):
-                    if np.isfinite(br[i, j]):
-                        heat_ax.text(j, i, f"{br[i, j]:.2f}", ha="center", va="center", fontsize=5.5,
-                                     color="white" if br[i, j] > threshold else "black")
-            heat_ax.set_title(f"{index}: BR of each pick", loc="left")
-            heat_ax.set_xlabel(f"budget (% of the pool's {cost_label} range)")
+            if series.ranks is not None:
+                br = np.array([[_summary_row(result, n).get(c, np.nan) for c in series.ranks] for n in names], dtype=float)
+                top = max(0.05, float(np.nanmax(br))) if np.isfinite(br).any() else 1.0
+                heat_ax.imshow(br, aspect="auto", cmap="viridis_r", norm=colors.Normalize(0, top))
+                threshold = 0.5 * top
+                for i in range(len(names)):
+                    for j in range(len(series.levels)):
+                        if np.isfinite(br[i, j]):
+                            heat_ax.text(
+                                j,
+                                i,
+                                f"{br[i, j]:.2f}",
+                                ha="center",
+                                va="center",
+                                fontsize=5.5,
+                                color="white" if br[i, j] > threshold else "black",
+                            )
+                heat_ax.set_xticks(positions, series.levels)
+                heat_ax.set_yticks(range(len(names)), names)
+                heat_ax.spines[:].set_visible(False)
+                heat_ax.tick_params(length=0)
+                heat_ax.set_title(f"{series.index}: BR of each pick", loc="left")
+                heat_ax.set_xlabel(budget_label)
+            else:
+                heat_ax.set_visible(False)
             for name in names:
                 style = styles[name]
-                picked = [_summary_row(result, name).get(f"{index}/acc@{lab}", np.nan) for lab in labels]
-                line_ax.plot(levels, picked, color=style.color, marker=style.marker, linestyle=style.linestyle,
-                             label=name, markersize=3)
-            if cost is not None and cost in result.scores.columns:
-                line_ax.plot(levels, oracle_accuracy(result, cost, levels), color=ORACLE_COLOR, linewidth=2.0,
-                             label="oracle (best under budget)", zorder=4)
-            line_ax.set_xticks(levels, labels)
-            line_ax.set_xlabel(f"budget (% of the pool's {cost_label} range)")
+                picked = [_summary_row(result, name).get(c, np.nan) for c in series.picks]
+                line_ax.plot(positions, picked, color=style.color, marker=style.marker, linestyle=style.linestyle, label=name, markersize=3)
+            try:
+                oracle = oracle_picks(result, series, host)
+            except Exception:  # an index that cannot score the oracle only loses the reference line
+                oracle = None
+            if oracle is not None:
+                line_ax.plot(positions, oracle, color=ORACLE_COLOR, linewidth=2.0, label="oracle (best under budget)", zorder=4)
+            line_ax.set_xticks(positions, series.levels)
+            line_ax.set_xlabel(budget_label)
             line_ax.set_ylabel("accuracy of the pick (%)")
-            line_ax.set_title(f"{cost_label} budgets: accuracy of the pick", loc="left")
+            line_ax.set_title(f"{cost_label or series.index} budgets: accuracy of the pick", loc="left")
             line_ax.grid(axis="y", linewidth=0.3, alpha=0.5)
             if row == 0:
                 line_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, handlelength=2.2)
-        figure.suptitle(
-            f"{result.benchmark}: constrained search ({result.archs} architectures; BR 0 = the best under the budget)"
-        )
+        figure.suptitle(f"{result.benchmark}: constrained search ({result.archs} architectures; BR 0 = the best under the budget)")
     return figure
 
 
@@ -488,14 +532,21 @@ def indices(
                 error = None
                 if not (_missing(low) or _missing(high)):
                     error = [[max(0.0, value - low)], [max(0.0, high - value)]]
-                ax.errorbar([value], [y], xerr=error, fmt=styles[proxy].marker, color=styles[proxy].color,
-                            markersize=3.5, elinewidth=0.9, capsize=1.5)
+                ax.errorbar(
+                    [value],
+                    [y],
+                    xerr=error,
+                    fmt=styles[proxy].marker,
+                    color=styles[proxy].color,
+                    markersize=3.5,
+                    elinewidth=0.9,
+                    capsize=1.5,
+                )
             limit = ceiling.get(name)
             if limit is not None and not _missing(limit):
                 ax.axvline(float(limit), color=ORACLE_COLOR, linestyle="--", linewidth=0.9)
-                ax.text(float(limit), 1.0, " noise\n ceiling", transform=ax.get_xaxis_transform(), fontsize=5.5,
-                        va="top", ha="right")
-            if orientation.get(name) is True and _is_correlation(name):
+                ax.text(float(limit), 1.0, " noise\n ceiling", transform=ax.get_xaxis_transform(), fontsize=5.5, va="top", ha="right")
+            if _group(name, host) == "correlation":
                 ax.axvline(0.0, color="#BBBBBB", linewidth=0.6, zorder=0)
             better = {True: "higher is better", False: "lower is better"}.get(orientation.get(name), "")
             ax.set_title(name + (f"\n({better})" if better else ""), loc="left")
@@ -503,15 +554,16 @@ def indices(
             ax.set_yticks(positions, ordered)
             ax.set_ylim(-0.7, len(ordered) - 0.3)
         _hide_unused(axes, len(chosen))
-        figure.suptitle(
-            f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; "
-            f"proxies ordered by {key})"
-        )
+        figure.suptitle(f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; proxies ordered by {key})")
     return figure
 
 
-def _is_correlation(name: str) -> bool:
-    return name in ("pearson", "kendall", "spearman")
+def _group(name: str, host: PluginHost | None) -> str:
+    """The family an index declares (``correlation``, ``budget``, ...), empty when unknown."""
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    return str(getattr(host.metrics.get(name), "group", "")) if name in host.metrics else ""
 
 
 # -- picks ---------------------------------------------------------------------------------------
@@ -530,9 +582,7 @@ def stage_blocks(features: Mapping[str, float]) -> list[tuple[float, float]]:
     return stages
 
 
-def best_picks(
-    result: EvaluationResult, proxies: Sequence[str] | None = None, *, host: PluginHost | None = None
-) -> dict[str, int]:
+def best_picks(result: EvaluationResult, proxies: Sequence[str] | None = None, *, host: PluginHost | None = None) -> dict[str, int]:
     """Row of ``result.scores`` that each proxy ranks first (its oriented best score; ties:
     the first row), and ``oracle``: the most accurate architecture."""
     import numpy as np
@@ -591,10 +641,8 @@ def picks(
             color = ORACLE_COLOR if name == "oracle" else styles[name].color
             start = 0.0
             for width, depth in drawn[name]:
-                ax.add_patch(Rectangle((start, -width / 2), depth, width, facecolor=color, alpha=0.75,
-                                       edgecolor="white", linewidth=0.8))
-                ax.text(start + depth / 2, width / 2 + width_max * 0.04, f"{int(width)}", ha="center", va="bottom",
-                        fontsize=5.5)
+                ax.add_patch(Rectangle((start, -width / 2), depth, width, facecolor=color, alpha=0.75, edgecolor="white", linewidth=0.8))
+                ax.text(start + depth / 2, width / 2 + width_max * 0.04, f"{int(width)}", ha="center", va="bottom", fontsize=5.5)
                 start += depth
             ax.set_xlim(0, length_max * 1.02)
             ax.set_ylim(-width_max * 0.62, width_max * 0.72)
@@ -618,12 +666,14 @@ __all__ = [
     "FIGURES",
     "PAGE_WIDTH",
     "PALETTE",
+    "BudgetSeries",
     "ProxyStyle",
     "best_picks",
+    "budget_series",
     "budgets",
     "costs",
     "indices",
-    "oracle_accuracy",
+    "oracle_picks",
     "picks",
     "proxy_styles",
     "save",
