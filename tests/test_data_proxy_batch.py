@@ -10,9 +10,8 @@ import torch
 import zsbench
 from zsbench.data import (
     DataFallbackWarning,
-    find_dataset,
-    load_image_dataset,
     normalization,
+    open_source,
     proxy_batch,
     resolve_data_root,
 )
@@ -29,11 +28,12 @@ def test_resolve_data_root_prefers_the_argument_then_the_environment(monkeypatch
 
 def test_missing_dataset_names_the_layouts_it_looked_for(tmp_path):
     with pytest.raises(zsbench.DataMissingError) as info:
-        load_image_dataset("cifar10", "train", tmp_path)
+        open_source("cifar10", "train", tmp_path)
     message = str(info.value)
     assert "cifar10/train/<class>/<image>" in message and "cifar-10-batches-py" in message
-    with pytest.raises(ValueError, match="split"):
-        find_dataset("cifar10", "validation", tmp_path)
+    assert "zsbench data download cifar10" in message
+    with pytest.raises(zsbench.UsageError, match="split"):
+        open_source("cifar10", "validation", tmp_path)
 
 
 def test_imagefolder_tree_of_any_dataset_is_read(tmp_path):
@@ -44,16 +44,17 @@ def test_imagefolder_tree_of_any_dataset_is_read(tmp_path):
         folder.mkdir(parents=True)
         for i in range(3):
             Image.new("RGB", (4, 4), colour).save(folder / f"{i}.png")
-    data = load_image_dataset("toy", "test", tmp_path)
-    assert data.classes == ["a", "b"] and len(data) == 6
-    image, label = data[5]
-    assert label == 1 and image.getpixel((0, 0)) == (0, 0, 255)
+    data = open_source("toy", "test", tmp_path)
+    assert data.num_classes == 2 and len(data) == 6
+    assert data.targets[5] == 1 and data.image(5).getpixel((0, 0)) == (0, 0, 255)
 
 
 def test_gaussian_fallback_warns_and_says_so_in_the_source(tmp_path, monkeypatch):
     monkeypatch.delenv("ZSBENCH_DATA", raising=False)
-    with pytest.warns(DataFallbackWarning, match="Gaussian"):
+    with pytest.warns(DataFallbackWarning, match="Gaussian") as record:
         batch = proxy_batch("cifar100", batch_size=32, seed=3, data_root=tmp_path)
+    message = str(record[0].message)
+    assert "Gaussian" in message and "`zsbench data download cifar100`" in message
     assert batch.source == "gaussian:seed=3"
     assert batch.inputs.shape == (32, 3, 32, 32) and batch.num_classes == 100
     assert batch.targets.min() >= 0 and batch.targets.max() < 100
@@ -96,11 +97,11 @@ def test_real_batch_images_are_the_drawn_training_images(data_root: Path):
     from torchvision import transforms
 
     batch = proxy_batch("cifar10", batch_size=4, seed=5, data_root=data_root)
-    plain = load_image_dataset("cifar10", "train", data_root, transform=transforms.ToTensor())
+    plain = open_source("cifar10", "train", data_root)
     indices = torch.randperm(len(plain), generator=torch.Generator().manual_seed(5))[:4].tolist()
     mean, std = normalization("cifar10")
     for k, index in enumerate(indices):
-        image, label = plain[index]
+        image, label = transforms.ToTensor()(plain.image(index)), plain.targets[index]
         assert label == int(batch.targets[k])
         restored = batch.inputs[k] * torch.tensor(std).view(3, 1, 1) + torch.tensor(mean).view(3, 1, 1)
         # Some 24x24 window of the image appears in the batch image, possibly mirrored.
@@ -113,4 +114,63 @@ def test_real_batch_images_are_the_drawn_training_images(data_root: Path):
                     y0, x0 = 4 + dy, 4 + dx
                     if torch.allclose(source[:, y0 : y0 + 24, x0 : x0 + 24], centre, atol=1e-5):
                         found = True
+        assert found, f"batch image {k} is not a crop of training image {index}"
+
+
+def _write_fake_imagenet16(root: Path) -> tuple[torch.Tensor, list[int]]:
+    """The documented layout, <root>/ImageNet16-120/{train_data_batch_1..10, val_data}, with
+    5 random 16x16 images per file; labels 121..200 must be dropped, 1..120 become 0..119."""
+    import pickle
+
+    import numpy as np
+
+    from zsbench.data import IMAGENET16_TRAIN_FILES, IMAGENET16_VAL_FILE
+
+    rng = np.random.default_rng(0)
+    folder = root / "ImageNet16-120"
+    folder.mkdir()
+    kept_images, kept_labels = [], []
+    for name in (*IMAGENET16_TRAIN_FILES, IMAGENET16_VAL_FILE):
+        data = rng.integers(0, 256, size=(5, 3 * 16 * 16), dtype=np.uint8)
+        labels = [1, 120, 121, 200, int(rng.integers(1, 121))]
+        with open(folder / name, "wb") as handle:
+            pickle.dump({"data": data, "labels": labels}, handle)
+        if name != IMAGENET16_VAL_FILE:
+            for row, label in zip(data, labels, strict=True):
+                if label <= 120:
+                    kept_images.append(torch.from_numpy(row.reshape(3, 16, 16).copy()))
+                    kept_labels.append(label - 1)
+    return torch.stack(kept_images), kept_labels
+
+
+def test_nb201_imagenet16_is_scored_on_real_imagenet16_files(tmp_path):
+    """The nb201-imagenet16 benchmark's dataset name finds the ImageNet16-120 pickles (it used
+    to fall back to Gaussian inputs even with the files present); every batch image is a
+    2-pixel-padded 16x16 crop (possibly mirrored) of the drawn training image."""
+    import warnings
+
+    from zsbench.plugins import get_host
+
+    images, labels = _write_fake_imagenet16(tmp_path)
+    bench = get_host().benchmarks.get("nb201-imagenet16")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataFallbackWarning)
+        batch = proxy_batch(
+            bench.dataset, batch_size=8, seed=0, data_root=tmp_path, input_size=bench.input_size, num_classes=bench.num_classes
+        )
+    assert batch.source == "ImageNet16-120:train:augmented:seed=0"
+    assert batch.inputs.shape == (8, 3, 16, 16) and batch.num_classes == 120
+    indices = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))[:8].tolist()
+    assert batch.targets.tolist() == [labels[i] for i in indices]
+    mean, std = normalization("ImageNet16-120")
+    for k, index in enumerate(indices):
+        restored = batch.inputs[k] * torch.tensor(std).view(3, 1, 1) + torch.tensor(mean).view(3, 1, 1)
+        centre = (restored[:, 2:14, 2:14] * 255).round()
+        source = images[index].float()
+        found = any(
+            torch.allclose((source.flip(-1) if flip else source)[:, 2 + dy : 14 + dy, 2 + dx : 14 + dx], centre, atol=0.5)
+            for flip in (False, True)
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+        )
         assert found, f"batch image {k} is not a crop of training image {index}"

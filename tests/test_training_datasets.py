@@ -10,16 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
+from zsbench.data import IMAGENET16_TRAIN_FILES, IMAGENET16_VAL_FILE, canonical_dataset_name, open_source
 from zsbench.errors import DataMissingError, UsageError
-from zsbench.training.datasets import (
-    IMAGENET16_TRAIN_FILES,
-    IMAGENET16_VAL_FILE,
-    balanced_subset,
-    canonical_dataset_name,
-    nas_split,
-    open_source,
-    prepare_training_data,
-)
+from zsbench.training.datasets import balanced_subset, nas_split, prepare_training_data
 from zsbench.training.recipes import Recipe
 
 

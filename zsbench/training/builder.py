@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zsbench.data import NATIVE_SIZE, NUM_CLASSES, canonical_dataset_name
 from zsbench.errors import UsageError
 from zsbench.progress import Progress
-from zsbench.training.datasets import NATIVE_SIZE, NUM_CLASSES, canonical_dataset_name
 from zsbench.training.recipes import Recipe, get_recipe
 from zsbench.training.store import ResultStore
 from zsbench.training.table import make_table, noise_ceiling, table_paths, write_atomic, write_table
