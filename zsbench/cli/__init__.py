@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.spaces",
     "zsbench.cli.evaluate",
     "zsbench.cli.train",
+    "zsbench.cli.data",
 )
 
 
