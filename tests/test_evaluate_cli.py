@@ -6,9 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from test_evaluate_fakes import ToySpace, toy_batch, toy_host
+from test_evaluate_fakes import toy_batch, toy_host
 from typer.testing import CliRunner
-from zsbench_benchmarks import nb201
 
 import zsbench
 from zsbench import evaluation
@@ -92,16 +91,11 @@ def test_usage_errors_are_one_line(cli, args, code, fragment):
     assert fragment in one_line_error(result)
 
 
-def test_missing_data_names_the_file_and_its_format(cli, tmp_path):
-    class FakeNb201(ToySpace):
-        name = "nb201"
-
-    cli.host.register_plugin(nb201, name="nb201_benchmarks")
-    cli.host.spaces.add("nb201", FakeNb201(), "fake", "local", "0")
-    result = cli("-p", "toy_params", "-b", "nb201-cifar10", "--data-root", str(tmp_path))
+def test_missing_table_file_names_the_file_and_its_format(cli, tmp_path):
+    result = cli("-p", "toy_params", "-b", str(tmp_path / "absent.parquet"), "--space", "toy")
     assert result.exit_code == 1
     line = one_line_error(result)
-    assert "nasbench201/nb201_accuracy.parquet" in line and "arch_str" in line and "cifar10_test_200ep" in line
+    assert "absent.parquet not found" in line and "columns arch (str), accuracy (float)" in line
 
 
 def test_table_file_errors(cli, tmp_path):

@@ -299,6 +299,8 @@ class Benchmark(ABC):
         num_classes: classifier width for that dataset.
         input_size: image size for that dataset.
         description: one line shown by ``zsbench benchmarks``.
+        licence: the licence of the ground-truth data (``""`` when not stated).
+        citation: the work to cite when using it (``""`` when not stated).
     """
 
     name: ClassVar[str]
@@ -307,6 +309,8 @@ class Benchmark(ABC):
     num_classes: ClassVar[int] = 10
     input_size: ClassVar[int] = 32
     description: ClassVar[str] = ""
+    licence: ClassVar[str] = ""
+    citation: ClassVar[str] = ""
 
     @abstractmethod
     def load(self, data_root: Path | None = None) -> pd.DataFrame:

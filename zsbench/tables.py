@@ -72,7 +72,8 @@ def read_table(path: Path, columns: Sequence[str], what: str) -> pd.DataFrame:
             present = set(pq.read_schema(path).names)
             table = pd.read_parquet(path, columns=[c for c in columns if c in present] + _extra(present, columns))
         elif suffix in (".csv", ".tsv"):
-            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+            # Keys stay strings: NAS-Bench-Macro's "00000112" must not become the number 112.
+            table = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype={"arch": str}, keep_default_na=False, na_values=[""])
         else:
             raise BenchmarkTableError(f"{path.name}: unknown table format {suffix!r}; use .parquet, .csv or .tsv")
     except (OSError, ValueError) as exc:
@@ -135,7 +136,28 @@ class TableBenchmark(Benchmark):
         keep = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in table.columns]
         table = table[keep].copy()
         table["arch"] = table["arch"].astype(str)
+        table["accuracy"] = numeric_column(table["accuracy"], "accuracy", self.path)
         return table
+
+
+def numeric_column(values: pd.Series, column: str, path: Path) -> pd.Series:
+    """``values`` as floats; empty cells become NaN (dropped later with a warning).
+
+    Raises:
+        BenchmarkTableError: some cells hold text that is not a number (the message quotes
+            the first one and its row).
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    text = values.notna() & numbers.isna() & (values.astype(str).str.strip().str.lower() != "nan")
+    if text.any():
+        row = int(text.to_numpy().nonzero()[0][0])
+        raise BenchmarkTableError(
+            f"benchmark table {path}: column {column} must hold numbers, but {int(text.sum())} cell(s) do not "
+            f"(first: {values.iloc[row]!r} in data row {row + 1}); write plain numbers such as 93.1"
+        )
+    return numbers
 
 
 def load_benchmark_table(bench: Benchmark, data_root: str | Path | None) -> pd.DataFrame:
@@ -178,5 +200,6 @@ __all__ = [
     "data_file",
     "load_benchmark_table",
     "looks_like_table_file",
+    "numeric_column",
     "read_table",
 ]

@@ -1,7 +1,7 @@
 """NAS-Bench-Macro ground truth: ``nasbench-macro-cifar10``.
 
-Source: ``nas_bench_macro/nas_bench_macro_cifar10.parquet`` under the data root (Su et al.,
-CVPR 2021; see benchmarks/README.md): a MobileNetV2-style macro space, every network trained
+Source: ``data/nas_bench_macro_cifar10.parquet`` in this package, no data root needed (Su et
+al., CVPR 2021, Apache-2.0; see ``data/NOTICE``): a MobileNetV2-style macro space, every network trained
 three times on CIFAR-10. Only the 3,969 canonical encodings are used (the other rows are
 copies of their canonical network); accuracy is the mean of the three runs, ``params`` and
 ``flops`` come from the table, ``depth`` is computed with the ``nasbench-macro`` space.
@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import zsbench
-from zsbench.tables import data_file, read_table
+from zsbench.tables import read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-TABLE_FILE = "nas_bench_macro/nas_bench_macro_cifar10.parquet"
+TABLE_PATH = Path(__file__).parent / "data" / "nas_bench_macro_cifar10.parquet"
 COLUMNS = ("arch", "is_canonical", "mean_acc", "params", "flops")
 
 
@@ -32,12 +32,13 @@ class NasBenchMacroCifar10(zsbench.Benchmark):
     num_classes = 10
     input_size = 32
     description = "NAS-Bench-Macro, CIFAR-10 test accuracy, mean of 3 runs (3,969 networks)"
+    licence = "Apache-2.0 (Copyright 2021 Xiu Su)"
+    citation = "Su et al., Prioritized Architecture Sampling with Monto-Carlo Tree Search, CVPR 2021"
 
     def load(self, data_root: Path | None = None) -> pd.DataFrame:
-        """``arch`` (8-digit encoding), ``accuracy`` (%), ``params`` and ``flops``."""
-        file_format = "Parquet with columns arch (8 digits 0-2), is_canonical (bool), mean_acc (%), params, flops"
-        path = data_file(data_root, TABLE_FILE, self.name, file_format)
-        table = read_table(path, COLUMNS, f"{self.name} table")
+        """``arch`` (8-digit encoding), ``accuracy`` (%), ``params`` and ``flops``, from the
+        shipped table (``data_root`` is not used: only images live there)."""
+        table = read_table(TABLE_PATH, COLUMNS, f"{self.name} table")
         table = table[table["is_canonical"].astype(bool)]
         table = table.rename(columns={"mean_acc": "accuracy"})[["arch", "accuracy", "params", "flops"]]
         return table.reset_index(drop=True)
@@ -48,9 +49,7 @@ class NasBenchMacroCifar10(zsbench.Benchmark):
         mean of three runs, so its own ceiling is at least this high."""
         from zsbench.training.table import rank_agreement
 
-        file_format = "Parquet with columns arch, is_canonical (bool), test_acc_run0, test_acc_run1 (%)"
-        path = data_file(data_root, TABLE_FILE, self.name, file_format)
-        table = read_table(path, ("is_canonical", "test_acc_run0", "test_acc_run1"), f"{self.name} table")
+        table = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), f"{self.name} table")
         table = table[table["is_canonical"].astype(bool)]
         agreement = rank_agreement(table["test_acc_run0"].tolist(), table["test_acc_run1"].tolist())
         return {**agreement, "note": "two single training runs of each network (the accuracy is the mean of three)"}

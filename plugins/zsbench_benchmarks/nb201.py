@@ -1,9 +1,10 @@
 """NAS-Bench-201 ground truth: ``nb201-cifar10``, ``nb201-cifar100``, ``nb201-imagenet16``.
 
-Source: ``nasbench201/nb201_accuracy.parquet`` under the data root, the official
+Source: ``data/nb201_accuracy.parquet`` in this package (no data root needed), the official
 NAS-Bench-201 / NATS-Bench-TSS 200-epoch test accuracies (%, mean over seeds) of all 15,625
-cells (see benchmarks/README.md for provenance). The architecture key is the cell string
-``arch_str``; costs are computed with the ``nb201`` search space.
+cells, plus the CIFAR-10 200-epoch validation accuracies and the 12-epoch accuracies of the
+three datasets (see ``data/NOTICE`` for provenance, licence and citation). The architecture
+key is the cell string ``arch_str``; costs are computed with the ``nb201`` search space.
 """
 
 from __future__ import annotations
@@ -13,25 +14,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import zsbench
-from zsbench.tables import data_file, read_table
+from zsbench.tables import read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-TABLE_FILE = "nasbench201/nb201_accuracy.parquet"
+TABLE_PATH = Path(__file__).parent / "data" / "nb201_accuracy.parquet"
+LICENCE = "MIT (NAS-Bench-201 / NATS-Bench data, Xuanyi Dong; extracts by BayesWatch, MIT)"
+CITATION = (
+    "Dong & Yang, NAS-Bench-201: Extending the Scope of Reproducible Neural Architecture Search, ICLR 2020; "
+    "Dong et al., NATS-Bench, TPAMI 2021"
+)
+
+
+def nb201_table(columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The shipped NAS-Bench-201 table: ``arch_index``, ``arch_str`` and the requested columns
+    (all columns when none are named; see ``data/NOTICE`` for what each means)."""
+    import pandas as pd
+
+    if not columns:
+        return pd.read_parquet(TABLE_PATH)
+    return read_table(TABLE_PATH, ("arch_index", "arch_str", *columns), "NAS-Bench-201 table")
 
 
 class NasBench201(zsbench.Benchmark):
     """One NAS-Bench-201 dataset: 200-epoch test accuracy of every cell."""
 
     space = "nb201"
+    licence = LICENCE
+    citation = CITATION
     accuracy_column: ClassVar[str]
 
     def load(self, data_root: Path | None = None) -> pd.DataFrame:
-        """``arch`` (the cell string) and ``accuracy`` (%) of all 15,625 cells."""
-        file_format = f"Parquet with columns arch_str (cell string) and {self.accuracy_column} (test accuracy %)"
-        path = data_file(data_root, TABLE_FILE, self.name, file_format)
-        table = read_table(path, ("arch_str", self.accuracy_column), f"{self.name} table")
+        """``arch`` (the cell string) and ``accuracy`` (%) of all 15,625 cells, from the
+        shipped table (``data_root`` is not used: only images live there)."""
+        table = read_table(TABLE_PATH, ("arch_str", self.accuracy_column), f"{self.name} table")
         return table.rename(columns={"arch_str": "arch", self.accuracy_column: "accuracy"})[["arch", "accuracy"]]
 
 
@@ -43,7 +60,7 @@ class NasBench201Cifar10(NasBench201):
     num_classes = 10
     input_size = 32
     accuracy_column = "cifar10_test_200ep"
-    description = "NAS-Bench-201, CIFAR-10 test accuracy after 200 epochs (15,625 cells)"
+    description = "NAS-Bench-201, CIFAR-10 test accuracy after 200 epochs (15,625 cells; no per-seed data: noise ceiling unknown)"
 
 
 class NasBench201Cifar100(NasBench201):
@@ -54,14 +71,14 @@ class NasBench201Cifar100(NasBench201):
     num_classes = 100
     input_size = 32
     accuracy_column = "cifar100_test_200ep"
-    description = "NAS-Bench-201, CIFAR-100 test accuracy after 200 epochs (15,625 cells)"
+    description = "NAS-Bench-201, CIFAR-100 test accuracy after 200 epochs (15,625 cells; images: zsbench data download cifar100)"
 
 
 class NasBench201ImageNet16(NasBench201):
     """NAS-Bench-201 on ImageNet16-120."""
 
     name = "nb201-imagenet16"
-    dataset = "imagenet16-120"
+    dataset = "ImageNet16-120"
     num_classes = 120
     input_size = 16
     accuracy_column = "imagenet16_120_test_200ep"

@@ -42,6 +42,8 @@ def _describe(kind: str, entry: Any) -> dict[str, Any]:
     elif kind == "benchmarks":
         row["space"] = obj.space
         row["dataset"] = obj.dataset
+        row["licence"] = getattr(obj, "licence", "") or ""
+        row["citation"] = getattr(obj, "citation", "") or ""
     return row
 
 
