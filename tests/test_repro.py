@@ -45,7 +45,13 @@ def test_abdelfattah_table_is_zsbench_spearman_beside_the_published_value(tmp_pa
     assert (tmp_path / "t1.md").read_text().strip() == report.strip()
     assert "<path>" in report and str(tmp_path) not in report  # no machine paths in a committed table
 
-    result = zsbench.evaluate("synflow", "nb201-cifar10", limit=6, cache=cache, bootstrap=0, data_root=data_root)
+    result = zsbench.evaluate(
+        "synflow",
+        "nb201-cifar10",
+        pool=zsbench.PoolOptions(limit=6, data_root=data_root),
+        run=zsbench.RunOptions(cache=cache),
+        indices=zsbench.IndexOptions(bootstrap=0),
+    )
     truth = nb201_table(("cifar10_validtest_200ep",)).set_index("arch_str").loc[result.scores["arch"], "cifar10_validtest_200ep"]
     expected = stats.spearmanr(result.scores["synflow"], truth).statistic
     row = _row(report, "synflow")  # the first section is CIFAR-10

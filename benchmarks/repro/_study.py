@@ -10,6 +10,7 @@ the ground truth can be the one the paper used.
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +50,11 @@ def spearman_interval(x: Sequence[float], y: Sequence[float], *, bootstrap: int 
         return Correlation(value, float("nan"), float("nan"), n)
     rng = np.random.default_rng(seed)
     draws = np.empty(bootstrap)
-    for b in range(bootstrap):
-        index = rng.integers(0, n, size=n)
-        draws[b] = stats.spearmanr(x_arr[index], y_arr[index]).statistic
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)  # a resample of tied values: NaN, dropped below
+        for b in range(bootstrap):
+            index = rng.integers(0, n, size=n)
+            draws[b] = stats.spearmanr(x_arr[index], y_arr[index]).statistic
     draws = draws[np.isfinite(draws)]
     alpha = (1 - CONFIDENCE) / 2
     low, high = (np.quantile(draws, [alpha, 1 - alpha]) if len(draws) else (np.nan, np.nan))
@@ -90,13 +93,11 @@ def score_cells(
         result = zsbench.evaluate(
             ",".join(proxies),
             benchmark,
-            space=space,
             metrics="spearman",
-            limit=limit,
-            bootstrap=0,
-            cache=cache,
-            batch=batch,
-            data_root=data_root,
+            pool=zsbench.PoolOptions(space=space, limit=limit, data_root=data_root),
+            scoring=zsbench.ScoringOptions(batch=batch),
+            run=zsbench.RunOptions(cache=cache),
+            indices=zsbench.IndexOptions(bootstrap=0),
             progress=True,
         )
         columns = {e.obj.name: _score_column(result.scores, e.obj.name) for e in entries}
@@ -116,15 +117,12 @@ def _score_column(scores: pd.DataFrame, name: str) -> pd.Series:
 def _batch_for(host: Any, benchmark: str | Path, space: str | None, data_root: str | Path | None) -> zsbench.Batch:
     import warnings
 
-    from zsbench.data import proxy_batch
-    from zsbench.evaluation import resolve_benchmark
+    from zsbench.evaluation import make_batch, resolve_benchmark
 
     bench = resolve_benchmark(host, benchmark, space)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # evaluate already warned about Gaussian inputs
-        return proxy_batch(
-            bench.dataset, 64, 0, data_root=data_root, input_size=int(bench.input_size), num_classes=int(bench.num_classes)
-        )
+        return make_batch(bench, batch_size=64, seed=0, data_root=data_root)
 
 
 def _cached_scores(
@@ -140,15 +138,14 @@ def _cached_scores(
 ) -> tuple[pd.DataFrame, str]:
     """What ``zsbench.evaluate`` would return, read from the cache only (a study still running)."""
     from zsbench.cache import ScoreCache, contract_key
-    from zsbench.evaluation import load_benchmark_table, resolve_benchmark
+    from zsbench.evaluation import resolve_benchmark, sample_rows
     from zsbench.scoring import run_contract
+    from zsbench.tables import load_benchmark_table
 
     bench = resolve_benchmark(host, benchmark, space)
     space_obj = host.spaces.get(bench.space)
     table = load_benchmark_table(bench, data_root)
-    if limit is not None and limit < len(table):
-        chosen = np.sort(np.random.default_rng(0).choice(len(table), size=limit, replace=False))
-        table = table.iloc[chosen].reset_index(drop=True)
+    table = table.iloc[sample_rows(len(table), limit, 0)].reset_index(drop=True)
     batch = batch if batch is not None else _batch_for(host, benchmark, space, data_root)
     archs = [space_obj.canonical(key) for key in table["arch"]]
     frame = pd.DataFrame({"arch": table["arch"]})
