@@ -25,7 +25,18 @@ from zsbench.errors import (
     UsageError,
     ZsbenchError,
 )
-from zsbench.interfaces import Batch, Benchmark, Cost, Metric, MetricInput, MetricOption, Proxy, SearchSpace
+from zsbench.interfaces import (
+    Batch,
+    Benchmark,
+    Cost,
+    Metric,
+    MetricInput,
+    MetricOption,
+    PassRequest,
+    Proxy,
+    SearchSpace,
+    SharedPass,
+)
 from zsbench.plugins import ENTRY_POINT_GROUP, PluginHost, get_host, hookimpl, set_host
 
 try:
@@ -44,9 +55,11 @@ __all__ = [
     "Metric",
     "MetricInput",
     "MetricOption",
+    "PassRequest",
     "PluginHost",
     "Proxy",
     "SearchSpace",
+    "SharedPass",
     "UnknownComponentError",
     "UsageError",
     "ZsbenchError",

@@ -47,13 +47,65 @@ class Batch:
         return int(c), int(h), int(w)
 
 
+class SharedPass(ABC):
+    """Work several proxies can read from one run on one freshly built model.
+
+    A proxy that can be computed from a shared pass says so in :meth:`Proxy.requires`.
+    The scoring engine (:func:`zsbench.scoring.score_model`) groups the requested proxies
+    whose requests name passes with equal :attr:`key`, builds one model for the group
+    (seeded exactly as it would be for one proxy), calls :meth:`run` once with the union
+    of the products the group needs, and hands the products to each proxy's
+    :meth:`Proxy.score_shared`. A pass must give every proxy the same quantity that
+    proxy's own :meth:`Proxy.score` computes on a fresh model (within float rounding);
+    proxies that request nothing, or whose pass declines a model, are scored one at a time.
+
+    Attributes:
+        key: identifies the pass; requests naming passes with equal keys share one model
+            and one run. Namespace it with the plugin's name (``"myplugin:forward"``).
+    """
+
+    key: ClassVar[str]
+
+    def accepts(self, model: torch.nn.Module) -> bool:
+        """Whether this model can be scored in one shared run; when ``False`` every proxy
+        of the group is scored on its own model instead (e.g. when shared passes would
+        consume the RNG differently from separate ones)."""
+        return True
+
+    @abstractmethod
+    def run(self, model: torch.nn.Module, batch: Batch, products: frozenset[str]) -> Mapping[str, Any]:
+        """Compute ``products`` (names this pass defines) on ``model`` (train mode) and ``batch``.
+
+        A product that cannot be computed may be returned as the exception instance: the
+        engine raises it for the proxies that read it only, so one failing product does
+        not fail the others. An exception raised by ``run`` itself makes the engine score
+        every proxy of the group on its own model.
+        """
+
+
+@dataclass(frozen=True)
+class PassRequest:
+    """What a proxy reads from a shared pass (see :meth:`Proxy.requires`).
+
+    Attributes:
+        shared_pass: the pass.
+        products: the names of the pass's products the proxy reads (may be empty for a
+            proxy that only reads the model, such as a parameter count).
+    """
+
+    shared_pass: SharedPass
+    products: frozenset[str] = frozenset()
+
+
 class Proxy(ABC):
     """A zero-shot proxy: a number computed from an untrained network that should rank
     architectures like their trained accuracy does.
 
     Subclasses set the class attributes and implement :meth:`score`. The host hands every
     proxy its own freshly built, identically initialised model in train mode, so a proxy
-    may modify the model it gets (re-initialise it, cast it, replace layers).
+    may modify the model it gets (re-initialise it, cast it, replace layers). A proxy that
+    can be computed from a pass other proxies share also implements :meth:`requires` and
+    :meth:`score_shared` (see :class:`SharedPass`); :meth:`score` stays its reference path.
 
     Attributes:
         name: registry name, ``[a-z][a-z0-9_]*`` (literature spelling: ``snip``, ``synflow``).
@@ -84,6 +136,17 @@ class Proxy(ABC):
         Return ``float('nan')`` or raise when no value can be computed; the host records
         that as a failure with its reason and never substitutes a number.
         """
+
+    def requires(self) -> PassRequest | None:
+        """The shared pass this proxy can be computed from, or ``None`` (the default): the
+        proxy is then always scored by :meth:`score` on its own fresh model."""
+        return None
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: Batch) -> float:
+        """Return the same value as :meth:`score` from the products of the pass named by
+        :meth:`requires`. ``model`` is the group's model after the pass ran (it must not be
+        modified); ``products`` holds at least the products requested."""
+        raise NotImplementedError(f"proxy {self.name!r} declares a shared pass but does not implement score_shared")
 
     def contract(self) -> dict[str, Any]:
         """The proxy's own part of the run contract (recorded with every score)."""

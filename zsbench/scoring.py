@@ -1,9 +1,10 @@
 """The scoring harness: run several proxies on one architecture.
 
 The harness, not the proxies, owns the environment: it seeds the RNGs, builds a fresh,
-identically initialised model in train mode for every proxy, times the call, and turns
-an exception, an out-of-memory error or a non-finite value into a recorded failure with
-its reason. It never substitutes a sentinel number and never stops at one failure.
+identically initialised model in train mode for every proxy (or one for every group of
+proxies that declare a common shared pass, see :class:`zsbench.SharedPass`), times the
+call, and turns an exception, an out-of-memory error or a non-finite value into a recorded
+failure with its reason. It never substitutes a sentinel number and never stops at one failure.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import gc
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zsbench.errors import describe_error
-from zsbench.interfaces import Batch, Proxy
+from zsbench.interfaces import Batch, PassRequest, Proxy
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -81,20 +82,31 @@ def score_model(
     *,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    share_passes: bool = True,
 ) -> list[ProxyResult]:
     """Score one architecture with several proxies.
 
+    Proxies whose :meth:`~zsbench.Proxy.requires` name the same shared pass (equal
+    :attr:`~zsbench.SharedPass.key`) are scored together when there are at least two of
+    them: one model is built for the group, the pass runs once, and each proxy reduces its
+    products (:meth:`~zsbench.Proxy.score_shared`). Every other proxy gets its own model and
+    its :meth:`~zsbench.Proxy.score` call, as does every proxy of a group whose pass declines
+    the model or raises (then each proxy's own failure reason is recorded).
+
     Args:
-        build: returns a freshly built model; called once per proxy, after seeding, so
-            every proxy gets its own identically initialised copy.
+        build: returns a freshly built model; called once per proxy (once per shared group),
+            after seeding, so every proxy gets an identically initialised model.
         proxies: the proxies to run, in order.
         batch: the input batch (moved to ``device`` once).
-        seed: seeds the global RNGs before each build and again before each ``score`` call,
-            so a score does not depend on what ran before it in the process.
+        seed: seeds the global RNGs before each build and again before each ``score`` call
+            (and each shared pass), so a score does not depend on what ran before it.
         device: where models and the batch live.
+        share_passes: ``False`` scores every proxy on its own model (the reference path).
 
     Returns:
-        One :class:`ProxyResult` per proxy, in the order given.
+        One :class:`ProxyResult` per proxy, in the order given. In a shared group a proxy's
+        ``seconds`` is its own reduction time plus an equal share of the pass's time, so
+        the seconds of a group add up to its wall time.
     """
     import torch
 
@@ -105,35 +117,151 @@ def score_model(
         num_classes=batch.num_classes,
         source=batch.source,
     )
-    results = []
-    for proxy in proxies:
+    results: dict[int, ProxyResult] = {}
+    groups: dict[str, list[tuple[int, Proxy, PassRequest]]] = {}
+    separate: list[int] = []
+    for index, proxy in enumerate(proxies):
+        request = _request_of(proxy) if share_passes else None
+        if request is None:
+            separate.append(index)
+        else:
+            groups.setdefault(request.shared_pass.key, []).append((index, proxy, request))
+    for members in groups.values():
+        if len(members) < 2:
+            separate.extend(index for index, _, _ in members)
+            continue
+        shared = _score_group(build, members, batch, batch_on_device, seed, device)
+        if shared is None:  # the pass declined the model or failed as a whole
+            separate.extend(index for index, _, _ in members)
+        else:
+            results.update(shared)
+    for index in sorted(separate):
+        results[index] = _score_alone(build, proxies[index], batch, batch_on_device, seed, device)
+    return [results[index] for index in range(len(proxies))]
+
+
+def _request_of(proxy: Proxy) -> PassRequest | None:
+    # A proxy whose declaration itself fails is scored on its own, where its failure is recorded.
+    try:
+        request = proxy.requires()
+    except Exception:
+        return None
+    return request if isinstance(request, PassRequest) else None
+
+
+def _failure_reason(exc: BaseException) -> str:
+    import torch
+
+    if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        return f"out of memory: {message}" if message else f"out of memory: {type(exc).__name__}"
+    return describe_error(exc)
+
+
+def _finite_or_reason(raw: Any) -> tuple[float | None, str | None]:
+    value = float(raw)
+    if not math.isfinite(value):
+        return None, f"non-finite score {value}"
+    return value, None
+
+
+def _release(device: torch.device) -> None:
+    import torch
+
+    if device.type == "cuda":
+        # Free the model's device memory before the next build; on the CPU reference counting
+        # frees it at once, and a full collection per proxy would cost more than many proxies.
+        gc.collect()
+        torch.cuda.empty_cache()
+
+
+def _score_alone(
+    build: Callable[[], torch.nn.Module],
+    proxy: Proxy,
+    batch: Batch,
+    batch_on_device: Batch,
+    seed: int,
+    device: torch.device,
+) -> ProxyResult:
+    """One proxy on its own freshly built model (the reference path)."""
+    contract = run_contract(proxy, batch, seed, device)
+    value: float | None = None
+    error: str | None = None
+    start = time.perf_counter()
+    model = None
+    try:
+        seed_everything(seed)
+        model = build().to(device).train()
+        seed_everything(seed)
+        start = time.perf_counter()
+        value, error = _finite_or_reason(proxy.score(model, batch_on_device))
+    except Exception as exc:  # a failing proxy (out of memory included) is recorded, never fatal
+        error = _failure_reason(exc)
+    seconds = time.perf_counter() - start
+    del model
+    _release(device)
+    return ProxyResult(proxy.name, value, error, seconds, contract)
+
+
+class _Products(Mapping[str, Any]):
+    """A pass's products as a read-only mapping that raises a stored exception when read."""
+
+    def __init__(self, products: Mapping[str, Any]) -> None:
+        self._products = dict(products)
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._products[name]
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._products)
+
+    def __len__(self) -> int:
+        return len(self._products)
+
+
+def _score_group(
+    build: Callable[[], torch.nn.Module],
+    members: list[tuple[int, Proxy, PassRequest]],
+    batch: Batch,
+    batch_on_device: Batch,
+    seed: int,
+    device: torch.device,
+) -> dict[int, ProxyResult] | None:
+    """Proxies sharing one pass on one model; ``None`` when they must be scored one at a time."""
+    shared_pass = members[0][2].shared_pass
+    wanted = frozenset().union(*(request.products for _, _, request in members))
+    model = None
+    try:
+        seed_everything(seed)
+        model = build().to(device).train()
+        if not shared_pass.accepts(model):
+            del model
+            _release(device)
+            return None
+        seed_everything(seed)
+        start = time.perf_counter()
+        products = _Products(shared_pass.run(model, batch_on_device, wanted))
+        pass_seconds = time.perf_counter() - start
+    except Exception:
+        # Each proxy alone then records its own reason (or succeeds with less memory).
+        del model
+        _release(device)
+        return None
+    results = {}
+    for index, proxy, _ in members:
         contract = run_contract(proxy, batch, seed, device)
         value: float | None = None
         error: str | None = None
         start = time.perf_counter()
-        model = None
         try:
-            seed_everything(seed)
-            model = build().to(device).train()
-            seed_everything(seed)
-            start = time.perf_counter()
-            raw = proxy.score(model, batch_on_device)
-            value = float(raw)
-            if not math.isfinite(value):
-                error = f"non-finite score {value}"
-                value = None
-        except torch.OutOfMemoryError as exc:  # subclass of RuntimeError: catch first
-            error = f"out of memory: {str(exc).splitlines()[0] if str(exc) else 'OutOfMemoryError'}"
-        except MemoryError as exc:
-            error = f"out of memory: {str(exc).splitlines()[0]}" if str(exc) else "out of memory: MemoryError"
-        except Exception as exc:  # a failing proxy is recorded, never fatal
-            error = describe_error(exc)
-        seconds = time.perf_counter() - start
-        del model
-        if device.type == "cuda":
-            # Free the model's device memory before the next build; on the CPU reference counting
-            # frees it at once, and a full collection per proxy would cost more than many proxies.
-            gc.collect()
-            torch.cuda.empty_cache()
-        results.append(ProxyResult(proxy.name, value, error, seconds, contract))
+            value, error = _finite_or_reason(proxy.score_shared(products, model, batch_on_device))
+        except Exception as exc:  # a failing proxy (out of memory included) is recorded, never fatal
+            error = _failure_reason(exc)
+        seconds = time.perf_counter() - start + pass_seconds / len(members)
+        results[index] = ProxyResult(proxy.name, value, error, seconds, contract)
+    del model, products
+    _release(device)
     return results

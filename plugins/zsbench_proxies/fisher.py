@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -29,11 +30,26 @@ class Fisher(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """Channel Fisher information summed with the reference's per-weight multiplicity."""
+        from zsbench_proxies._passes import ce_pass
+
+        return self._reduce(ce_pass(model, batch.inputs, batch.targets, with_layer_outputs=True))
+
+    def requires(self) -> zsbench.PassRequest:
+        """The CE gradients of the shared forward with the layer outputs and their gradients."""
+        from zsbench_proxies._passes import request
+
+        return request("ce", "layer_outputs")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the shared pass's products."""
+        return self._reduce(products["ce"])
+
+    @staticmethod
+    def _reduce(result: Any) -> float:
         import torch
 
-        from zsbench_proxies._passes import ce_pass, layerwise_sum
+        from zsbench_proxies._passes import layerwise_sum
 
-        result = ce_pass(model, batch.inputs, batch.targets, with_layer_outputs=True)
         assert result.outputs is not None and result.output_grads is not None
         per_weight = []
         for weight, outs, grads in zip(result.weights, result.outputs, result.output_grads, strict=True):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -31,6 +32,16 @@ class Flops(zsbench.Proxy):
         from zsbench.costs import count_flops
 
         return float(count_flops(model, batch.input_shape))
+
+    def requires(self) -> zsbench.PassRequest:
+        """No product: it reads the shared model, whose weights and structure no pass changes."""
+        from zsbench_proxies._passes import request
+
+        return request()
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """:meth:`score` on the shared model."""
+        return self.score(model, batch)
 
 
 @zsbench.hookimpl

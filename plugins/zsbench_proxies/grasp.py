@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -28,9 +29,24 @@ class Grasp(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """Sum of -W * Hg over conv/linear weights."""
-        from zsbench_proxies._passes import grasp_pass, layerwise_sum
+        from zsbench_proxies._passes import grasp_pass
 
-        weights, hg = grasp_pass(model, batch.inputs, batch.targets)
+        return self._reduce(*grasp_pass(model, batch.inputs, batch.targets))
+
+    def requires(self) -> zsbench.PassRequest:
+        """H g on the shared forward (one forward instead of the reference's two: same value without Dropout)."""
+        from zsbench_proxies._passes import request
+
+        return request("grasp_hg")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the shared pass's products."""
+        return self._reduce(*products["grasp_hg"])
+
+    @staticmethod
+    def _reduce(weights: Any, hg: Any) -> float:
+        from zsbench_proxies._passes import layerwise_sum
+
         return layerwise_sum([-w.detach() * h for w, h in zip(weights, hg, strict=True)])
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -50,6 +51,16 @@ class JacobCov(zsbench.Proxy):
 
         rows = input_jacobian(model, batch.inputs)
         return jacobian_correlation_score(rows.cpu().numpy())
+
+    def requires(self) -> zsbench.PassRequest:
+        """The input Jacobian rows from one more backward of the shared forward."""
+        from zsbench_proxies._passes import request
+
+        return request("input_jacobian")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the shared pass's products."""
+        return jacobian_correlation_score(products["input_jacobian"].cpu().numpy())
 
 
 @zsbench.hookimpl

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -29,11 +30,24 @@ class Naswot(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """slogdet of the NASWOT kernel."""
-        import numpy as np
-
         from zsbench_proxies._passes import relu_code_kernel
 
-        kernel = relu_code_kernel(model, batch.inputs)
+        return self._reduce(relu_code_kernel(model, batch.inputs))
+
+    def requires(self) -> zsbench.PassRequest:
+        """The kernel recorded by hooks on the shared forward."""
+        from zsbench_proxies._passes import request
+
+        return request("relu_kernel")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the shared pass's products."""
+        return self._reduce(products["relu_kernel"])
+
+    @staticmethod
+    def _reduce(kernel: Any) -> float:
+        import numpy as np
+
         _, logabsdet = np.linalg.slogdet(kernel.cpu().numpy())
         return float(logabsdet)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -30,11 +31,24 @@ class NTKConditionNumber(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """Condition number λ_max/λ_min of the batch's NTK Gram matrix."""
-        import torch
-
         from zsbench_proxies._passes import ntk_gram
 
-        gram = ntk_gram(model, batch.inputs)
+        return self._reduce(ntk_gram(model, batch.inputs))
+
+    def requires(self) -> zsbench.PassRequest:
+        """The Gram matrix from row backward passes of the shared forward."""
+        from zsbench_proxies._passes import request
+
+        return request("ntk_gram")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the shared pass's products."""
+        return self._reduce(products["ntk_gram"])
+
+    @staticmethod
+    def _reduce(gram: Any) -> float:
+        import torch
+
         eigenvalues = torch.linalg.eigvalsh(gram)
         return float(eigenvalues[-1] / eigenvalues[0])
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import zsbench
 
@@ -23,9 +24,24 @@ class Plain(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """Signed sum of gradient times weight, layer by layer."""
-        from zsbench_proxies._passes import ce_pass, layerwise_sum
+        from zsbench_proxies._passes import ce_pass
 
-        result = ce_pass(model, batch.inputs, batch.targets)
+        return self._reduce(ce_pass(model, batch.inputs, batch.targets))
+
+    def requires(self) -> zsbench.PassRequest:
+        """The CE gradients of the shared forward."""
+        from zsbench_proxies._passes import request
+
+        return request("ce")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the shared pass's CE gradients."""
+        return self._reduce(products["ce"])
+
+    @staticmethod
+    def _reduce(result: Any) -> float:
+        from zsbench_proxies._passes import layerwise_sum
+
         return layerwise_sum([g * w.detach() for g, w in zip(result.grads, result.weights, strict=True)])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import zsbench
@@ -59,23 +60,23 @@ class ZiCo(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """ZiCo on the two halves of ``batch``."""
-        import torch
+        from zsbench_proxies._passes import zico_gradients
 
-        from zsbench_proxies._passes import ce_pass
+        return self._reduce(zico_gradients(model, batch.inputs, batch.targets, ZICO_SPLITS))
 
-        if batch.size < 2 * ZICO_SPLITS:
-            raise ValueError(f"zico splits the batch in {ZICO_SPLITS}: needs at least {2 * ZICO_SPLITS} samples")
-        recorded: list[list[torch.Tensor]] | None = None
-        cumulative: list[torch.Tensor] | None = None
-        for inputs, targets in zip(batch.inputs.chunk(ZICO_SPLITS), batch.targets.chunk(ZICO_SPLITS), strict=True):
-            grads = ce_pass(model, inputs, targets).grads
-            cumulative = grads if cumulative is None else [c + g for c, g in zip(cumulative, grads, strict=True)]
-            if recorded is None:
-                recorded = [[] for _ in grads]
-            for store, g in zip(recorded, cumulative, strict=True):
-                store.append(g.reshape(-1).cpu())
-        assert recorded is not None
-        return zico_from_gradients([torch.stack(rows).numpy() for rows in recorded])
+    def requires(self) -> zsbench.PassRequest:
+        """Its half-batch passes run on the shared model (weights unchanged by the shared forward)."""
+        from zsbench_proxies._passes import request
+
+        return request("zico_grads")
+
+    def score_shared(self, products: Mapping[str, Any], model: torch.nn.Module, batch: zsbench.Batch) -> float:
+        """The same value from the gradients recorded on the shared model."""
+        return self._reduce(products["zico_grads"])
+
+    @staticmethod
+    def _reduce(recorded: Any) -> float:
+        return zico_from_gradients([rows.numpy() for rows in recorded])
 
 
 @zsbench.hookimpl

@@ -1,0 +1,166 @@
+"""The proxy suite's cost in units of one cross-entropy forward+backward, shared and separate.
+
+Usage::
+
+    python benchmarks/perf/suite_perf.py [--spaces nb201,R1,MB] [--archs 2] [--repeats 3]
+        [--threads 1] [--batch-size 64] [--max-macs 150e6] [--data-root DIR] [--no-marginal]
+
+For every space, the first ``--archs`` architectures of ``space.sample(20 * archs, seed=0)``
+with at most ``--max-macs`` MACs per image are built with seed 0 and scored on the default
+proxy batch (:func:`zsbench.data.proxy_batch`). In one run, interleaved within every repeat
+so that load on the machine hits all of them alike, it times:
+
+* ``fwd+bwd``: one CE forward and ``loss.backward()`` of a freshly built model (build excluded),
+  the unit of every ratio;
+* ``suite14`` / ``suite13``: :func:`zsbench.scoring.score_model` on the 14 first-party
+  proxies other than ntk, and on the 13 other than ntk and grasp, with shared passes
+  (``shared``) and one proxy at a time (``separate``, ``share_passes=False``). ``wall`` is the
+  whole call, model builds included; ``calls`` is the sum of the proxies' own ``seconds``
+  (builds excluded, the figure the per-proxy cost table reports);
+* with marginals on, every proxy's marginal cost in the shared path: the wall time of
+  ``suite14`` minus that of ``suite14`` without the proxy.
+
+Figures are medians over architectures and repeats of per-architecture ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+SUITE14 = (
+    "grad_norm", "plain", "snip", "grasp", "fisher", "jacob_cov", "synflow", "zen",
+    "naswot", "zico", "l2_norm", "flops", "params", "depth",
+)  # fmt: skip
+SUITE13 = tuple(name for name in SUITE14 if name != "grasp")
+
+
+def ce_forward_backward_seconds(build, batch) -> float:
+    """Seconds of one CE forward + backward of a freshly built train-mode model (build excluded)."""
+    import torch.nn.functional as F
+
+    from zsbench.scoring import seed_everything
+
+    seed_everything(0)
+    model = build().train()
+    start = time.perf_counter()
+    output = model(batch.inputs)
+    logits = output[-1] if isinstance(output, (tuple, list)) else output
+    F.cross_entropy(logits, batch.targets).backward()
+    seconds = time.perf_counter() - start
+    del model
+    return seconds
+
+
+def suite_seconds(build, proxies, batch, share: bool) -> tuple[float, float, list[str]]:
+    """``(wall seconds with builds, sum of the proxies' own seconds, failures)``."""
+    from zsbench.scoring import score_model
+
+    start = time.perf_counter()
+    results = score_model(build, proxies, batch, seed=0, share_passes=share)
+    wall = time.perf_counter() - start
+    return wall, sum(r.seconds for r in results), [f"{r.proxy}: {r.error}" for r in results if not r.ok]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the measurements and print the tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spaces", default="nb201,R1,MB")
+    parser.add_argument("--archs", type=int, default=2, help="architectures per space")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--max-macs", type=float, default=150e6, help="skip sampled architectures above this")
+    parser.add_argument("--data-root", type=Path, default=None)
+    parser.add_argument("--no-marginal", action="store_true", help="skip the per-proxy marginal costs")
+    args = parser.parse_args(argv)
+
+    import os
+
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    import zsbench
+    from zsbench.data import proxy_batch
+
+    torch.set_num_threads(args.threads)
+    console = Console(emoji=False, highlight=False, width=max(160, Console().width))
+    host = zsbench.get_host()
+    suite14 = [host.proxies.get(name) for name in SUITE14]
+    suite13 = [host.proxies.get(name) for name in SUITE13]
+    batch = proxy_batch("cifar10", batch_size=args.batch_size, seed=0, data_root=args.data_root)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    console.print(
+        f"batch {batch.size} x {batch.input_shape}, source {batch.source}; torch threads {args.threads}; "
+        f"load average at start {load:.1f}"
+    )
+    spaces = [s.strip() for s in args.spaces.split(",") if s.strip()]
+    ratios: dict[tuple[str, str], list[float]] = {}
+    units: dict[str, list[float]] = {}
+    marginal: dict[tuple[str, str], list[float]] = {}
+    failures: set[str] = set()
+    wall_start = time.perf_counter()
+    for space_name in spaces:
+        space = host.spaces.get(space_name)
+        chosen = []
+        for arch in space.sample(20 * args.archs, seed=0):
+            cost = space.cost(arch, num_classes=batch.num_classes)
+            if cost.flops <= args.max_macs:
+                chosen.append((arch, cost))
+            if len(chosen) == args.archs:
+                break
+        for arch, cost in chosen:
+            console.print(f"[bold]{space_name}[/] {arch}  ({cost.params / 1e6:.2f} M params, {cost.flops / 1e6:.1f} M MACs)")
+
+            def build(arch=arch, space=space):
+                return space.build(arch, num_classes=batch.num_classes, seed=0)
+
+            ce_forward_backward_seconds(build, batch)  # warm-up: first calls pay one-off kernel set-up
+            suite_seconds(build, suite14, batch, True)
+            for _ in range(args.repeats):
+                unit = statistics.median(ce_forward_backward_seconds(build, batch) for _ in range(3))
+                units.setdefault(space_name, []).append(unit)
+                for label, proxies in (("suite14", suite14), ("suite13", suite13)):
+                    for share in (True, False):
+                        wall, calls, failed = suite_seconds(build, proxies, batch, share)
+                        failures.update(failed)
+                        mode = "shared" if share else "separate"
+                        ratios.setdefault((space_name, f"{label} {mode} wall"), []).append(wall / unit)
+                        ratios.setdefault((space_name, f"{label} {mode} calls"), []).append(calls / unit)
+                if not args.no_marginal:
+                    for proxy in suite14:
+                        # The full suite again right before each omission, so both see the same load.
+                        full_wall, _, _ = suite_seconds(build, suite14, batch, True)
+                        rest = [p for p in suite14 if p is not proxy]
+                        wall, _, _ = suite_seconds(build, rest, batch, True)
+                        marginal.setdefault((space_name, proxy.name), []).append((full_wall - wall) / unit)
+
+    table = Table(title=f"proxy suite in units of one CE forward+backward (median), threads={args.threads}")
+    table.add_column("figure")
+    for space_name in spaces:
+        table.add_column(space_name, justify="right")
+    table.add_row("fwd+bwd seconds", *[f"{statistics.median(units[s]):.3f}" for s in spaces])
+    for label in ("suite14", "suite13"):
+        for mode in ("shared", "separate"):
+            for what in ("wall", "calls"):
+                key = f"{label} {mode} {what}"
+                table.add_row(key, *[f"{statistics.median(ratios[(s, key)]):.2f}x" for s in spaces])
+    console.print(table)
+    if marginal:
+        mtable = Table(title="marginal cost of each proxy in the shared suite14 (x fwd+bwd; wall with minus wall without)")
+        mtable.add_column("proxy")
+        for space_name in spaces:
+            mtable.add_column(space_name, justify="right")
+        for proxy in suite14:
+            mtable.add_row(proxy.name, *[f"{statistics.median(marginal[(s, proxy.name)]):.2f}" for s in spaces])
+        console.print(mtable)
+    for failure in sorted(failures):
+        console.print(f"failure: {failure}")
+    console.print(f"total wall time {time.perf_counter() - wall_start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
