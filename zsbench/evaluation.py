@@ -536,7 +536,11 @@ def _run(
     )
     cached_archs = len(plan.archs) - len(plan.tasks)
     bar = Progress.from_option(
-        progress, len(plan.tasks), description=f"scoring archs ({cached_archs} fully cached)", unit="arch"
+        progress,
+        len(plan.tasks),
+        description=f"scoring archs ({cached_archs} fully cached)",
+        unit="arch",
+        in_flight=run.workers,
     )
     computed = 0
     with bar:

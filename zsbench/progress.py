@@ -4,16 +4,34 @@
 once something failed, the failure count), or calls a callback with ``(done, total)``, or
 does nothing. The rate and ETA count only the items finished in this run, so a resumed run
 whose first items came from a cache does not look faster than it is.
+
+When stderr is not a terminal (a log file, a batch job) a bar would only leave control
+codes, so plain lines are written instead, one every :data:`LINE_INTERVAL` seconds (and one
+at the end)::
+
+    scoring archs: 120/1000 (12.0 %), 0.52 arch/s, elapsed 0:03:50, ETA 0:28:10
+
+They keep coming while nothing has finished yet (the first, slowest architectures): then
+the ETA is a lower bound, ``ETA > 1:23:20``, since every item left takes at least as long as
+the time spent so far divided by the items in flight.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import TextIO
+
     from rich.console import Console
+
+#: Seconds between two plain progress lines (``ZSBENCH_PROGRESS_INTERVAL`` overrides it).
+LINE_INTERVAL = 10.0
 
 
 class Progress:
@@ -29,6 +47,10 @@ class Progress:
         callback: called as ``callback(done, total)`` after every item (``done`` counts this
             run's items and ``total`` those left at the start).
         console: where the bar is drawn (default: a stderr console).
+        stream: where plain lines go when the output is not a terminal (default: stderr);
+            ``plain=True`` forces lines, ``plain=False`` forces the bar.
+        in_flight: items worked on at once (workers), for the ETA before the first finishes.
+        interval: seconds between plain lines (default :data:`LINE_INTERVAL`).
     """
 
     def __init__(
@@ -42,6 +64,10 @@ class Progress:
         show: bool = False,
         callback: Callable[[int, int], None] | None = None,
         console: Console | None = None,
+        stream: TextIO | None = None,
+        plain: bool | None = None,
+        in_flight: int = 1,
+        interval: float | None = None,
     ) -> None:
         self.total = total
         self.completed = completed
@@ -51,20 +77,37 @@ class Progress:
         self.show = show
         self.callback = callback
         self.console = console
+        self.stream = stream
+        self.plain = plain
+        self.in_flight = max(1, in_flight)
+        self.interval = interval if interval is not None else float(os.environ.get("ZSBENCH_PROGRESS_INTERVAL", LINE_INTERVAL))
         self.done = 0
         self.failed = 0
         self._started = time.perf_counter()
         self._bar: Any = None
         self._task: Any = None
+        self._lines: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
 
     @classmethod
     def from_option(cls, progress: bool | Callable[[int, int], None], total: int, **kwargs: Any) -> Progress:
         """A progress from the public ``progress`` argument: ``True`` (a bar), ``False`` or a callback."""
         return cls(total, show=progress is True, callback=progress if callable(progress) else None, **kwargs)
 
+    def _writes_lines(self) -> bool:
+        if self.plain is not None:
+            return self.plain
+        stream = self.stream or sys.stderr
+        return not (hasattr(stream, "isatty") and stream.isatty())
+
     def __enter__(self) -> Progress:
         self._started = time.perf_counter()
-        if self.show and self.total > self.completed:
+        if self.show and self.total > self.completed and self._writes_lines():
+            self._stop.clear()
+            self._lines = threading.Thread(target=self._write_lines, name="zsbench-progress", daemon=True)
+            self._lines.start()
+        elif self.show and self.total > self.completed:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as RichProgress
@@ -80,16 +123,15 @@ class Progress:
                 console=self.console or Console(stderr=True),
                 transient=False,
             )
-            self._task = self._bar.add_task(
-                self.description, total=self.total, completed=self.completed, rate="", eta="--", failed=""
-            )
+            self._task = self._bar.add_task(self.description, total=self.total, completed=self.completed, rate="", eta="--", failed="")
             self._bar.start()
         return self
 
     def advance(self, ok: bool = True) -> None:
         """One more item finished (``ok=False``: it failed)."""
-        self.done += 1
-        self.failed += 0 if ok else 1
+        with self._lock:
+            self.done += 1
+            self.failed += 0 if ok else 1
         if self.callback is not None:
             self.callback(self.done, self.total - self.completed)
         if self._bar is None:
@@ -109,6 +151,45 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+        if self._lines is not None:
+            self._stop.set()
+            self._lines.join()
+            self._lines = None
+            self._write_line()
+
+    def line(self) -> str:
+        """The plain progress line for now (see the module docstring)."""
+        with self._lock:
+            done, failed = self.done, self.failed
+        elapsed = time.perf_counter() - self._started
+        left = self.total - self.completed - done
+        shown = self.completed + done
+        share = 100.0 * shown / self.total if self.total else 100.0
+        parts = [f"{self.description or 'progress'}: {shown}/{self.total} ({share:.1f} %)"]
+        if done:
+            rate = done / elapsed if elapsed > 0 else 0.0
+            parts.append(f"{rate * 3600:.1f} {self.unit}/h" if self.per_hour else f"{rate:.2f} {self.unit}/s")
+        parts.append(f"elapsed {format_seconds(elapsed)}")
+        if left <= 0:
+            pass
+        elif done:
+            parts.append(f"ETA {format_seconds(left * elapsed / done)}")
+        elif elapsed >= 1:
+            # nothing finished yet: each item in flight has already taken `elapsed`, so the
+            # items left take at least that long per batch of `in_flight`
+            parts.append(f"ETA > {format_seconds(elapsed * left / self.in_flight)}")
+        if failed:
+            parts.append(f"{failed} failed")
+        return ", ".join(parts)
+
+    def _write_line(self) -> None:
+        stream = self.stream or sys.stderr
+        stream.write(self.line() + "\n")
+        stream.flush()
+
+    def _write_lines(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._write_line()
 
 
 def format_seconds(seconds: float) -> str:

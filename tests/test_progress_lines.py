@@ -1,0 +1,70 @@
+"""Plain progress lines when stderr is not a terminal: done / total, rate, elapsed, ETA, and
+a lower-bound ETA while nothing has finished yet."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from zsbench import progress as progress_module
+from zsbench.progress import Progress
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture()
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    fake = _Clock()
+    monkeypatch.setattr(progress_module.time, "perf_counter", fake)
+    return fake
+
+
+def test_line_has_done_total_rate_elapsed_and_eta(clock):
+    bar = Progress(1000, completed=100, description="scoring archs", unit="arch", show=True, plain=True, stream=io.StringIO())
+    bar._started = clock.now
+    clock.now += 200.0
+    for _ in range(50):
+        bar.advance()
+    bar.advance(ok=False)
+    # 51 done in 200 s: 0.255 arch/s, 849 left -> 849 * 200 / 51 = 3329.4 s
+    assert bar.line() == "scoring archs: 151/1000 (15.1 %), 0.26 arch/s, elapsed 0:03:20, ETA 0:55:29, 1 failed"
+
+
+def test_eta_is_a_lower_bound_while_the_first_items_run(clock):
+    bar = Progress(10, description="scoring archs", unit="arch", show=True, plain=True, in_flight=2, stream=io.StringIO())
+    bar._started = clock.now
+    clock.now += 90.0
+    # nothing finished after 90 s with 2 in flight: the 10 left take at least 90 * 10 / 2 s
+    assert bar.line() == "scoring archs: 0/10 (0.0 %), elapsed 0:01:30, ETA > 0:07:30"
+
+
+def test_lines_are_written_every_interval_and_at_the_end():
+    stream = io.StringIO()
+    with Progress(3, description="networks", unit="nets", per_hour=True, show=True, stream=stream, interval=0.02) as bar:
+        time.sleep(0.12)
+        bar.advance()
+        bar.advance()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) >= 3, lines
+    assert lines[0].startswith("networks: 0/3 (0.0 %), elapsed 0:00:00")
+    assert lines[-1].startswith("networks: 2/3 (66.7 %), ") and " nets/h, " in lines[-1]
+    assert "\x1b" not in stream.getvalue()  # no terminal control codes in a log
+
+
+def test_a_terminal_gets_the_bar_not_lines():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    bar = Progress(3, show=True, stream=stream)
+    assert not bar._writes_lines()
+    assert Progress(3, show=True, stream=io.StringIO())._writes_lines()
