@@ -56,6 +56,13 @@ def test_the_worked_examples_register_and_work(tmp_path: Path) -> None:
     assert cost.params == sum(p.numel() for p in space.build("w8-w16").parameters())
     assert cost.depth == 3
     assert sorted(space.sample(3, seed=1)) == sorted(space.sample(3, seed=1))
+    # the bounded draw of the example is the default rejection sampler: every network of at
+    # most the 4th-smallest FLOPs, deterministically, and a clear error when too few exist
+    flops = sorted(space.cost(a).flops for a in archs)
+    cheap = space.sample(4, seed=2, max_flops=flops[3])
+    assert sorted(space.cost(a).flops for a in cheap) == flops[:4] and space.sample(4, seed=2, max_flops=flops[3]) == cheap
+    with pytest.raises(ValueError, match="found only 4 of 5 architectures"):
+        space.sample(5, seed=2, max_flops=flops[3])
 
     benchmark = host.benchmarks.get("mytable-cifar10")
     with pytest.raises(zsbench.DataMissingError, match="needs"):

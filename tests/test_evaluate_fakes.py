@@ -57,8 +57,11 @@ class ToySpace(zsbench.SearchSpace):
             for depth in range(1, 5):
                 yield f"w{width}-d{depth}"
 
-    def sample(self, n: int, seed: int = 0) -> list[str]:
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
         import random
+
+        if max_flops is not None:
+            return self.sample_by_rejection(n, seed, max_flops)
 
         return random.Random(seed).sample(list(self.enumerate()), n)
 

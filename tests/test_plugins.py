@@ -168,3 +168,39 @@ def test_cli_keeps_working_beside_a_broken_plugin(site: Path) -> None:
     listing = json.loads(_run_cli(["plugins", "--json"], site).stdout)
     broken = next(p for p in listing if p["name"] == "zt_broken")
     assert broken["status"] == "failed" and "not_a_module_anywhere" in broken["error"]
+
+
+COMMAND_MODULE = """
+import typer
+import zsbench
+
+@zsbench.hookimpl
+def register_commands(cli):
+    @cli.command("{command}")
+    def greet(name: str = typer.Option("world", "--name")):
+        \"\"\"Say hello.\"\"\"
+        typer.echo(f"hello {{name}} from {command}")
+"""
+
+
+def test_a_plugin_adds_a_command_and_cannot_replace_a_built_in(site: Path) -> None:
+    write_dist(site, "zt-cmd", {"zt_cmd": "zt_cmd"}, {"zt_cmd": COMMAND_MODULE.format(command="zt-hello")})
+    write_dist(site, "zt-clash", {"zt_clash": "zt_clash"}, {"zt_clash": COMMAND_MODULE.format(command="evaluate")})
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), env.get("PYTHONPATH", "")])
+    env["ZSBENCH_LOAD_PLUGINS"] = "zt_cmd,zt_clash,kendall"
+    env.pop("ZSBENCH_STRICT_PLUGINS", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "zsbench", *args], capture_output=True, text=True, env=env, timeout=120)
+
+    hello = cli("zt-hello", "--name", "you")
+    assert hello.returncode == 0, hello.stderr
+    assert hello.stdout.strip() == "hello you from zt-hello"
+    assert "Plugin 'zt-clash:zt_clash' could not add its commands: ValueError: command 'evaluate' already exists" in " ".join(
+        hello.stderr.split()
+    )
+    # the built-in evaluate is untouched: its own options still parse
+    assert "--proxies" in cli("evaluate", "--help").stdout
+    listing = json.loads(cli("plugins", "--json").stdout)
+    assert next(p for p in listing if p["name"] == "zt_cmd")["provides"] == ["command:zt-hello"]

@@ -240,3 +240,17 @@ def test_macro_sample_with_flops_budget() -> None:
         space.sample(1, max_flops=1e6)
     with pytest.raises(ValueError, match="found only"):
         space.sample(1, max_flops=space.cost("stem16,s2-64x1,s2-64x1,s2-64x1").flops)
+
+
+@pytest.mark.parametrize("space", [nb201.NB201Space(), nasbench_macro.NasBenchMacroSpace()], ids=["nb201", "nasbench-macro"])
+def test_spaces_without_their_own_bounded_draw_use_the_rejection_default(space) -> None:
+    flops = sorted(space.cost(a).flops for a in space.sample(40, seed=0))
+    budget = flops[10]  # about a quarter of the space is this cheap
+    cheap = space.sample(6, seed=1, max_flops=budget)
+    assert len(set(cheap)) == 6 and all(space.cost(a).flops <= budget for a in cheap)
+    assert space.sample(6, seed=1, max_flops=budget) == cheap  # deterministic
+    assert space.sample(6, seed=2, max_flops=budget) != cheap  # and the seed matters
+    with pytest.raises(ValueError, match="found only 0 of 1 architectures"):
+        space.sample(1, seed=1, max_flops=1.0)  # no network has a single multiply-accumulate
+    with pytest.raises(ValueError, match="max_flops must be positive"):
+        space.sample(1, seed=1, max_flops=0)

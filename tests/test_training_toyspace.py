@@ -46,7 +46,9 @@ class ToySpace(zsbench.SearchSpace):
     def enumerate(self) -> list[str]:
         return [self.encode((w, d)) for w in WIDTHS for d in DEPTHS]
 
-    def sample(self, n: int, seed: int = 0) -> list[str]:
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
+        if max_flops is not None:
+            return self.sample_by_rejection(n, seed, max_flops)
         order = np.random.default_rng(seed).permutation(self.size())
         everything = self.enumerate()
         return [everything[i] for i in order[:n]]

@@ -32,3 +32,9 @@ def register_metrics(register: Callable[[Any], None]) -> None:
 @hookspec
 def register_benchmarks(register: Callable[[Any], None]) -> None:
     """Register ground-truth benchmarks: call ``register(benchmark_instance)`` for each one."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add subcommands to the ``zsbench`` command line: ``cli`` is its typer app, so
+    ``@cli.command("name")`` adds ``zsbench name``. The built-in commands cannot be replaced."""

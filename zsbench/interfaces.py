@@ -218,8 +218,63 @@ class SearchSpace(ABC):
         return self.encode(self.parse(arch))
 
     @abstractmethod
-    def sample(self, n: int, seed: int = 0) -> list[str]:
-        """Draw ``n`` distinct architectures, deterministically for a given seed."""
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
+        """Draw ``n`` distinct architectures, deterministically for a given seed.
+
+        With ``max_flops``, draw only architectures whose FLOPs (``cost(arch).flops``: MACs at
+        :attr:`default_input_size`, 10 classes) are at most ``max_flops``. A space without a
+        faster way (such as analytic costs) hands a bounded draw to the default,
+        :meth:`sample_by_rejection`::
+
+            def sample(self, n, seed=0, *, max_flops=None):
+                if max_flops is not None:
+                    return self.sample_by_rejection(n, seed, max_flops)
+                ...  # the unbounded draw
+
+        Raises:
+            ValueError: ``n`` is negative or larger than the space, or fewer than ``n``
+                architectures were found within ``max_flops``.
+        """
+
+    def sample_by_rejection(self, n: int, seed: int, max_flops: float, *, max_candidates: int | None = None) -> list[str]:
+        """The default budget-bounded draw: unbounded draws of :meth:`sample` (seeds derived
+        from ``seed``), kept in the order drawn when ``cost(arch).flops <= max_flops``,
+        duplicates skipped, until ``n`` are found.
+
+        Args:
+            n: how many architectures.
+            seed: seed of the draw (the same seed gives the same architectures).
+            max_flops: the bound on ``cost(arch).flops``.
+            max_candidates: how many distinct candidates to cost before giving up
+                (default ``100 * n + 1000``, or the whole space when it is smaller).
+
+        Raises:
+            ValueError: ``max_flops`` is not positive, or fewer than ``n`` of the candidates
+                are within it (the message says how many were found).
+        """
+        if not max_flops > 0:
+            raise ValueError(f"max_flops must be positive, got {max_flops!r}")
+        size = self.size()
+        if n < 0 or n > size:
+            raise ValueError(f"cannot draw {n} distinct architectures from space {self.name!r} of size {size}")
+        limit = min(size, max_candidates if max_candidates is not None else 100 * n + 1000)
+        seen: set[str] = set()
+        found: list[str] = []
+        round_size = limit if limit == size else min(size, max(4 * n, 64))
+        for round_number in range(limit):  # every round sees at least one new candidate, or stops
+            fresh = [a for a in self.sample(round_size, seed * 1_000_003 + round_number) if a not in seen]
+            for arch in fresh[: limit - len(seen)]:
+                seen.add(arch)
+                if self.cost(arch).flops <= max_flops:
+                    found.append(arch)
+                    if len(found) == n:
+                        return found
+            if len(seen) >= limit or not fresh:
+                break
+        raise ValueError(
+            f"found only {len(found)} of {n} architectures of space {self.name!r} within max_flops={max_flops:g} "
+            f"among {len(seen)} candidates; raise max_flops or lower n"
+        )
 
     def enumerate(self) -> Iterator[str]:
         """Every architecture of the space, for spaces small enough to list.

@@ -191,6 +191,37 @@ class PluginHost:
 
         return register
 
+    def add_commands(self, cli: Any) -> list[str]:
+        """Let every loaded plugin add subcommands to the typer app ``cli`` through its
+        ``register_commands(cli)`` hook; returns the names added.
+
+        A plugin that raises, or names a command that already exists, is reported once as a
+        warning (re-raised in strict mode) and adds nothing; the other commands keep working.
+        """
+        added: list[str] = []
+        for impl in self.pm.hook.register_commands.get_hookimpls():
+            name = self.pm.get_name(impl.plugin) or "?"
+            info = next((p for p in self.plugins if name.endswith(f":{p.name}")), None)
+            before = list(cli.registered_commands)
+            taken = {_command_name(c) for c in before} | {g.name for g in cli.registered_groups}
+            try:
+                impl.function(cli=cli)
+                new = cli.registered_commands[len(before) :]
+                clashes = [n for n in map(_command_name, new) if n in taken]
+                if clashes:
+                    raise ValueError(f"command {clashes[0]!r} already exists; choose another name")
+            except Exception as exc:
+                cli.registered_commands[:] = before
+                if self.strict:
+                    raise
+                warnings.warn(f"Plugin {name!r} could not add its commands: {describe_error(exc)}", PluginWarning, stacklevel=2)
+                continue
+            names = [_command_name(c) for c in new]
+            added += names
+            if info is not None:
+                info.provides += [f"command:{n}" for n in names]
+        return added
+
     # -- queries -------------------------------------------------------------------------
 
     def failed(self) -> list[PluginInfo]:
@@ -202,6 +233,13 @@ class PluginHost:
         if kind not in _KIND:
             raise KeyError(f"unknown registry {kind!r}; choose from {', '.join(_KIND)}")
         return getattr(self, kind)
+
+
+def _command_name(command: Any) -> str:
+    """The name typer gives a registered command (its explicit name, else the function's, dashed)."""
+    if command.name:
+        return str(command.name)
+    return command.callback.__name__.replace("_", "-")
 
 
 _default_host: PluginHost | None = None

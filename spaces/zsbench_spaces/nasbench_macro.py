@@ -125,8 +125,11 @@ class NasBenchMacroSpace(zsbench.SearchSpace):
             if canonical_digits(text) == text:
                 yield text
 
-    def sample(self, n: int, seed: int = 0) -> list[str]:
-        """``n`` distinct canonical architectures drawn uniformly, deterministically for ``seed``."""
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
+        """``n`` distinct canonical architectures drawn uniformly, deterministically for ``seed``;
+        with ``max_flops``, the default rejection sampler of :class:`zsbench.SearchSpace`."""
+        if max_flops is not None:  # no faster way than costing candidates
+            return self.sample_by_rejection(n, seed, max_flops)
         pool = list(self.enumerate())
         if n < 0 or n > len(pool):
             raise ValueError(f"cannot draw {n} distinct architectures from space 'nasbench-macro' of size {len(pool)}")

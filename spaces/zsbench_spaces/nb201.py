@@ -161,8 +161,11 @@ class NB201Space(zsbench.SearchSpace):
             digits.append(OPS[digit])
         return self.encode(self._from_edge_ops(tuple(reversed(digits))))
 
-    def sample(self, n: int, seed: int = 0) -> list[str]:
-        """``n`` distinct cells drawn uniformly without replacement, deterministically for ``seed``."""
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
+        """``n`` distinct cells drawn uniformly without replacement, deterministically for ``seed``;
+        with ``max_flops``, the default rejection sampler of :class:`zsbench.SearchSpace`."""
+        if max_flops is not None:  # no faster way than costing candidates
+            return self.sample_by_rejection(n, seed, max_flops)
         if n < 0 or n > self.size():
             raise ValueError(f"cannot draw {n} distinct architectures from space 'nb201' of size {self.size()}")
         rng = random.Random(f"nb201:{seed}")

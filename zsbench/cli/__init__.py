@@ -13,6 +13,7 @@ import warnings
 import typer
 
 from zsbench.cli._common import err_console, handle_errors
+from zsbench.plugins import get_host
 
 # Each module exposes ``register(app)``; a new command group adds one line here.
 _COMMAND_MODULES = (
@@ -32,8 +33,9 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
-    """A fresh typer app with every command registered (tests build their own)."""
+def build_app(*, plugins: bool = True) -> typer.Typer:
+    """A fresh typer app with every built-in command and, with ``plugins``, the commands that
+    installed plugins add through their ``register_commands(cli)`` hook (tests build their own)."""
     app = typer.Typer(
         name="zsbench",
         help="Evaluate zero-shot (training-free) NAS proxies on search-space benchmarks.",
@@ -53,6 +55,8 @@ def build_app() -> typer.Typer:
 
     for module_name in _COMMAND_MODULES:
         importlib.import_module(module_name).register(app)
+    if plugins:
+        get_host().add_commands(app)
     return app
 
 

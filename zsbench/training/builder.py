@@ -284,23 +284,16 @@ def build_pool(
 
 
 def draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: float | None = None) -> list[str]:
-    """The pool a build trains: ``space.sample(pool_size, pool_seed)``, passing ``max_flops``
-    only when it is set (third-party spaces need not support it).
+    """The pool a build trains: ``space.sample(pool_size, pool_seed, max_flops=max_flops)``.
 
     Raises:
-        UsageError: ``max_flops`` is not positive, the space cannot bound FLOPs, or the
-            bound is below the space's smallest network.
+        UsageError: ``max_flops`` is not positive, or the space cannot find ``pool_size``
+            architectures within it.
     """
-    if max_flops is None:
-        return space.sample(pool_size, pool_seed)
-    if max_flops <= 0:
+    if max_flops is not None and max_flops <= 0:
         raise UsageError(f"max_flops must be positive, got {max_flops:g}")
-    import inspect
-
-    if "max_flops" not in inspect.signature(space.sample).parameters:
-        raise UsageError(f"space {space.name!r} cannot draw a FLOPs-bounded pool (its sample() takes no max_flops)")
     try:
-        return space.sample(pool_size, pool_seed, max_flops=max_flops)  # type: ignore[call-arg]
+        return space.sample(pool_size, pool_seed, max_flops=max_flops)
     except ValueError as exc:
         raise UsageError(f"cannot draw the pool: {exc}") from exc
 
