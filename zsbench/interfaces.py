@@ -370,6 +370,8 @@ class Metric(ABC):
             (the empty prefix matches every one); unmatched companions are ``detail``. Roles
             are listed in :data:`ENTRY_ROLES`.
         options: the options the index takes (see :class:`MetricOption`).
+        headline: shown in the default (narrow) result table, with its picks; the other
+            indices appear with ``zsbench evaluate --wide`` and in the JSON.
     """
 
     name: ClassVar[str]
@@ -379,6 +381,7 @@ class Metric(ABC):
     order: ClassVar[int] = 1000
     companions: ClassVar[tuple[tuple[str, str], ...]] = ()
     options: ClassVar[tuple[MetricOption, ...]] = ()
+    headline: ClassVar[bool] = False
 
     @abstractmethod
     def compute(self, data: MetricInput) -> dict[str, float]:

@@ -22,6 +22,7 @@ class KendallMetric(CorrelationMetric):
     """Kendall's tau-b (the paper's KD) of the scores with accuracy; failed scores dropped, the proxy's direction applied."""
 
     name = "kendall"
+    headline = True  # in the default result table
     order = 20
     description = "Kendall's tau-b (the paper's KD) of the scores with accuracy (failed archs dropped)"
     statistic = staticmethod(_kendalltau)

@@ -13,6 +13,7 @@ class MeanBestRankFlops(MeanBestRank):
     """mBR with budgets on FLOPs."""
 
     name = "mbr_flops"
+    headline = True  # in the default result table
     order = 60
     cost_column = "flops"
     description = "mean best rank under FLOPs budgets (0 is best, 1 is worst)"

@@ -22,6 +22,7 @@ class SpearmanMetric(CorrelationMetric):
     """Spearman's rank correlation (the paper's SR) of the scores with accuracy; failed scores dropped, the proxy's direction applied."""
 
     name = "spearman"
+    headline = True  # in the default result table
     order = 30
     description = "Spearman's rank correlation (the paper's SR) of the scores with accuracy (failed archs dropped)"
     statistic = staticmethod(_spearmanr)

@@ -15,6 +15,7 @@ from zsbench.settings import default_benchmark
 
 if TYPE_CHECKING:  # pragma: no cover
     from zsbench.evaluation import EvaluationResult
+    from zsbench.plugins import PluginHost
 
 
 def register(app: typer.Typer) -> None:
@@ -70,6 +71,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
         output: str | None = typer.Option(None, "--output", "-o", help="Write per-arch scores (.parquet or .csv)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+        wide: bool = typer.Option(
+            False, "--wide", "-w", help="Every index in the table (default: the headline ones, fits 100 columns)."
+        ),
+        sort: str | None = typer.Option(
+            None, "--sort", help="Order the table by an index (best first), 'failures', 'seconds' or 'proxy'."
+        ),
     ) -> None:
         """Score every architecture of a benchmark with each proxy and report how well each ranks them.
 
@@ -119,7 +126,7 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 print_json(result.to_json())
             else:
-                print_wide(render_table(result))
+                print_wide(render_table(result, wide=wide, sort=sort))
 
 
 def print_wide(table: Table) -> None:
@@ -155,10 +162,60 @@ def _shared_options(top_k: str | None, budgets: int | None) -> dict[str, Any]:
     return shared
 
 
-def render_table(result: EvaluationResult) -> Table:
-    """A rich table: one row per proxy; indices with their intervals, picked accuracies,
-    failures and seconds per architecture."""
+def headline_indices(result: EvaluationResult, host: PluginHost | None = None) -> list[str]:
+    """The indices of the narrow table: those whose metric declares ``headline`` (in the
+    result's order), or the first three when none does."""
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    present = [name for name in result.index_names if name in result.summary.columns]
+    chosen = [n for n in present if n in host.metrics and getattr(host.metrics.get(n), "headline", False)]
+    return chosen or present[:3]
+
+
+def sort_rows(result: EvaluationResult, key: str, host: PluginHost | None = None) -> Any:
+    """The summary with its rows ordered by ``key``, best first: an index (or a further value
+    of one, ``br_at_k/5%``) in its own direction, ``failures`` and ``seconds`` ascending,
+    ``proxy`` by name; missing values last.
+
+    Raises:
+        UsageError: ``key`` is none of these (the message lists them).
+    """
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
     summary = result.summary
+    sortable = [c for c, (_, role) in result.entry_roles.items() if role in ("index", "estimate")]
+    if key in ("seconds", "s/arch"):
+        key = "seconds_per_arch"
+    if key == "proxy":
+        return summary.sort_values("proxy", kind="stable").reset_index(drop=True)
+    if key in ("failures", "seconds_per_arch"):
+        ascending = True
+    elif key in sortable:
+        index = result.entry_roles[key][0]
+        ascending = index in host.metrics and not host.metrics.get(index).higher_is_better
+    else:
+        choices = ", ".join([*sortable, "failures", "seconds", "proxy"])
+        raise UsageError(f"--sort {key!r} is not a column of this result; choose one of: {choices}")
+    return summary.sort_values(key, ascending=ascending, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def render_table(
+    result: EvaluationResult, *, wide: bool = False, sort: str | None = None, host: PluginHost | None = None
+) -> Table:
+    """A rich table, one row per proxy.
+
+    By default it is narrow enough for a 100-column terminal: the headline indices (see
+    :attr:`zsbench.Metric.headline`; Kendall, Spearman and mBR under FLOPs among the bundled
+    ones) with their intervals, the picked accuracies of those that pick, failures and
+    seconds per architecture. ``wide`` shows every index and its further values.
+    ``sort`` orders the rows (see :func:`sort_rows`).
+    """
+    from rich import box
+
+    summary = sort_rows(result, sort, host) if sort else result.summary
+    shown = set(result.index_names if wide else headline_indices(result, host))
     caption = None
     ceiling = result.noise_ceiling
     if ceiling:
@@ -168,34 +225,40 @@ def render_table(result: EvaluationResult) -> Table:
             f"Kendall {_number(ceiling.get('kendall'), 3)} between two trainings "
             f"({ceiling.get('note') or str(ceiling.get('pairs')) + ' networks'})"
         )
+    if not wide and len(shown) < len([n for n in result.index_names if n in summary.columns]):
+        more = "--wide shows every index"
+        caption = f"{caption}\n{more}" if caption else more
     table = Table(
         title=f"{result.benchmark}: {result.archs} architectures",
         title_justify="left",
         caption=caption,
         caption_justify="left",
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        pad_edge=wide,
+        collapse_padding=not wide,
     )
     table.add_column("proxy", style="bold", no_wrap=True)
     roles = result.entry_roles
     value_columns: list[tuple[str, str]] = []
     pick_columns: list[tuple[str, list[str]]] = []
     for name in result.index_names:
-        if name not in summary.columns:
+        if name not in summary.columns or name not in shown:
             continue
         mine = [c for c in summary.columns if roles.get(c, ("", ""))[0] == name]
         settings = [c for c in mine if roles[c][1] == "setting"]
         value_columns.append((name, _heading(name, name, settings)))
         # further values of the index (br_at_k at a second K)
         for column in mine:
-            if roles[column][1] == "estimate":
+            if roles[column][1] == "estimate" and wide:
                 value_columns.append((column, _heading(column, name, settings)))
         picks = [c for c in mine if roles[c][1] == "pick"]
         if picks:
             pick_columns.append((name, picks))
     for _, heading in value_columns:
-        table.add_column(heading, justify="right")
+        table.add_column(heading, justify="right", no_wrap=True)
     for name, picks in pick_columns:
         labels = "/".join(p.split("@", 1)[1].rstrip("%") for p in picks)
-        table.add_column(f"picked acc, {name}\nbudgets {labels} %", justify="right")
+        table.add_column(f"picked acc, {name}\nbudgets {labels} %", justify="right", no_wrap=True)
     table.add_column("failures", justify="right")
     table.add_column("s/arch", justify="right")
     for record in summary.to_dict(orient="records"):
@@ -225,7 +288,7 @@ def _with_interval(record: dict[str, Any], column: str) -> str:
     low, high = record.get(f"{column}/ci_low"), record.get(f"{column}/ci_high")
     if low is None or high is None or _missing(low) or _missing(high):
         return value
-    return f"{value}\n[{_number(low, 2)}, {_number(high, 2)}]"
+    return f"{value}\n[{_number(low, 2)},{_number(high, 2)}]"
 
 
 def _number(value: Any, digits: int) -> str:
