@@ -409,6 +409,31 @@ class Metric(ABC):
         """Every declared option at its default."""
         return {option.key: option.default for option in self.options}
 
+    def compute_many(self, scores: np.ndarray, data: MetricInput) -> dict[str, np.ndarray]:
+        """The index of many candidate score vectors over the same architectures at once.
+
+        Used where thousands of candidate rankings are judged on one pool (the hybrid-proxy
+        search). Every row of ``scores`` is read exactly as :meth:`compute` reads
+        ``data.scores`` (NaN where a score failed, ``data.higher_is_better`` applied).
+
+        Args:
+            scores: a ``C x N`` array, one candidate per row, aligned with ``data.accuracy``.
+            data: the accuracy, costs, direction and options shared by every row
+                (``data.scores`` is ignored).
+
+        Returns:
+            Every entry :meth:`compute` returns, as an array of ``C`` values (NaN where a
+            row lacks the entry). The default calls :meth:`compute` once per row; indices
+            override it with a vectorised version giving the same values.
+        """
+        import dataclasses
+
+        import numpy as np
+
+        rows = [self.compute(dataclasses.replace(data, scores=np.asarray(row, dtype=float))) for row in scores]
+        keys = list(dict.fromkeys(key for row in rows for key in row))
+        return {key: np.array([row.get(key, np.nan) for row in rows], dtype=float) for key in keys}
+
 
 class Benchmark(ABC):
     """Ground truth: a table of architectures of one search space with their accuracy.

@@ -29,7 +29,7 @@ from typing import ClassVar
 import numpy as np
 
 import zsbench
-from zsbench.ranking import oriented_scores, parse_positive_int, pool_mask
+from zsbench.ranking import oriented_scores, parse_positive_int, pool_mask, true_ranks
 
 DEFAULT_BUDGETS = 5
 
@@ -73,6 +73,49 @@ class MeanBestRank(zsbench.Metric):
             result[f"{self.name}/acc@{label}"] = picked_accuracy
             best_ranks.append(br)
         return {self.name: float(np.mean(best_ranks)), **result}
+
+    def compute_many(self, scores: np.ndarray, data: zsbench.MetricInput) -> dict[str, np.ndarray]:
+        """mBR of every row of ``scores`` at once (the same values as :meth:`compute`): per
+        budget, each row's best score, its tied picks, their mean true rank and accuracy."""
+        if data.costs is None or self.cost_column not in data.costs:
+            raise ValueError(f"{self.name} needs the '{self.cost_column}' cost of every architecture")
+        matrix = np.atleast_2d(np.asarray(scores, dtype=float))
+        keep = pool_mask(data.accuracy)
+        cost = np.asarray(data.costs[self.cost_column], dtype=float)[keep]
+        accuracy = np.asarray(data.accuracy, dtype=float)[keep]
+        oriented = oriented_scores(matrix[:, keep], data.higher_is_better)
+        m_total = parse_positive_int(data.options.get("budgets", DEFAULT_BUDGETS))
+        placed = np.isfinite(cost)
+        if not placed.any():
+            return {self.name: np.full(len(matrix), np.nan)}
+        lo, hi = float(cost[placed].min()), float(cost[placed].max())
+        result: dict[str, np.ndarray] = {}
+        best_ranks = []
+        for m in range(1, m_total + 1):
+            threshold = lo + (hi - lo) * m / m_total
+            in_budget = placed & (cost <= threshold + 1e-9 * max(1.0, abs(threshold)))
+            budget_scores = oriented[:, in_budget]
+            budget_accuracy = accuracy[in_budget]
+            scored = np.isfinite(budget_scores)
+            best = np.where(scored, budget_scores, -np.inf).max(axis=1)
+            picks = (scored & (budget_scores == best[:, None])).astype(float)
+            tied = picks.sum(axis=1)
+            anything = tied > 0
+            denominator = max(budget_accuracy.size - 1, 1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                br = np.where(anything, (picks @ true_ranks(budget_accuracy)) / tied / denominator, 1.0)
+                picked_accuracy = np.where(anything, (picks @ budget_accuracy) / tied, np.nan)
+            label = f"{m * 100 / m_total:g}%"
+            result[f"{self.name}/br@{label}"] = br
+            result[f"{self.name}/acc@{label}"] = picked_accuracy
+            best_ranks.append(br)
+        # a row whose every score failed picks nothing at all: NaN, as compute() says
+        nothing = ~np.isfinite(oriented).any(axis=1)
+        for values in result.values():
+            values[nothing] = np.nan
+        mean = np.mean(best_ranks, axis=0)
+        mean[nothing] = np.nan
+        return {self.name: mean, **result}
 
     @staticmethod
     def _budget_rank(scores: np.ndarray, accuracy: np.ndarray) -> tuple[float, float]:

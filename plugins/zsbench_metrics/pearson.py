@@ -24,6 +24,7 @@ class PearsonMetric(CorrelationMetric):
     name = "pearson"
     order = 10
     description = "Pearson's linear correlation (the paper's LC) of the scores with accuracy (failed archs dropped)"
+    vectorised = "pearson"
     statistic = staticmethod(_pearsonr)
 
 

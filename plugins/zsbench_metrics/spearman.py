@@ -25,6 +25,7 @@ class SpearmanMetric(CorrelationMetric):
     headline = True  # in the default result table
     order = 30
     description = "Spearman's rank correlation (the paper's SR) of the scores with accuracy (failed archs dropped)"
+    vectorised = "spearman"
     statistic = staticmethod(_spearmanr)
 
 
