@@ -171,6 +171,37 @@ def average_ranks_rows(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def spearman_rows(values: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Spearman's rank correlation of every row of a finite ``C x N`` array with ``target``
+    (the same values as ``scipy.stats.spearmanr`` row by row, ties given their mean rank).
+
+    One sort per row and no scatter: with the rows sorted, the covariance of the mean ranks
+    with the target's centred ranks is a sum over runs of equal values (each run's mean rank
+    times the run's sum of target ranks), and the rank variance is
+    ``(N^3 - N - sum(t^3 - t)) / 12`` over the run lengths ``t``.
+    """
+    values = np.asarray(values)
+    count, n = values.shape
+    target_ranks = average_ranks_rows(np.asarray(target, dtype=float)[None, :])[0]
+    centred = target_ranks - target_ranks.mean()
+    order = np.argsort(values, axis=1)
+    flat_order = (order + (np.arange(count) * n)[:, None]).ravel()
+    ordered = values.ravel()[flat_order].reshape(count, n)
+    starts = np.empty((count, n), dtype=bool)
+    starts[:, 0] = True
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=starts[:, 1:])
+    start = np.flatnonzero(starts)  # every run of equal values, row after row
+    run_sum = np.add.reduceat(centred[order].ravel(), start)
+    length = np.diff(np.append(start, count * n)).astype(float)
+    row, first = np.divmod(start, n)
+    mean_rank = first + (length + 1.0) / 2.0  # the run holds ranks first+1 .. first+length
+    covariance = np.bincount(row, weights=mean_rank * run_sum, minlength=count)
+    spread_x = (n**3 - n - np.bincount(row, weights=length**3 - length, minlength=count)) / 12.0
+    spread_y = float((centred**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return covariance / np.sqrt(spread_x * spread_y)
+
+
 def pool_mask(accuracy: np.ndarray) -> np.ndarray:
     """Architectures that belong to the pool: those with a finite accuracy."""
     return np.isfinite(np.asarray(accuracy, dtype=float))

@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 import zsbench
-from zsbench.ranking import average_ranks_rows, oriented_scores
+from zsbench.ranking import oriented_scores, spearman_rows
 
 
 class CorrelationMetric(zsbench.Metric):
@@ -59,13 +59,13 @@ class CorrelationMetric(zsbench.Metric):
         if complete.any() and y.size >= 3 and np.ptp(y) > 0:
             rows = x[complete]
             if type(self).vectorised == "spearman":
-                rows = average_ranks_rows(rows)
-                y = average_ranks_rows(y[None, :])[0]
-            centred = rows - rows.mean(axis=1, keepdims=True)
-            target = y - y.mean()
-            spread = np.sqrt((centred**2).sum(axis=1)) * np.sqrt((target**2).sum())
-            with np.errstate(invalid="ignore", divide="ignore"):
-                correlation = (centred @ target) / spread
+                correlation = spearman_rows(rows, y)
+            else:
+                centred = rows - rows.mean(axis=1, keepdims=True)
+                target = y - y.mean()
+                spread = np.sqrt((centred**2).sum(axis=1)) * np.sqrt((target**2).sum())
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    correlation = (centred @ target) / spread
             # a constant row has no correlation (compute gives NaN too)
             correlation[np.ptp(rows, axis=1) == 0] = np.nan
             values[complete] = np.clip(correlation, -1.0, 1.0)
