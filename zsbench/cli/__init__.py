@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.listing",
     "zsbench.cli.spaces",
     "zsbench.cli.evaluate",
+    "zsbench.cli.hybrid",
     "zsbench.cli.train",
     "zsbench.cli.data",
 )

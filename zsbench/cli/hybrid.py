@@ -1,0 +1,244 @@
+"""``zsbench hybrid``: search combinations of proxies (and costs) for the best-ranking hybrid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from zsbench.scoretable import ScoreTable
+
+_DEFAULT_BENCHMARK = "nbzero-mini"  # kept in sync with zsbench.evaluation.DEFAULT_BENCHMARK
+DEFAULT_INDEX = "mbr_flops"
+
+
+def source_options(
+    proxies: str,
+    benchmark: str,
+    scores: str | None,
+    space: str | None,
+    direction: str | None,
+    *,
+    limit: int | None,
+    seed: int,
+    score_seed: int,
+    batch_size: int,
+    device: str,
+    data_root: str | None,
+    cache: str | None,
+    quiet: bool,
+) -> ScoreTable:
+    """The score table a study reads: ``--scores FILE`` or the cached engine on ``--benchmark``."""
+    from zsbench.scoretable import parse_directions, scores_from_benchmark, scores_from_file
+
+    if scores is not None:
+        table = scores_from_file(scores, space=space, directions=parse_directions(direction))
+        if proxies not in ("all", ""):
+            chosen = [table.column(p.strip()) for p in proxies.split(",") if p.strip() and not p.strip().startswith("-")]
+            dropped = {table.column(p.strip()[1:]) for p in proxies.split(",") if p.strip().startswith("-")}
+            keep = [c for c in (chosen or table.proxies) if c not in dropped]
+            table.directions = {c: table.directions[c] for c in keep}
+        return table
+    return scores_from_benchmark(
+        proxies,
+        benchmark,
+        space=space,
+        limit=limit,
+        seed=seed,
+        score_seed=score_seed,
+        batch_size=batch_size,
+        device=device,
+        data_root=data_root,
+        cache=cache,
+        progress=not quiet,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``hybrid`` to ``app``."""
+
+    @app.command("hybrid")
+    def hybrid_cmd(
+        proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies to combine: names, globs, 'all', '-name' to drop."),
+        benchmark: str = typer.Option(_DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table."),
+        scores: str | None = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring)."),
+        space: str | None = typer.Option(None, "--space", help="Search space of --scores (or of a benchmark table file)."),
+        direction: str | None = typer.Option(None, "--direction", help="NAME=higher|lower,... for --scores columns of no installed proxy."),
+        costs: str = typer.Option("flops,params", "--costs", help="Cost columns that join as members (larger preferred); '' for none."),
+        rules: str = typer.Option("rank_sum,log_rank,zscore", "--rules", help="rank_sum, log_rank, zscore, vote, learned (comma list)."),
+        max_size: int = typer.Option(4, "--max-size", help="Largest combination searched."),
+        index: str = typer.Option(DEFAULT_INDEX, "--index", help="The index candidates are ranked by (any installed index)."),
+        metrics: str = typer.Option("all", "--metrics", "-m", help="Indices reported for the best candidates."),
+        top: int = typer.Option(1, "--top", help="Best candidates shown per size."),
+        folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the learned rule."),
+        transfer: str | None = typer.Option(None, "--transfer", help="Benchmarks to evaluate the winners on (comma list)."),
+        save: str | None = typer.Option(None, "--save", help="Save the best candidate's definition as NAME (for evaluate --hybrid)."),
+        limit: int | None = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the subset, the bootstrap and the folds."),
+        score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation."),
+        batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' input batch."),
+        device: str = typer.Option("cpu", "--device", help="Torch device for scoring missing scores."),
+        data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
+        cache: str | None = typer.Option(None, "--cache", help="Score cache file."),
+        bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the intervals of the shown rows."),
+        top_k: str = typer.Option("0.001,0.05", "--top-k", help="Fractions of N for BR@K and P@K."),
+        budgets: int = typer.Option(5, "--budgets", help="Number of budget thresholds for mBR."),
+        as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
+        output: str | None = typer.Option(None, "--output", "-o", help="Write every candidate's figures (.parquet or .csv)."),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    ) -> None:
+        """Search every combination of 1 to --max-size proxies (FLOPs and params included) under each rule.
+
+        Candidates are ranked by --index; the best of each size is shown with every index and its
+        bootstrap interval, beside the oracle. Scores come from the cache (missing ones are computed).
+        """
+        with handle_errors():
+            from zsbench import hybrid
+            from zsbench.cli.evaluate import _parse_fractions
+            from zsbench.evaluation import _paper_order
+            from zsbench.plugins import get_host
+
+            if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
+                raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+            if top < 1:
+                raise UsageError(f"--top must be at least 1, got {top}")
+            rule_list = [r.strip() for r in rules.split(",") if r.strip()]
+            options = {"k": _parse_fractions(top_k), "budgets": budgets}
+            host = get_host()
+            judge = host.metrics.get(index)
+            shown = [e.obj for e in _paper_order(host.metrics.select_entries(metrics))]
+            if judge.name not in {m.name for m in shown}:
+                shown.insert(0, judge)
+            common = dict(limit=limit, seed=seed, score_seed=score_seed, batch_size=batch_size, device=device,
+                          data_root=data_root, cache=cache, quiet=quiet)
+            table = source_options(proxies, benchmark, scores, space, direction, **common)
+            cost_members = [c.strip() for c in costs.split(",") if c.strip()]
+            members = hybrid.members_of(table, costs=cost_members)
+            result = hybrid.search(table, [judge], members=members, rules=rule_list, max_size=max_size,
+                                   options=options, folds=folds, seed=seed)
+            best = result.best_per_size(top)
+            definitions = [
+                hybrid.definition_of(row, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
+                for row in best.to_dict(orient="records")
+            ]
+            rows = hybrid.evaluate_definitions(table, definitions, shown, options=options, bootstrap=bootstrap,
+                                               seed=seed, oracle=True)
+            if output is not None:
+                written = write_candidates(result.candidates, output)
+                err_console.print(f"wrote {len(result.candidates)} candidates to {written}", highlight=False)
+            err_console.print(
+                f"{len(result.candidates)} candidates over {len(members)} members "
+                f"({', '.join(m.name for m in members)}) on {table.benchmark}, {result.archs} archs",
+                highlight=False,
+            )
+            if save is not None:
+                winner = result.candidates.iloc[0].to_dict()
+                definition = hybrid.definition_of(winner, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
+                path = hybrid.save_definition(save, definition)
+                err_console.print(f"saved {definition.label} as {save!r} ({path})", highlight=False)
+            transfer_rows = None
+            if transfer:
+                transfer_rows = transfer_table(definitions, rows, [b.strip() for b in transfer.split(",") if b.strip()],
+                                               [judge], table.benchmark, options=options, **common)
+            if as_json:
+                payload = hybrid.result_json(result, rows)
+                if transfer_rows is not None:
+                    payload["transfer"] = [
+                        {k: (list(v) if isinstance(v, tuple) else hybrid._json_value(v)) for k, v in r.items()}
+                        for r in transfer_rows.to_dict(orient="records")
+                    ]
+                print_json(payload)
+            else:
+                from zsbench.cli.evaluate import print_wide
+
+                print_wide(render_best(table.benchmark, result.archs, judge.name, rows, shown))
+                if transfer_rows is not None:
+                    print_wide(render_transfer(transfer_rows, judge.name))
+
+
+def write_candidates(candidates: pd.DataFrame, path: str) -> Path:
+    """Every candidate's figures to ``.parquet`` or ``.csv`` (members joined by ``+``)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    frame = candidates.assign(members=candidates["members"].map("+".join))
+    if target.suffix.lower() == ".csv":
+        frame.to_csv(target, index=False)
+    else:
+        frame.to_parquet(target, index=False)
+    return target
+
+
+def transfer_table(
+    definitions: list[Any],
+    source_rows: pd.DataFrame,
+    targets: list[str],
+    metrics: list[Any],
+    source: str,
+    *,
+    options: dict[str, Any],
+    **common: Any,
+) -> pd.DataFrame:
+    """The winners searched on ``source`` evaluated on each target benchmark: one row per
+    hybrid, one column per benchmark holding the first index (``oracle`` row included)."""
+    import pandas as pd
+
+    from zsbench import hybrid
+    from zsbench.scoretable import COST_COLUMNS
+
+    name = metrics[0].name
+    frame = pd.DataFrame({"hybrid": source_rows["hybrid"], "members": source_rows["members"], "rule": source_rows["rule"]})
+    frame[source] = source_rows[name].to_numpy()
+    proxies = sorted({m for d in definitions for m in d.members if m not in COST_COLUMNS})
+    for target in targets:
+        table = source_options(",".join(proxies) or "all", target, None, None, None, **common)
+        rows = hybrid.evaluate_definitions(table, definitions, metrics, options=options, oracle=True)
+        frame[target] = rows[name].to_numpy()
+    return frame
+
+
+def render_best(benchmark: str, archs: int, index: str, rows: pd.DataFrame, metrics: list[Any]) -> Table:
+    """Oracle, then the best candidates per size, with every index and interval."""
+    from zsbench.cli.evaluate import _number, _with_interval
+
+    table = Table(title=f"{benchmark}: best hybrids by {index}, {archs} architectures", title_justify="left")
+    for heading in ("size", "rule", "members", "archs"):
+        table.add_column(heading, justify="right" if heading in ("size", "archs") else "left")
+    names = [m.name for m in metrics if m.name in rows.columns]
+    for name in names:
+        table.add_column(name, justify="right")
+    pick_columns = [c for c in rows.columns if c.startswith(f"{index}/acc@")]
+    if pick_columns:
+        labels = "/".join(p.split("@", 1)[1].rstrip("%") for p in pick_columns)
+        table.add_column(f"picked acc, {index}\nbudgets {labels} %", justify="right")
+    for record in rows.to_dict(orient="records"):
+        archs_cell = str(record.get("archs", ""))
+        if record.get("left_out"):
+            archs_cell += f" ({record['left_out']} left out)"
+        cells = [str(record.get("size", "")), str(record["rule"]), "+".join(record["members"]), archs_cell]
+        cells += [_with_interval(record, name) for name in names]
+        if pick_columns:
+            cells.append(" ".join(_number(record.get(p), 1) for p in pick_columns))
+        table.add_row(*cells)
+    return table
+
+
+def render_transfer(frame: pd.DataFrame, index: str) -> Table:
+    """Hybrids (rows) x benchmarks (columns) for one index; the first benchmark is where they were searched."""
+    from zsbench.cli.evaluate import _number
+
+    benchmarks = [c for c in frame.columns if c not in ("hybrid", "members", "rule")]
+    table = Table(title=f"transfer of the winners searched on {benchmarks[0]}: {index}", title_justify="left")
+    table.add_column("hybrid", style="bold")
+    for i, name in enumerate(benchmarks):
+        table.add_column(f"{name}\n(searched)" if i == 0 else name, justify="right")
+    for record in frame.to_dict(orient="records"):
+        table.add_row(str(record["hybrid"]), *[_number(record.get(b), 3) for b in benchmarks])
+    return table
