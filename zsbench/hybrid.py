@@ -247,8 +247,9 @@ class BoostedTrees:
         return np.asarray(self.booster.predict(xgboost.DMatrix(features, feature_names=names)), dtype=float)
 
     def gain_importance(self) -> dict[str, float]:
-        """Total gain of the splits on each feature (features never split on: 0)."""
-        gains = self.booster.get_score(importance_type="total_gain")
+        """Mean gain of the splits on each feature (xgboost's ``gain``, the default of its
+        ``feature_importances_``); a feature never split on gets 0."""
+        gains = self.booster.get_score(importance_type="gain")
         names = self.booster.feature_names or [f"f{i}" for i in range(self.booster.num_features())]
         return {name: float(gains.get(name, 0.0)) for name in names}
 

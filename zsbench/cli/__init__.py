@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.spaces",
     "zsbench.cli.evaluate",
     "zsbench.cli.hybrid",
+    "zsbench.cli.analyze",
     "zsbench.cli.train",
     "zsbench.cli.data",
 )
