@@ -34,6 +34,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "zsbench.progress",
         "zsbench.cache",
         "zsbench.costs",
+        "zsbench.published",
     ),
     # the plugin host and what builds on the contracts alone
     "host": (
@@ -53,6 +54,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "zsbench.report",
         "zsbench.training",
         "zsbench.training.*",
+        "zsbench.scoretable",
+        "zsbench.hybrid",
+        "zsbench.analysis",
     ),
     # the command line
     "cli": ("zsbench.__main__", "zsbench.cli", "zsbench.cli.*"),

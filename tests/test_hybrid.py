@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from scipy.stats import rankdata, spearmanr
 from zsbench_metrics import kendall, mbr_flops, mbr_params, pearson, spearman
-from zsbench.ranking import average_ranks_rows
 
 import zsbench
 from zsbench import hybrid
 from zsbench.errors import UsageError
 from zsbench.hybrid import HybridDefinition, Member
+from zsbench.ranking import average_ranks_rows
 from zsbench.scoretable import ScoreTable
 
 SPEARMAN = spearman.SpearmanMetric()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from zsbench.errors import UsageError
 from zsbench.hybrid import DEFAULT_FOLDS, default_regressor, fold_assignment, oriented
+from zsbench.indices import resolve_options
 from zsbench.interfaces import Metric, MetricInput, SearchSpace
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -224,15 +225,24 @@ def agreement(
     names = [ORACLE] + [table.label(c) for c in columns]
     rankings = np.vstack([table.accuracy] + [oriented(table.frame[c], table.directions[c]) for c in columns])
     costs = table.costs()
+    resolved = resolve_options([metric], options)[metric.name]
     matrix = np.full((len(names), len(names)), np.nan)
     for j in range(len(names)):
-        data = MetricInput(scores=np.empty(0), accuracy=rankings[j], higher_is_better=True, costs=costs, options=dict(options or {}))
+        data = MetricInput(scores=np.empty(0), accuracy=rankings[j], higher_is_better=True, costs=costs, options=resolved)
         values = metric.compute_many(rankings, data)[metric.name]
         matrix[:, j] = values
     return pd.DataFrame(matrix, index=pd.Index(names, name="picks"), columns=pd.Index(names, name="judged by"))
 
 
 # -- transfer --------------------------------------------------------------------------------------
+
+
+def overall_pick_entry(metric: Metric, entries: Sequence[str]) -> str | None:
+    """The entry of ``entries`` holding the accuracy of the overall pick: the last one whose
+    declared role is ``pick`` (budgeted indices list their picks from the smallest budget to
+    the whole pool), ``None`` when the index declares none."""
+    picks = [e for e in entries if metric.entry_role(e) == "pick"]
+    return picks[-1] if picks else None
 
 
 def transfer(
@@ -250,6 +260,7 @@ def transfer(
     import pandas as pd
 
     entries = list(entries or [metric.name])
+    resolved = resolve_options([metric], options)[metric.name]
     values: dict[tuple[str, str], dict[str, float]] = {}
     order: list[str] = [ORACLE] if oracle else []
     for table in tables:
@@ -263,7 +274,7 @@ def transfer(
         if not rankings:
             continue
         data = MetricInput(
-            scores=np.empty(0), accuracy=table.accuracy, higher_is_better=True, costs=table.costs(), options=dict(options or {})
+            scores=np.empty(0), accuracy=table.accuracy, higher_is_better=True, costs=table.costs(), options=resolved
         )
         computed = metric.compute_many(np.vstack(rankings), data)
         for entry in entries:
@@ -288,6 +299,7 @@ __all__ = [
     "architecture_features",
     "budget_masks",
     "importance",
+    "overall_pick_entry",
     "picks",
     "transfer",
 ]

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zsbench.errors import UsageError, ZsbenchError
+from zsbench.indices import compute_with_interval, resolve_options
 from zsbench.interfaces import Metric, MetricInput
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -409,7 +410,8 @@ def search(
         members: default :func:`members_of` ``(table)``.
         rules: of :data:`RULES`.
         max_size: largest subset.
-        options: index options (``{"budgets": 5, "k": [...]}``).
+        options: options given to every index that declares the key (``{"budgets": 5}``),
+            resolved by :func:`zsbench.indices.resolve_options`.
         folds, seed, model_factory: of the ``learned`` rule.
     """
     import numpy as np
@@ -428,7 +430,7 @@ def search(
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise UsageError(f"a member is named twice in {', '.join(names)}")
-    options = dict(options or {})
+    per_metric = resolve_options(metrics, options)
     accuracy = table.accuracy
     costs = table.costs()
     matrix = np.vstack([oriented(table.frame[_member_column(table, m.name)], m.higher_is_better) for m in members])
@@ -450,9 +452,10 @@ def search(
             keep = finite[list(failing_members)].all(axis=0) if failing_members else np.ones(matrix.shape[1], dtype=bool)
             pool = matrix[:, keep]
             data = MetricInput(scores=np.empty(0), accuracy=accuracy[keep], higher_is_better=True,
-                               costs=costs[keep].reset_index(drop=True), options=options)
+                               costs=costs[keep].reset_index(drop=True), options={})
             for rule in rule_list:
-                values = _judge(pool, group, rule, data, metrics, folds=folds, seed=seed, model_factory=model_factory)
+                values = _judge(pool, group, rule, data, metrics, folds=folds, seed=seed, model_factory=model_factory,
+                                per_metric=per_metric)
                 for position, subset in enumerate(group):
                     row: dict[str, Any] = {
                         "members": tuple(names[i] for i in subset),
@@ -496,9 +499,15 @@ def _judge(
     folds: int,
     seed: int,
     model_factory: Callable[[int], Any],
+    per_metric: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every index entry of every subset's hybrid on ``pool`` (members x architectures)."""
+    """Every index entry of every subset's hybrid on ``pool`` (members x architectures);
+    ``per_metric`` holds each index's resolved options (default: its declared defaults)."""
+    import dataclasses
+
     import numpy as np
+
+    per_metric = per_metric if per_metric is not None else resolve_options(metrics)
 
     collected: dict[str, list[np.ndarray]] = {}
     used = sorted({i for subset in subsets for i in subset})
@@ -527,7 +536,7 @@ def _judge(
             raise UsageError(f"unknown rule {rule!r}")
         for metric in metrics:
             try:
-                values = metric.compute_many(hybrid, data)
+                values = metric.compute_many(hybrid, dataclasses.replace(data, options=per_metric[metric.name]))
             except Exception as exc:  # third-party index: lose its column, not the search
                 import warnings
 
@@ -570,8 +579,7 @@ def evaluate_definitions(
     import numpy as np
     import pandas as pd
 
-    from zsbench.evaluation import compute_with_interval
-
+    per_metric = resolve_options(metrics, options)
     rows = []
     targets: list[tuple[str, HybridDefinition | None]] = [("oracle", None)] if oracle else []
     targets += [(d.label, d) for d in definitions]
@@ -590,34 +598,42 @@ def evaluate_definitions(
                 continue
         keep = np.isfinite(values)
         row.update(archs=int(keep.sum()), left_out=int((~keep).sum()))
-        data = MetricInput(
-            scores=values[keep],
-            accuracy=table.accuracy[keep],
-            higher_is_better=True,
-            costs=table.costs()[keep].reset_index(drop=True),
-            options=dict(options or {}),
-        )
         n = int(keep.sum())
         resamples = np.random.default_rng(seed).integers(0, n, size=(bootstrap, n)) if bootstrap and n else None
         for metric in metrics:
+            data = MetricInput(
+                scores=values[keep],
+                accuracy=table.accuracy[keep],
+                higher_is_better=True,
+                costs=table.costs()[keep].reset_index(drop=True),
+                options=per_metric[metric.name],
+            )
             row.update(compute_with_interval(metric, data, resamples, confidence))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def result_json(result: SearchResult, rows: pd.DataFrame, *, limit: int | None = None) -> dict[str, Any]:
-    """``{"benchmark", "archs", "index", "results": [{"members", "rule", "size", <entries>...}]}``,
-    best first, NaN as ``null``."""
-    records = []
-    for record in rows.to_dict(orient="records")[:limit]:
-        item: dict[str, Any] = {}
-        for key, value in record.items():
-            if key == "members":
-                item[key] = list(value)
-            else:
-                item[key] = _json_value(value)
-        records.append(item)
-    return {"benchmark": result.benchmark, "archs": result.archs, "index": result.index, "results": records}
+    """``{"benchmark", "archs", "index", "oracle": {...}, "results": [{"members", "rule", "size",
+    <entries>...}]}``: ``rows`` as :func:`evaluate_definitions` gives them, the hybrids best
+    first by the search's index, NaN as ``null``."""
+    records = [{key: _json_value(value) for key, value in record.items()} for record in rows.to_dict(orient="records")]
+    oracle = next((r for r in records if r.get("rule") == "oracle"), None)
+    hybrids = [r for r in records if r.get("rule") != "oracle"]
+    sign = 1.0 if result.index_higher_is_better else -1.0
+
+    def key(record: dict[str, Any]) -> tuple[float, int]:
+        value = record.get(result.index)
+        return (-sign * value if value is not None else math.inf, int(record.get("size") or 0))
+
+    hybrids.sort(key=key)
+    return {
+        "benchmark": result.benchmark,
+        "archs": result.archs,
+        "index": result.index,
+        "oracle": oracle,
+        "results": hybrids[:limit],
+    }
 
 
 def _json_value(value: Any) -> Any:

@@ -87,24 +87,38 @@ class ScoreTable:
 
 def scores_from_benchmark(
     proxies: str | Sequence[str],
-    benchmark: str | Path,
+    benchmark: str | Path | None,
     *,
     host: PluginHost | None = None,
-    **evaluate_options: Any,
+    space: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    score_seed: int = 0,
+    batch_size: int | None = None,
+    device: str = "cpu",
+    data_root: str | Path | None = None,
+    cache: Any = None,
+    progress: bool = False,
 ) -> ScoreTable:
     """Scores of ``proxies`` on ``benchmark`` through the cached engine (:func:`zsbench.evaluate`):
-    scores already in the cache are read, missing ones computed and stored.
-
-    ``evaluate_options`` go to :func:`zsbench.evaluate` (``limit``, ``seed``, ``cache``,
-    ``data_root``, ``batch_size``, ``score_seed``, ``device``, ``space``, ...). No index is
-    computed here.
-    """
-    from zsbench.evaluation import evaluate
+    scores already in the cache are read, missing ones computed and stored. The options mean
+    what they mean for :func:`zsbench.evaluate` (same defaults, so the same cache entries)."""
+    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
 
     host = host if host is not None else get_host()
-    # no index is needed here: one cheap one keeps evaluate from computing them all
-    options = {"bootstrap": 0, "metrics": host.metrics.names()[:1] or "all", **evaluate_options}
-    result = evaluate(proxies, benchmark, host=host, **options)
+    scoring = ScoringOptions(score_seed=score_seed, device=device, **({"batch_size": batch_size} if batch_size else {}))
+    result = evaluate(
+        proxies,
+        benchmark,
+        # no index is needed here: one keeps evaluate from computing them all
+        metrics=host.metrics.names()[:1] or "all",
+        pool=PoolOptions(space=space, limit=limit, seed=seed, data_root=data_root),
+        scoring=scoring,
+        run=RunOptions(cache=cache),
+        indices=IndexOptions(bootstrap=0),
+        host=host,
+        progress=progress,
+    )
     entries = host.proxies.select_entries(proxies)
     frame = result.scores
     directions = {}

@@ -46,7 +46,7 @@ _CACHE = typer.Option(None, "--cache", help="Score cache file.")
 _JSON = typer.Option(False, "--json", help="Print only JSON on stdout.")
 _OUTPUT = typer.Option(None, "--output", "-o", help="Write the table (.csv or .parquet).")
 _QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-_BUDGETS = typer.Option(5, "--budgets", help="Number of budget thresholds.")
+_BUDGETS = typer.Option(None, "--budgets", help="Budget thresholds of an index with option budgets (mBR) [default: 5].")
 
 
 def _table(
@@ -146,7 +146,7 @@ def picks_cmd(
     direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
     batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
     cost: str = typer.Option("flops", "--cost", help="Cost the budgets are drawn on (flops, params, depth)."),
-    budgets: int = _BUDGETS,
+    budgets: int | None = _BUDGETS,
     features: str = typer.Option("*_out,*_depth", "--features", help="Feature columns shown (globs; 'all'; '' for none)."),
     as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
 ) -> None:
@@ -163,7 +163,7 @@ def picks_cmd(
             patterns = [p.strip() for p in features.split(",") if p.strip()]
             keep = [c for c in all_features.columns if features == "all" or any(fnmatch.fnmatch(c, p) for p in patterns)]
             shown = all_features[keep]
-        frame = analysis.picks(table, cost=cost, budgets=budgets, features=shown)
+        frame = analysis.picks(table, cost=cost, budgets=budgets or 5, features=shown)
         _write(frame, output)
         if as_json:
             print_json({"benchmark": table.benchmark, "cost": cost, "picks": _records(frame)})
@@ -186,7 +186,7 @@ def agreement_cmd(
     direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
     batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
     index: str = typer.Option("mbr_flops", "--index", help="The index (any installed one)."),
-    budgets: int = _BUDGETS,
+    budgets: int | None = _BUDGETS,
     as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
 ) -> None:
     """Figure 1's matrix: each proxy's picks (rows) judged by every other proxy's ranking (columns), the oracle included."""
@@ -196,7 +196,7 @@ def agreement_cmd(
 
         metric = get_host().metrics.get(index)
         table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
-        frame = analysis.agreement(table, metric, options={"budgets": budgets})
+        frame = analysis.agreement(table, metric, options=_budget_option(metric, budgets))
         _write(frame.reset_index(), output)
         if as_json:
             print_json({"benchmark": table.benchmark, "index": index,
@@ -221,7 +221,7 @@ def transfer_cmd(
     direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
     batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
     index: str = typer.Option("mbr_flops", "--index", help="The index (any installed one)."),
-    budgets: int = _BUDGETS,
+    budgets: int | None = _BUDGETS,
     published: str | None = typer.Option(None, "--published", help="Show a work's published figures beside (e.g. nbzero)."),
     as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
 ) -> None:
@@ -243,12 +243,11 @@ def show_transfer(tables: list[ScoreTable], index: str, *, budgets: int, publish
     from zsbench.plugins import get_host
 
     metric = get_host().metrics.get(index)
-    frame = analysis.transfer(tables, metric, options={"budgets": budgets})
-    pick_entry = f"{index}/acc@100%"
-    try:
-        frame = analysis.transfer(tables, metric, entries=[index, pick_entry], options={"budgets": budgets})
-    except UsageError:
-        pass  # the index has no overall-pick companion
+    options = _budget_option(metric, budgets)
+    # the index and, for an index that picks, the accuracy of its overall pick (Tables 2 and 3's ACC)
+    pick_entry = analysis.overall_pick_entry(metric, _entries_of(tables[0], metric, options))
+    entries = [index] if pick_entry is None else [index, pick_entry]
+    frame = analysis.transfer(tables, metric, entries=entries, options=options)
     caption = None
     if published:
         extra = published_figures.frame(published, entries=list(dict.fromkeys(frame["entry"])))
@@ -269,10 +268,29 @@ def show_transfer(tables: list[ScoreTable], index: str, *, budgets: int, publish
         view.add_column(name, justify="right")
     for record in frame.to_dict(orient="records"):
         entry = record["entry"]
-        label = "acc, overall pick" if entry.endswith("/acc@100%") else entry
-        digits = 1 if entry.endswith("/acc@100%") else 3
+        pick = metric.entry_role(entry) == "pick"
+        label = "acc, overall pick" if pick else entry
+        digits = 1 if pick else 3
         view.add_row(str(record["proxy"]), label, *[_fmt(record.get(b), digits) for b in benchmarks])
     _print(view)
+
+
+def _budget_option(metric: Any, budgets: int | None) -> dict[str, Any]:
+    """``--budgets`` for an index that declares the option (resolve_options leaves it out for others)."""
+    return {"budgets": budgets} if budgets is not None else {}
+
+
+def _entries_of(table: ScoreTable, metric: Any, options: dict[str, Any]) -> list[str]:
+    """The entries ``metric`` computes on ``table`` (read off its accuracy as a ranking)."""
+    from zsbench.indices import resolve_options
+    from zsbench.interfaces import MetricInput
+
+    resolved = resolve_options([metric], options)[metric.name]
+    data = MetricInput(scores=table.accuracy, accuracy=table.accuracy, higher_is_better=True, costs=table.costs(), options=resolved)
+    try:
+        return list(metric.compute(data))
+    except Exception:  # an index that cannot run here: transfer() reports it
+        return [metric.name]
 
 
 def _num(value: Any) -> Any:

@@ -89,8 +89,8 @@ def register(app: typer.Typer) -> None:
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
         cache: str | None = typer.Option(None, "--cache", help="Score cache file."),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the intervals of the shown rows."),
-        top_k: str = typer.Option("0.001,0.05", "--top-k", help="Fractions of N for BR@K and P@K."),
-        budgets: int = typer.Option(5, "--budgets", help="Number of budget thresholds for mBR."),
+        top_k: str | None = typer.Option(None, "--top-k", help="Fractions of N for every index with option k [default: 0.001,0.05]."),
+        budgets: int | None = typer.Option(None, "--budgets", help="Budget thresholds for every index with option budgets [default: 5]."),
         as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
         output: str | None = typer.Option(None, "--output", "-o", help="Write every candidate's figures (.parquet or .csv)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -102,8 +102,8 @@ def register(app: typer.Typer) -> None:
         """
         with handle_errors():
             from zsbench import hybrid
-            from zsbench.cli.evaluate import _parse_fractions
-            from zsbench.evaluation import _paper_order
+            from zsbench.cli.evaluate import _shared_options
+            from zsbench.indices import order_metrics
             from zsbench.plugins import get_host
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
@@ -111,10 +111,10 @@ def register(app: typer.Typer) -> None:
             if top < 1:
                 raise UsageError(f"--top must be at least 1, got {top}")
             rule_list = [r.strip() for r in rules.split(",") if r.strip()]
-            options = {"k": _parse_fractions(top_k), "budgets": budgets}
+            options = _shared_options(top_k, budgets)
             host = get_host()
             judge = host.metrics.get(index)
-            shown = [e.obj for e in _paper_order(host.metrics.select_entries(metrics))]
+            shown = [e.obj for e in order_metrics(host.metrics.select_entries(metrics))]
             if judge.name not in {m.name for m in shown}:
                 shown.insert(0, judge)
             common = dict(limit=limit, seed=seed, score_seed=score_seed, batch_size=batch_size, device=device,
@@ -159,7 +159,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from zsbench.cli.evaluate import print_wide
 
-                print_wide(render_best(table.benchmark, result.archs, judge.name, rows, shown))
+                print_wide(render_best(table.benchmark, result.archs, judge, rows, shown))
                 if transfer_rows is not None:
                     print_wide(render_transfer(transfer_rows, judge.name))
 
@@ -204,20 +204,21 @@ def transfer_table(
     return frame
 
 
-def render_best(benchmark: str, archs: int, index: str, rows: pd.DataFrame, metrics: list[Any]) -> Table:
-    """Oracle, then the best candidates per size, with every index and interval."""
+def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any]) -> Table:
+    """Oracle, then the best candidates per size, with every index and interval, and the
+    accuracy of each pick of the judging index (its entries whose role is ``pick``)."""
     from zsbench.cli.evaluate import _number, _with_interval
 
+    index = judge.name
     table = Table(title=f"{benchmark}: best hybrids by {index}, {archs} architectures", title_justify="left")
     for heading in ("size", "rule", "members", "archs"):
         table.add_column(heading, justify="right" if heading in ("size", "archs") else "left")
     names = [m.name for m in metrics if m.name in rows.columns]
     for name in names:
         table.add_column(name, justify="right")
-    pick_columns = [c for c in rows.columns if c.startswith(f"{index}/acc@")]
+    pick_columns = [c for c in rows.columns if c.startswith(f"{index}/") and judge.entry_role(c) == "pick"]
     if pick_columns:
-        labels = "/".join(p.split("@", 1)[1].rstrip("%") for p in pick_columns)
-        table.add_column(f"picked acc, {index}\nbudgets {labels} %", justify="right")
+        table.add_column(f"picked acc, {index}\n{' / '.join(c[len(index) + 1 :] for c in pick_columns)}", justify="right")
     for record in rows.to_dict(orient="records"):
         archs_cell = str(record.get("archs", ""))
         if record.get("left_out"):

@@ -1,0 +1,102 @@
+"""``zsbench hybrid`` and ``zsbench analyze`` on the command line, with the toy plugins."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_evaluate_fakes import toy_batch, toy_host
+from typer.testing import CliRunner
+
+import zsbench
+from zsbench import evaluation
+from zsbench.cli import build_app
+
+
+@pytest.fixture()
+def cli(monkeypatch, tmp_path):
+    host = toy_host()
+    old = zsbench.set_host(host)
+    monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: toy_batch())
+    monkeypatch.setenv("ZSBENCH_CACHE", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setenv("ZSBENCH_HYBRIDS", str(tmp_path / "hybrids"))
+    runner = CliRunner()
+    app = build_app()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args))
+
+    yield invoke
+    zsbench.set_host(old)
+
+
+def test_hybrid_from_the_engine_and_from_a_score_file_agree(cli, tmp_path):
+    common = ["--proxies", "toy_params,toy_lower", "--max-size", "2", "--index", "spearman", "--metrics", "spearman,mbr_flops",
+              "--bootstrap", "0", "--json"]
+    first = cli("hybrid", "--benchmark", "toy-bench", "--quiet", *common, "--output", str(tmp_path / "candidates.csv"))
+    assert first.exit_code == 0, first.output
+    payload = json.loads(first.stdout)
+    assert payload["benchmark"] == "toy-bench" and payload["archs"] == 32 and payload["index"] == "spearman"
+    assert payload["oracle"]["spearman"] == pytest.approx(1.0)
+    values = [r["spearman"] for r in payload["results"]]
+    assert values == sorted(values, reverse=True)
+    candidates = pd.read_csv(tmp_path / "candidates.csv")
+    # toy_params computes the params column, so it joins as the member params: the members are
+    # toy_lower, flops and params: 3 singles + 3 pairs under 3 rules
+    assert len(candidates) == 3 + 3 * 3
+    assert set(candidates["members"]) == {"toy_lower", "flops", "params", "toy_lower+flops", "toy_lower+params", "flops+params"}
+    scores = tmp_path / "scores.csv"
+    written = cli("evaluate", "--benchmark", "toy-bench", "--proxies", "toy_params,toy_lower", "--quiet", "--bootstrap", "0",
+                  "--output", str(scores))
+    assert written.exit_code == 0, written.output
+    second = cli("hybrid", "--scores", str(scores), "--space", "toy", *common)
+    assert second.exit_code == 0, second.output
+    again = json.loads(second.stdout)
+    assert [r["members"] for r in again["results"]] == [r["members"] for r in payload["results"]]
+    np.testing.assert_allclose([r["spearman"] for r in again["results"]], values)
+
+
+def test_a_score_file_column_of_no_installed_proxy_needs_its_direction(cli, tmp_path):
+    frame = pd.DataFrame({"arch": ["w2-d1", "w3-d1", "w4-d2", "w5-d3"], "accuracy": [1.0, 2.0, 3.0, 4.0],
+                          "flops": [1.0, 2.0, 3.0, 4.0], "params": [4.0, 3.0, 2.0, 1.0], "depth": [1, 1, 2, 3],
+                          "mine": [4.0, 3.0, 2.0, 1.0]})
+    path = tmp_path / "mine.csv"
+    frame.to_csv(path, index=False)
+    refused = cli("hybrid", "--scores", str(path), "--bootstrap", "0", "--index", "spearman")
+    assert refused.exit_code == 2 and "--direction mine=higher" in refused.stderr
+    accepted = cli("hybrid", "--scores", str(path), "--direction", "mine=lower", "--costs", "", "--bootstrap", "0",
+                   "--index", "spearman", "--metrics", "spearman", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    assert json.loads(accepted.stdout)["results"][0]["spearman"] == pytest.approx(1.0)
+
+
+def test_analyze_importance_and_transfer_beside_published_figures(cli):
+    result = cli("analyze", "importance", "--benchmark", "toy-bench", "--proxies", "toy_params", "--quiet", "--folds", "3", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload["importance"]) == {"accuracy", "toy_params"}
+    assert sum(payload["importance"]["accuracy"].values()) == pytest.approx(1.0)
+    transfer = cli("analyze", "transfer", "--benchmark", "toy-bench", "--proxies", "toy_params", "--quiet",
+                   "--published", "nbzero", "--json")
+    assert transfer.exit_code == 0, transfer.output
+    rows = json.loads(transfer.stdout)["rows"]
+    zen = next(r for r in rows if r["proxy"] == "zen" and r["entry"] == "mbr_flops")
+    assert zen["nbzero:R2"] == 0.045 and zen["toy-bench"] is None
+    oracle = next(r for r in rows if r["proxy"] == "oracle" and r["entry"] == "mbr_flops")
+    assert oracle["toy-bench"] == 0.0
+    table = cli("analyze", "transfer", "--benchmark", "toy-bench", "--proxies", "toy_params", "--quiet", "--published", "nbzero")
+    assert table.exit_code == 0 and "repeats Table 2" in table.stdout
+
+
+def test_analyze_picks_and_agreement(cli):
+    picks = cli("analyze", "picks", "--benchmark", "toy-bench", "--proxies", "toy_params", "--quiet", "--features", "all", "--json")
+    assert picks.exit_code == 0, picks.output
+    rows = json.loads(picks.stdout)["picks"]
+    overall = next(r for r in rows if r["proxy"] == "oracle" and r["budget"] == "100%")
+    assert overall["rank"] == 1 and overall["arch"].strip() == "w9-d4"
+    agreement = cli("analyze", "agreement", "--benchmark", "toy-bench", "--proxies", "toy_params,toy_lower", "--quiet", "--json")
+    assert agreement.exit_code == 0, agreement.output
+    matrix = json.loads(agreement.stdout)["matrix"]
+    assert matrix["oracle"]["oracle"] == 0.0 and matrix["toy_params"]["toy_params"] == 0.0
