@@ -23,14 +23,16 @@ def make_table(n: int = 300, seed: int = 0) -> tuple[ScoreTable, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     features = pd.DataFrame({f"S{i}_{kind}": rng.integers(1, 9, size=n).astype(float) for i in range(1, 5) for kind in ("out", "depth")})
     features["S1_stride"] = 2.0  # constant: dropped
-    frame = pd.DataFrame({
-        "arch": [f"a{i}" for i in range(n)],
-        "accuracy": features["S3_out"] + 0.1 * rng.normal(size=n),
-        "flops": rng.integers(1, 100, size=n).astype(float),
-        "params": rng.random(n),
-        "depth": features[[f"S{i}_depth" for i in range(1, 5)]].sum(axis=1),
-        "deep": features["S2_depth"] + 0.01 * rng.normal(size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "arch": [f"a{i}" for i in range(n)],
+            "accuracy": features["S3_out"] + 0.1 * rng.normal(size=n),
+            "flops": rng.integers(1, 100, size=n).astype(float),
+            "params": rng.random(n),
+            "depth": features[[f"S{i}_depth" for i in range(1, 5)]].sum(axis=1),
+            "deep": features["S2_depth"] + 0.01 * rng.normal(size=n),
+        }
+    )
     frame["shallow"] = -frame["deep"]  # the same ranking as deep, declared lower-is-better
     return ScoreTable(frame=frame, directions={"deep": True, "shallow": False}, benchmark="synthetic"), features
 

@@ -29,18 +29,26 @@ MBR = mbr_flops.MeanBestRankFlops()
 MBR_PARAMS = mbr_params.MeanBestRankParams()
 
 
-def table_of(columns: dict[str, np.ndarray], accuracy: np.ndarray, *, directions: dict[str, bool] | None = None,
-             flops: np.ndarray | None = None, params: np.ndarray | None = None) -> ScoreTable:
+def table_of(
+    columns: dict[str, np.ndarray],
+    accuracy: np.ndarray,
+    *,
+    directions: dict[str, bool] | None = None,
+    flops: np.ndarray | None = None,
+    params: np.ndarray | None = None,
+) -> ScoreTable:
     n = len(accuracy)
     rng = np.random.default_rng(99)
-    frame = pd.DataFrame({
-        "arch": [f"a{i}" for i in range(n)],
-        "accuracy": accuracy,
-        "flops": flops if flops is not None else rng.permutation(n).astype(float),
-        "params": params if params is not None else rng.permutation(n).astype(float),
-        "depth": np.ones(n),
-        **columns,
-    })
+    frame = pd.DataFrame(
+        {
+            "arch": [f"a{i}" for i in range(n)],
+            "accuracy": accuracy,
+            "flops": flops if flops is not None else rng.permutation(n).astype(float),
+            "params": params if params is not None else rng.permutation(n).astype(float),
+            "depth": np.ones(n),
+            **columns,
+        }
+    )
     directions = directions or dict.fromkeys(columns, True)
     return ScoreTable(frame=frame, directions=directions, benchmark="synthetic")
 

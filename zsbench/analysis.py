@@ -237,6 +237,22 @@ def agreement(
 # -- transfer --------------------------------------------------------------------------------------
 
 
+def default_index(metrics: Sequence[Metric]) -> Metric:
+    """The index a transfer table or a hybrid search uses unless told: the first headline
+    index (in declared order) that picks architectures (declares a ``pick`` companion, as the
+    budget indices of the paper's Tables 2 and 3 do), else the first headline one, else the first.
+
+    Raises:
+        UsageError: no index is installed.
+    """
+    ordered = sorted(metrics, key=lambda m: (getattr(m, "order", 1000), m.name))
+    if not ordered:
+        raise UsageError("no index is installed; install one (zsbench metrics lists them)")
+    headline = [m for m in ordered if getattr(m, "headline", False)]
+    picking = [m for m in headline if any(role == "pick" for _, role in getattr(m, "companions", ()))]
+    return (picking or headline or ordered)[0]
+
+
 def overall_pick_entry(metric: Metric, entries: Sequence[str]) -> str | None:
     """The entry of ``entries`` holding the accuracy of the overall pick: the last one whose
     declared role is ``pick`` (budgeted indices list their picks from the smallest budget to
@@ -273,9 +289,7 @@ def transfer(
             labels = [ORACLE, *labels]
         if not rankings:
             continue
-        data = MetricInput(
-            scores=np.empty(0), accuracy=table.accuracy, higher_is_better=True, costs=table.costs(), options=resolved
-        )
+        data = MetricInput(scores=np.empty(0), accuracy=table.accuracy, higher_is_better=True, costs=table.costs(), options=resolved)
         computed = metric.compute_many(np.vstack(rankings), data)
         for entry in entries:
             column = computed.get(entry)
@@ -298,6 +312,7 @@ __all__ = [
     "agreement",
     "architecture_features",
     "budget_masks",
+    "default_index",
     "importance",
     "overall_pick_entry",
     "picks",

@@ -451,11 +451,13 @@ def search(
         for failing_members, group in groups.items():
             keep = finite[list(failing_members)].all(axis=0) if failing_members else np.ones(matrix.shape[1], dtype=bool)
             pool = matrix[:, keep]
-            data = MetricInput(scores=np.empty(0), accuracy=accuracy[keep], higher_is_better=True,
-                               costs=costs[keep].reset_index(drop=True), options={})
+            data = MetricInput(
+                scores=np.empty(0), accuracy=accuracy[keep], higher_is_better=True, costs=costs[keep].reset_index(drop=True), options={}
+            )
             for rule in rule_list:
-                values = _judge(pool, group, rule, data, metrics, folds=folds, seed=seed, model_factory=model_factory,
-                                per_metric=per_metric)
+                values = _judge(
+                    pool, group, rule, data, metrics, folds=folds, seed=seed, model_factory=model_factory, per_metric=per_metric
+                )
                 for position, subset in enumerate(group):
                     row: dict[str, Any] = {
                         "members": tuple(names[i] for i in subset),
@@ -646,6 +648,74 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def member_proxies(definitions: Iterable[HybridDefinition]) -> list[str]:
+    """The proxies the definitions' members need scored (the cost members need none)."""
+    from zsbench.scoretable import COST_COLUMNS
+
+    return list(dict.fromkeys(m for d in definitions for m in d.members if m not in COST_COLUMNS))
+
+
+def summary_rows(
+    result: Any,
+    named: Mapping[str, HybridDefinition],
+    *,
+    proxies: str | Sequence[str],
+    host: Any = None,
+    shared: Mapping[str, Any] | None = None,
+    per_metric: Mapping[str, Mapping[str, Any]] | None = None,
+    bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Rows for :attr:`EvaluationResult.summary <zsbench.evaluation.EvaluationResult>`, one per
+    saved hybrid (``proxy`` = ``hybrid:NAME``), with the same indices, options and bootstrap
+    resamples as the proxies' rows (paired when no member failed); ``failures`` counts the
+    architectures left out because a member failed, ``seconds_per_arch`` is the sum of the
+    members' (the hybrid costs what its members cost).
+
+    ``result`` must have scored every member (``proxies`` is the selection it was scored with).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from zsbench.plugins import get_host
+    from zsbench.scoretable import table_from_result
+
+    host = host if host is not None else get_host()
+    table = table_from_result(result, proxies, host=host)
+    metrics = [host.metrics.get(name) for name in result.index_names]
+    options = resolve_options(metrics, shared, per_metric)
+    rows = []
+    for name, definition in named.items():
+        for member, declared in definition.directions.items():
+            column = _member_column(table, member)
+            if column in table.directions and table.directions[column] != declared:
+                raise ZsbenchError(
+                    f"hybrid {name!r} was saved with {member} {'higher' if declared else 'lower'}-is-better, but the "
+                    f"installed proxy says otherwise; search it again with zsbench hybrid --save {name}"
+                )
+        values = combine(table, definition)
+        keep = np.isfinite(values)
+        n = int(keep.sum())
+        resamples = np.random.default_rng(seed).integers(0, n, size=(bootstrap, n)) if bootstrap and n else None
+        row: dict[str, Any] = {"proxy": f"hybrid:{name}"}
+        for metric in metrics:
+            data = MetricInput(
+                scores=values[keep],
+                accuracy=table.accuracy[keep],
+                higher_is_better=True,
+                costs=table.costs()[keep].reset_index(drop=True),
+                options=options[metric.name],
+            )
+            row.update(compute_with_interval(metric, data, resamples, confidence))
+        row["failures"] = int((~keep).sum())
+        seconds = result.summary.set_index("proxy")["seconds_per_arch"] if "seconds_per_arch" in result.summary else None
+        if seconds is not None:  # a cost member was not scored: it costs nothing here
+            row["seconds_per_arch"] = float(sum(seconds.get(m, 0.0) for m in definition.members))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 # -- saved definitions -----------------------------------------------------------------------------
 
 
@@ -689,8 +759,7 @@ def load_definition(name: str, directory: Path | None = None) -> HybridDefinitio
             where = path.parent
             known = sorted(p.stem for p in where.glob("*.json")) if where.is_dir() else []
             raise UsageError(
-                f"no saved hybrid {name!r} in {where}; save one with zsbench hybrid --save {name} "
-                f"(saved: {', '.join(known) or 'none'})"
+                f"no saved hybrid {name!r} in {where}; save one with zsbench hybrid --save {name} (saved: {', '.join(known) or 'none'})"
             )
     try:
         return HybridDefinition.from_json(json.loads(path.read_text()))
@@ -708,11 +777,13 @@ __all__ = [
     "definition_of",
     "evaluate_definitions",
     "load_definition",
+    "member_proxies",
     "member_transform",
     "members_of",
     "order_candidates",
     "out_of_fold_predictions",
     "save_definition",
     "search",
+    "summary_rows",
     "vote_wins",
 ]

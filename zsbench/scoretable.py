@@ -80,9 +80,7 @@ class ScoreTable:
         for candidate in (name, f"{PROXY_PREFIX}{name}"):
             if candidate in self.directions:
                 return candidate
-        raise UsageError(
-            f"{self.benchmark} has no scores of {name!r}; it has {', '.join(self.label(c) for c in self.proxies) or 'none'}"
-        )
+        raise UsageError(f"{self.benchmark} has no scores of {name!r}; it has {', '.join(self.label(c) for c in self.proxies) or 'none'}")
 
 
 def scores_from_benchmark(
@@ -119,6 +117,13 @@ def scores_from_benchmark(
         host=host,
         progress=progress,
     )
+    return table_from_result(result, proxies, host=host)
+
+
+def table_from_result(result: Any, proxies: str | Sequence[str], *, host: PluginHost | None = None) -> ScoreTable:
+    """The :class:`ScoreTable` of an :class:`~zsbench.evaluation.EvaluationResult` scored with
+    the proxy selection ``proxies`` (their directions read from the installed proxies)."""
+    host = host if host is not None else get_host()
     entries = host.proxies.select_entries(proxies)
     frame = result.scores
     directions = {}
@@ -231,4 +236,4 @@ def _finish(frame: pd.DataFrame, directions: dict[str, bool], benchmark: str, sp
     return ScoreTable(frame=frame.reset_index(drop=True), directions=directions, benchmark=benchmark, space=space, failures=failures)
 
 
-__all__ = ["COST_COLUMNS", "ScoreTable", "parse_directions", "scores_from_benchmark", "scores_from_file"]
+__all__ = ["COST_COLUMNS", "ScoreTable", "parse_directions", "scores_from_benchmark", "scores_from_file", "table_from_result"]

@@ -92,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     whole = hybrid.search(table, metrics, members=members, rules=rules, max_size=args.max_size)
     whole_seconds = time.perf_counter() - started
 
-    print(f"hybrid search: {n} architectures, {len(members)} members, sizes 1-{args.max_size}, rules {', '.join(rules)}, "
-          f"indices {', '.join(m.name for m in metrics)}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"hybrid search: {n} architectures, {len(members)} members, sizes 1-{args.max_size}, rules {', '.join(rules)}, "
+        f"indices {', '.join(m.name for m in metrics)}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f}"
+    )
     print()
     print("| size | rule | candidates | seconds | ms per candidate |")
     print("| ---: | --- | ---: | ---: | ---: |")

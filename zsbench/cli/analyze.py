@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from zsbench.scoretable import ScoreTable
 
-_DEFAULT_BENCHMARK = "nbzero-mini"  # kept in sync with zsbench.evaluation.DEFAULT_BENCHMARK
 
 analyze_app = typer.Typer(
     name="analyze",
@@ -32,7 +31,8 @@ def register(app: typer.Typer) -> None:
 
 # the options every analysis shares: where the scores come from
 _PROXIES = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop.")
-_BENCHMARK = typer.Option(_DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table.")
+_BENCHMARK = typer.Option(None, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table [default: the default benchmark].")
+_INDEX = typer.Option(None, "--index", help="The index (any installed one) [default: the headline index that picks, mbr_flops].")
 _SCORES = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring).")
 _SPACE = typer.Option(None, "--space", help="Search space of --scores (needed for architecture features).")
 _DIRECTION = typer.Option(None, "--direction", help="NAME=higher|lower,... for --scores columns of no installed proxy.")
@@ -55,8 +55,19 @@ def _table(
     from zsbench.cli.hybrid import source_options
 
     return source_options(
-        proxies, benchmark, scores, space, direction, limit=limit, seed=seed, score_seed=score_seed,
-        batch_size=batch_size, device=device, data_root=data_root, cache=cache, quiet=quiet,
+        proxies,
+        benchmark,
+        scores,
+        space,
+        direction,
+        limit=limit,
+        seed=seed,
+        score_seed=score_seed,
+        batch_size=batch_size,
+        device=device,
+        data_root=data_root,
+        cache=cache,
+        quiet=quiet,
     )
 
 
@@ -97,11 +108,22 @@ def _print(table: Table) -> None:
 
 @analyze_app.command("importance")
 def importance_cmd(
-    proxies: str = _PROXIES, benchmark: str = _BENCHMARK, scores: str | None = _SCORES, space: str | None = _SPACE,
-    direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
+    proxies: str = _PROXIES,
+    benchmark: str = _BENCHMARK,
+    scores: str | None = _SCORES,
+    space: str | None = _SPACE,
+    direction: str | None = _DIRECTION,
+    limit: int | None = _LIMIT,
+    seed: int = _SEED,
+    score_seed: int = _SCORE_SEED,
+    batch_size: int = _BATCH,
+    device: str = _DEVICE,
+    data_root: str | None = _DATA_ROOT,
+    cache: str | None = _CACHE,
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the R²."),
-    as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
+    as_json: bool = _JSON,
+    output: str | None = _OUTPUT,
+    quiet: bool = _QUIET,
 ) -> None:
     """Which architecture features drive each proxy's score and the true accuracy (XGBoost gain importance, with cross-validated R²)."""
     with handle_errors():
@@ -115,11 +137,17 @@ def importance_cmd(
         frame = result.importance
         _write(frame.assign(**{}).rename_axis("feature").reset_index(), output)
         if as_json:
-            print_json({
-                "benchmark": table.benchmark, "archs": len(table.frame), "folds": folds,
-                "r2": result.r2, "archs_per_target": result.archs, "dropped_constant_features": result.dropped,
-                "importance": {t: {f: _num(v) for f, v in frame[t].items()} for t in frame.columns},
-            })
+            print_json(
+                {
+                    "benchmark": table.benchmark,
+                    "archs": len(table.frame),
+                    "folds": folds,
+                    "r2": result.r2,
+                    "archs_per_target": result.archs,
+                    "dropped_constant_features": result.dropped,
+                    "importance": {t: {f: _num(v) for f, v in frame[t].items()} for t in frame.columns},
+                }
+            )
             return
         view = Table(
             title=f"{table.benchmark}: gain importance of each feature (columns sum to 1), {len(table.frame)} architectures",
@@ -142,13 +170,24 @@ def importance_cmd(
 
 @analyze_app.command("picks")
 def picks_cmd(
-    proxies: str = _PROXIES, benchmark: str = _BENCHMARK, scores: str | None = _SCORES, space: str | None = _SPACE,
-    direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
+    proxies: str = _PROXIES,
+    benchmark: str = _BENCHMARK,
+    scores: str | None = _SCORES,
+    space: str | None = _SPACE,
+    direction: str | None = _DIRECTION,
+    limit: int | None = _LIMIT,
+    seed: int = _SEED,
+    score_seed: int = _SCORE_SEED,
+    batch_size: int = _BATCH,
+    device: str = _DEVICE,
+    data_root: str | None = _DATA_ROOT,
+    cache: str | None = _CACHE,
     cost: str = typer.Option("flops", "--cost", help="Cost the budgets are drawn on (flops, params, depth)."),
     budgets: int | None = _BUDGETS,
     features: str = typer.Option("*_out,*_depth", "--features", help="Feature columns shown (globs; 'all'; '' for none)."),
-    as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
+    as_json: bool = _JSON,
+    output: str | None = _OUTPUT,
+    quiet: bool = _QUIET,
 ) -> None:
     """The architecture each proxy picks overall (100 %) and under each budget, with its widths, depths, accuracy and rank."""
     with handle_errors():
@@ -168,9 +207,12 @@ def picks_cmd(
         if as_json:
             print_json({"benchmark": table.benchmark, "cost": cost, "picks": _records(frame)})
             return
-        view = Table(title=f"{table.benchmark}: picks under {cost} budgets (100 % = overall)", title_justify="left",
-                     caption="rank: 1 + architectures of the budget strictly more accurate; tied: architectures sharing the best score",
-                     caption_justify="left")
+        view = Table(
+            title=f"{table.benchmark}: picks under {cost} budgets (100 % = overall)",
+            title_justify="left",
+            caption="rank: 1 + architectures of the budget strictly more accurate; tied: architectures sharing the best score",
+            caption_justify="left",
+        )
         fixed = ["proxy", "budget", "pool", "rank", "accuracy", "tied", "cost", "arch"]
         extra = [c for c in frame.columns if c not in [*fixed, "score"]]
         for column in [*fixed, *extra]:
@@ -182,29 +224,49 @@ def picks_cmd(
 
 @analyze_app.command("agreement")
 def agreement_cmd(
-    proxies: str = _PROXIES, benchmark: str = _BENCHMARK, scores: str | None = _SCORES, space: str | None = _SPACE,
-    direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
-    index: str = typer.Option("mbr_flops", "--index", help="The index (any installed one)."),
+    proxies: str = _PROXIES,
+    benchmark: str = _BENCHMARK,
+    scores: str | None = _SCORES,
+    space: str | None = _SPACE,
+    direction: str | None = _DIRECTION,
+    limit: int | None = _LIMIT,
+    seed: int = _SEED,
+    score_seed: int = _SCORE_SEED,
+    batch_size: int = _BATCH,
+    device: str = _DEVICE,
+    data_root: str | None = _DATA_ROOT,
+    cache: str | None = _CACHE,
+    index: str | None = _INDEX,
     budgets: int | None = _BUDGETS,
-    as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
+    as_json: bool = _JSON,
+    output: str | None = _OUTPUT,
+    quiet: bool = _QUIET,
 ) -> None:
     """Figure 1's matrix: each proxy's picks (rows) judged by every other proxy's ranking (columns), the oracle included."""
     with handle_errors():
         from zsbench import analysis
+        from zsbench.cli.hybrid import choose_index
         from zsbench.plugins import get_host
 
-        metric = get_host().metrics.get(index)
+        metric = choose_index(get_host(), index)
         table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
         frame = analysis.agreement(table, metric, options=_budget_option(metric, budgets))
         _write(frame.reset_index(), output)
         if as_json:
-            print_json({"benchmark": table.benchmark, "index": index,
-                        "matrix": {r: {c: _num(v) for c, v in row.items()} for r, row in frame.iterrows()}})
+            print_json(
+                {
+                    "benchmark": table.benchmark,
+                    "index": index,
+                    "matrix": {r: {c: _num(v) for c, v in row.items()} for r, row in frame.iterrows()},
+                }
+            )
             return
-        view = Table(title=f"{table.benchmark}: {index} of each proxy's ranking (rows) judged by each ranking (columns)",
-                     title_justify="left", caption="column 'oracle': judged by the true accuracy (the proxy's own index)",
-                     caption_justify="left")
+        view = Table(
+            title=f"{table.benchmark}: {index} of each proxy's ranking (rows) judged by each ranking (columns)",
+            title_justify="left",
+            caption="column 'oracle': judged by the true accuracy (the proxy's own index)",
+            caption_justify="left",
+        )
         view.add_column("picks \\ judged by", style="bold")
         for column in frame.columns:
             view.add_column(str(column), justify="right")
@@ -216,33 +278,71 @@ def agreement_cmd(
 @analyze_app.command("transfer")
 def transfer_cmd(
     proxies: str = _PROXIES,
-    benchmark: str = typer.Option(_DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmarks, comma-separated."),
+    benchmark: str | None = typer.Option(None, "--benchmark", "-b", help="Benchmarks, comma-separated [default: the default one]."),
     scores: str | None = typer.Option(None, "--scores", help="Score files instead, comma-separated."),
-    direction: str | None = _DIRECTION, limit: int | None = _LIMIT, seed: int = _SEED, score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH, device: str = _DEVICE, data_root: str | None = _DATA_ROOT, cache: str | None = _CACHE,
-    index: str = typer.Option("mbr_flops", "--index", help="The index (any installed one)."),
+    direction: str | None = _DIRECTION,
+    limit: int | None = _LIMIT,
+    seed: int = _SEED,
+    score_seed: int = _SCORE_SEED,
+    batch_size: int = _BATCH,
+    device: str = _DEVICE,
+    data_root: str | None = _DATA_ROOT,
+    cache: str | None = _CACHE,
+    index: str | None = _INDEX,
     budgets: int | None = _BUDGETS,
     published: str | None = typer.Option(None, "--published", help="Show a work's published figures beside (e.g. nbzero)."),
-    as_json: bool = _JSON, output: str | None = _OUTPUT, quiet: bool = _QUIET,
+    as_json: bool = _JSON,
+    output: str | None = _OUTPUT,
+    quiet: bool = _QUIET,
 ) -> None:
     """Proxies x benchmarks for one index (the paper's Tables 2 and 3), optionally beside published figures."""
     with handle_errors():
-        sources = [s.strip() for s in (scores or benchmark).split(",") if s.strip()]
-        tables = [
-            _table(proxies, s if scores is None else _DEFAULT_BENCHMARK, s if scores is not None else None, None, direction,
-                   limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
-            for s in sources
-        ]
+        if scores is not None:
+            tables = [
+                _table(proxies, None, s.strip(), None, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
+                for s in scores.split(",")
+                if s.strip()
+            ]
+        else:
+            tables = [
+                _table(proxies, b.strip(), None, None, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
+                for b in (benchmark or "").split(",")
+                if b.strip()
+            ]
+        if not tables:
+            from zsbench.settings import default_benchmark
+
+            tables = [
+                _table(
+                    proxies,
+                    default_benchmark(),
+                    None,
+                    None,
+                    direction,
+                    limit,
+                    seed,
+                    score_seed,
+                    batch_size,
+                    device,
+                    data_root,
+                    cache,
+                    quiet,
+                )
+            ]
         show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
 
 
-def show_transfer(tables: list[ScoreTable], index: str, *, budgets: int, published: str | None, as_json: bool, output: str | None) -> None:
+def show_transfer(
+    tables: list[ScoreTable], index: str | None, *, budgets: int | None, published: str | None, as_json: bool, output: str | None
+) -> None:
     """Compute, print (or JSON) and write the transfer table of ``tables``."""
     from zsbench import analysis
     from zsbench import published as published_figures
+    from zsbench.cli.hybrid import choose_index
     from zsbench.plugins import get_host
 
-    metric = get_host().metrics.get(index)
+    metric = choose_index(get_host(), index)
+    index = metric.name
     options = _budget_option(metric, budgets)
     # the index and, for an index that picks, the accuracy of its overall pick (Tables 2 and 3's ACC)
     pick_entry = analysis.overall_pick_entry(metric, _entries_of(tables[0], metric, options))
@@ -260,8 +360,12 @@ def show_transfer(tables: list[ScoreTable], index: str, *, budgets: int, publish
         print_json({"index": index, "benchmarks": [t.benchmark for t in tables], "published": published, "rows": _records(frame)})
         return
     benchmarks = [c for c in frame.columns if c not in ("proxy", "entry")]
-    view = Table(title=f"{index} per benchmark (zsbench{', and ' + published + ' as published' if published else ''})",
-                 title_justify="left", caption=caption, caption_justify="left")
+    view = Table(
+        title=f"{index} per benchmark (zsbench{', and ' + published + ' as published' if published else ''})",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
     view.add_column("proxy", style="bold")
     view.add_column("figure")
     for name in benchmarks:

@@ -69,13 +69,24 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-        output: str | None = typer.Option(None, "--output", "-o", help="Write per-arch scores (.parquet or .csv)."),
+        output: str | None = typer.Option(
+            None, "--output", "-o", help="Write per-arch scores (.parquet or .csv); with several benchmarks, the table."
+        ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
         wide: bool = typer.Option(
             False, "--wide", "-w", help="Every index in the table (default: the headline ones, fits 100 columns)."
         ),
         sort: str | None = typer.Option(
             None, "--sort", help="Order the table by an index (best first), 'failures', 'seconds' or 'proxy'."
+        ),
+        hybrid: str | None = typer.Option(
+            None, "--hybrid", help="Add saved hybrids as rows (names from 'zsbench hybrid --save', comma-separated)."
+        ),
+        index: str | None = typer.Option(
+            None, "--index", help="With several --benchmark B1,B2: the index of the proxies x benchmarks table."
+        ),
+        published: str | None = typer.Option(
+            None, "--published", help="Show a work's published figures beside the proxies x benchmarks table (nbzero)."
         ),
     ) -> None:
         """Score every architecture of a benchmark with each proxy and report how well each ranks them.
@@ -90,10 +101,22 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
             shared = _shared_options(top_k, budgets)
             per_metric = parse_option_assignments(metric_option or [])
+            benchmarks = _benchmark_list(benchmark)
+            named = _saved_hybrids(hybrid)
+            if named:
+                from zsbench.hybrid import member_proxies
+
+                proxies = ",".join([proxies, *member_proxies(named.values())])
+            if len(benchmarks) > 1 or published:
+                _transfer(benchmarks, proxies, index, budgets, published, as_json, output, **{
+                    "space": space, "limit": limit, "seed": seed, "score_seed": score_seed, "batch_size": batch_size,
+                    "device": device, "data_root": data_root, "cache": cache, "progress": not quiet,
+                })
+                return
             try:
                 result = evaluate(
                     proxies,
-                    benchmark,
+                    benchmarks[0] if benchmarks else None,
                     metrics=metrics,
                     pool=PoolOptions(
                         space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root
@@ -115,6 +138,15 @@ def register(app: typer.Typer) -> None:
                     highlight=False,
                 )
                 raise typer.Exit(130) from None
+            if named:
+                import pandas as pd
+
+                from zsbench.hybrid import summary_rows
+
+                rows = summary_rows(
+                    result, named, proxies=proxies, shared=shared, per_metric=per_metric, bootstrap=bootstrap, seed=seed
+                )
+                result.summary = pd.concat([result.summary, rows], ignore_index=True)
             if output is not None:
                 written = result.write_scores(output)
                 err_console.print(f"wrote {len(result.scores)} rows to {written}", highlight=False)
@@ -127,6 +159,51 @@ def register(app: typer.Typer) -> None:
                 print_json(result.to_json())
             else:
                 print_wide(render_table(result, wide=wide, sort=sort))
+
+
+def _benchmark_list(benchmark: str | None) -> list[str]:
+    """``--benchmark``: one name or table file, or several names separated by commas."""
+    if benchmark is None:
+        return []
+    from zsbench.tables import looks_like_table_file
+
+    if looks_like_table_file(benchmark):
+        return [benchmark]
+    return [b.strip() for b in benchmark.split(",") if b.strip()]
+
+
+def _saved_hybrids(names: str | None) -> dict[str, Any]:
+    """``--hybrid``: the saved definitions, by name."""
+    if not names:
+        return {}
+    from zsbench.hybrid import load_definition
+
+    return {name.strip(): load_definition(name.strip()) for name in names.split(",") if name.strip()}
+
+
+def _transfer(
+    benchmarks: list[str],
+    proxies: str,
+    index: str | None,
+    budgets: int | None,
+    published: str | None,
+    as_json: bool,
+    output: str | None,
+    **options: Any,
+) -> None:
+    """Proxies x benchmarks for one index (Tables 2 and 3 of NAS-Bench-Zero), scores through the cache."""
+    from zsbench.cli.analyze import show_transfer
+    from zsbench.scoretable import scores_from_benchmark
+    from zsbench.settings import default_benchmark
+
+    if output is not None and Path(output).suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise UsageError(f"--output must end in .csv or .parquet, got {Path(output).name!r}")
+    tables = []
+    for name in benchmarks or [default_benchmark()]:
+        table = scores_from_benchmark(proxies, name, **options)
+        err_console.print(f"{len(table.frame)} archs of {table.benchmark} ({table.space})", highlight=False)
+        tables.append(table)
+    show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
 
 
 def print_wide(table: Table) -> None:

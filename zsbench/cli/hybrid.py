@@ -16,9 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from zsbench.scoretable import ScoreTable
 
-_DEFAULT_BENCHMARK = "nbzero-mini"  # kept in sync with zsbench.evaluation.DEFAULT_BENCHMARK
-DEFAULT_INDEX = "mbr_flops"
-
 
 def source_options(
     proxies: str,
@@ -62,20 +59,31 @@ def source_options(
     )
 
 
+def choose_index(host: Any, name: str | None) -> Any:
+    """The index named, or :func:`zsbench.analysis.default_index` of the installed ones."""
+    from zsbench.analysis import default_index
+
+    return host.metrics.get(name) if name else default_index([e.obj for e in host.metrics])
+
+
 def register(app: typer.Typer) -> None:
     """Add ``hybrid`` to ``app``."""
 
     @app.command("hybrid")
     def hybrid_cmd(
         proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies to combine: names, globs, 'all', '-name' to drop."),
-        benchmark: str = typer.Option(_DEFAULT_BENCHMARK, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table."),
+        benchmark: str | None = typer.Option(
+            None, "--benchmark", "-b", help="Benchmark name or .parquet/.csv table [default: the default one]."
+        ),
         scores: str | None = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring)."),
         space: str | None = typer.Option(None, "--space", help="Search space of --scores (or of a benchmark table file)."),
         direction: str | None = typer.Option(None, "--direction", help="NAME=higher|lower,... for --scores columns of no installed proxy."),
         costs: str = typer.Option("flops,params", "--costs", help="Cost columns that join as members (larger preferred); '' for none."),
         rules: str = typer.Option("rank_sum,log_rank,zscore", "--rules", help="rank_sum, log_rank, zscore, vote, learned (comma list)."),
         max_size: int = typer.Option(4, "--max-size", help="Largest combination searched."),
-        index: str = typer.Option(DEFAULT_INDEX, "--index", help="The index candidates are ranked by (any installed index)."),
+        index: str | None = typer.Option(
+            None, "--index", help="Index ranking the candidates [default: the headline one that picks: mbr_flops]."
+        ),
         metrics: str = typer.Option("all", "--metrics", "-m", help="Indices reported for the best candidates."),
         top: int = typer.Option(1, "--top", help="Best candidates shown per size."),
         folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the learned rule."),
@@ -113,24 +121,32 @@ def register(app: typer.Typer) -> None:
             rule_list = [r.strip() for r in rules.split(",") if r.strip()]
             options = _shared_options(top_k, budgets)
             host = get_host()
-            judge = host.metrics.get(index)
+            judge = choose_index(host, index)
             shown = [e.obj for e in order_metrics(host.metrics.select_entries(metrics))]
             if judge.name not in {m.name for m in shown}:
                 shown.insert(0, judge)
-            common = dict(limit=limit, seed=seed, score_seed=score_seed, batch_size=batch_size, device=device,
-                          data_root=data_root, cache=cache, quiet=quiet)
+            common = dict(
+                limit=limit,
+                seed=seed,
+                score_seed=score_seed,
+                batch_size=batch_size,
+                device=device,
+                data_root=data_root,
+                cache=cache,
+                quiet=quiet,
+            )
             table = source_options(proxies, benchmark, scores, space, direction, **common)
             cost_members = [c.strip() for c in costs.split(",") if c.strip()]
             members = hybrid.members_of(table, costs=cost_members)
-            result = hybrid.search(table, [judge], members=members, rules=rule_list, max_size=max_size,
-                                   options=options, folds=folds, seed=seed)
+            result = hybrid.search(
+                table, [judge], members=members, rules=rule_list, max_size=max_size, options=options, folds=folds, seed=seed
+            )
             best = result.best_per_size(top)
             definitions = [
                 hybrid.definition_of(row, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
                 for row in best.to_dict(orient="records")
             ]
-            rows = hybrid.evaluate_definitions(table, definitions, shown, options=options, bootstrap=bootstrap,
-                                               seed=seed, oracle=True)
+            rows = hybrid.evaluate_definitions(table, definitions, shown, options=options, bootstrap=bootstrap, seed=seed, oracle=True)
             if output is not None:
                 written = write_candidates(result.candidates, output)
                 err_console.print(f"wrote {len(result.candidates)} candidates to {written}", highlight=False)
@@ -146,8 +162,15 @@ def register(app: typer.Typer) -> None:
                 err_console.print(f"saved {definition.label} as {save!r} ({path})", highlight=False)
             transfer_rows = None
             if transfer:
-                transfer_rows = transfer_table(definitions, rows, [b.strip() for b in transfer.split(",") if b.strip()],
-                                               [judge], table.benchmark, options=options, **common)
+                transfer_rows = transfer_table(
+                    definitions,
+                    rows,
+                    [b.strip() for b in transfer.split(",") if b.strip()],
+                    [judge],
+                    table.benchmark,
+                    options=options,
+                    **common,
+                )
             if as_json:
                 payload = hybrid.result_json(result, rows)
                 if transfer_rows is not None:
