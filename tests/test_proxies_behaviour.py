@@ -16,7 +16,6 @@ from zsbench_proxies.jacob_cov import jacobian_correlation_score
 from zsbench_proxies.zico import zico_from_gradients
 
 import zsbench
-from zsbench.costs import count_depth, count_flops, count_params
 from zsbench.scoring import score_model
 
 ALL_PROXIES = (
@@ -173,12 +172,23 @@ def test_naswot_kernel_counts_agreements_of_relu_codes():
     codes = torch.cat([pre1 > 0, pre2 > 0], dim=1).numpy()
     expected = np.array([[np.sum(a == b) for b in codes] for a in codes], dtype=float)
     np.testing.assert_array_equal(kernel.numpy(), expected)
-    (result,) = score_model(lambda: model, proxies("naswot"), zsbench.Batch(x, torch.zeros(6, dtype=torch.long), 3), seed=0)
-    _, logdet = np.linalg.slogdet(expected)
-    if np.isfinite(logdet):
-        assert result.value == pytest.approx(logdet, rel=1e-12)
-    else:
-        assert not result.ok
+    batch = zsbench.Batch(x, torch.zeros(6, dtype=torch.long), 3)
+    (result,) = score_model(lambda: model, proxies("naswot"), batch, seed=0)
+    sign, logdet = np.linalg.slogdet(expected)
+    assert sign > 0, "the seeded inputs give six distinct codes: the kernel is positive definite"
+    assert result.value == pytest.approx(logdet, rel=1e-12)
+
+
+def test_naswot_fails_when_two_inputs_share_a_code():
+    # two identical images have identical codes: two equal kernel rows, a singular kernel, no log-determinant
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 7), nn.ReLU(), nn.Linear(7, 3))
+    x = torch.randn(4, 3, 2, 2)
+    x[3] = x[0]
+    kernel = _passes.relu_code_kernel(model, x).numpy()
+    assert np.array_equal(kernel[0], kernel[3])
+    (result,) = score_model(lambda: model, proxies("naswot"), zsbench.Batch(x, torch.zeros(4, dtype=torch.long), 3), seed=0)
+    assert not result.ok and result.value is None
 
 
 def test_naswot_fails_without_relu_modules():
@@ -246,13 +256,17 @@ def test_synflow_reads_only_the_shape_of_the_batch():
     assert a.ok and a.value == b.value
 
 
-def test_naive_proxies_equal_the_cost_functions():
-    batch = tiny_batch()
-    results = {r.proxy: r.value for r in score_model(lambda: TinyNet(), proxies("flops", "params", "depth"), batch, seed=0)}
-    model = TinyNet()
-    assert results["params"] == count_params(model)
-    assert results["flops"] == count_flops(model, batch.input_shape)
-    assert results["depth"] == count_depth(model, batch.input_shape) == 3
+def test_naive_proxies_count_tinynets_costs_worked_out_by_hand():
+    # TinyNet on 3x8x8 inputs, 10 classes:
+    #   stem conv 3->8, 3x3, no bias:        8*3*9 = 216 weights, 216 MACs at each of 8*8 positions = 13,824
+    #   BN(8):                                16 parameters
+    #   block conv 8->8, 3x3, 2 groups, bias: 8*4*9 = 288 weights + 8 biases = 296, 288 * 64 = 18,432 MACs
+    #   BN(8):                                16 parameters
+    #   linear 8->10:                         80 weights + 10 biases = 90, 80 MACs
+    # params 216 + 16 + 296 + 16 + 90 = 634; MACs 13,824 + 18,432 + 80 = 32,336 (biases and the
+    # residual addition are not multiply-accumulates); depth: stem conv -> block conv -> linear = 3
+    results = {r.proxy: r.value for r in score_model(lambda: TinyNet(), proxies("flops", "params", "depth"), tiny_batch(), seed=0)}
+    assert results == {"params": 634.0, "flops": 32_336.0, "depth": 3.0}
 
 
 def test_fisher_counts_each_channel_once_per_weight_of_its_slice():

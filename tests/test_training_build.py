@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from scipy import stats
 from test_training_toyspace import ToySpace, write_image_tree
 from typer.testing import CliRunner
 
@@ -45,8 +44,8 @@ class ParamCount(zsbench.Proxy):
         return float(sum(p.numel() for p in model.parameters()))
 
 
-def evaluate_param_proxy(benchmark: BuiltBenchmark, space: zsbench.SearchSpace) -> tuple[np.ndarray, float]:
-    """Score every architecture of the benchmark with a proxy; return the scores and Kendall's tau."""
+def evaluate_param_proxy(benchmark: BuiltBenchmark, space: zsbench.SearchSpace) -> np.ndarray:
+    """Score every architecture of the benchmark with a proxy."""
     frame = benchmark.load()
     batch = zsbench.Batch(torch.zeros(2, 3, 16, 16), torch.zeros(2, dtype=torch.long), 10, "zeros")
     scores = []
@@ -54,8 +53,7 @@ def evaluate_param_proxy(benchmark: BuiltBenchmark, space: zsbench.SearchSpace) 
         (result,) = score_model(lambda a=arch: space.build(a, 10, seed=0), [ParamCount()], batch)
         assert result.ok, result.error
         scores.append(result.value)
-    tau = stats.kendalltau(scores, frame["accuracy"]).statistic
-    return np.asarray(scores), float(tau)
+    return np.asarray(scores)
 
 
 def test_local_build_end_to_end_resume_and_proxy(tmp_path, image_root) -> None:
@@ -88,9 +86,9 @@ def test_local_build_end_to_end_resume_and_proxy(tmp_path, image_root) -> None:
     assert list(frame["accuracy"]) == [by_key[(a, 0)]["test_accuracy"] for a in pool]
     assert frame["accuracy_seed7"].notna().sum() == 2
 
-    scores, tau = evaluate_param_proxy(benchmark, space)
+    # a proxy scores the built benchmark's networks: the parameter counts the space reports
+    scores = evaluate_param_proxy(benchmark, space)
     assert list(scores) == [float(space.cost(a).params) for a in pool]
-    assert -1.0 <= tau <= 1.0 or np.isnan(tau)
 
     again = build_pool(
         "toy-bench", space, 5, pool_seed=1, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
@@ -205,13 +203,16 @@ def test_cli_train_and_build_on_a_real_space(tmp_path, image_root, monkeypatch) 
     assert record["arch"] == arch and record["recipe_name"] == "mini" and record["input_size"] == 16
 
     out = tmp_path / "builds"
-    result = runner.invoke(app, ["build", "r1-mini", "--space", "R1", "--pool", "2", "--seed", "3", "--out", str(out),
-                                 "--threads", "1", "--json", *common])
+    build_args = ["build", "r1-mini", "--space", "R1", "--pool", "2", "--seed", "3", "--out", str(out),
+                  "--threads", "1", "--json", *common]
+    monkeypatch.setattr(sys, "argv", ["zsbench", *build_args])  # what the metadata records as the command
+    result = runner.invoke(app, build_args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{"):])
     assert summary["trained_now"] == 2 and summary["pending"] == 0 and summary["failed_now"] == []
     meta = read_meta(out / "r1-mini.meta.json")
-    assert (meta["space"] == "R1" and "zsbench" in meta["command"]) or "build" in meta["command"]
+    assert meta["space"] == "R1" and meta["pool_size"] == 2 and meta["pool_seed"] == 3
+    assert meta["command"] == "zsbench " + " ".join(build_args)
 
 
 def test_build_draws_a_flops_bounded_pool(tmp_path, image_root) -> None:
