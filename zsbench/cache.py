@@ -14,6 +14,9 @@ an architecture (most failures are deterministic: a disconnected cell, an unsupp
 Pass ``retry_failed=True`` to :func:`zsbench.evaluate` (``--retry-failed``) to compute them
 again, e.g. after an out-of-memory failure on a smaller device.
 
+Schema: the database records its layout's version (:data:`SCHEMA_VERSION`); a cache written
+with another layout is refused with a one-line error naming the file, never read or written.
+
 Location: ``--cache PATH``, else ``$ZSBENCH_CACHE``, else ``$XDG_CACHE_HOME/zsbench/scores.sqlite``,
 else ``~/.cache/zsbench/scores.sqlite``.
 """
@@ -30,6 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zsbench.errors import ZsbenchError
+
+#: The layout of the tables below; bump it whenever they change, so that a cache of another
+#: layout is refused instead of misread.
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -74,6 +81,10 @@ def default_cache_path() -> Path:
 def contract_key(contract: dict[str, Any]) -> str:
     """The canonical text of a run contract, as stored in the key (sorted keys, no spaces)."""
     return json.dumps(contract, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class CacheSchemaError(ZsbenchError):
+    """The cache file was written with another schema (or is not a score cache)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class ScoreCache:
         target = str(self.path) if self.path is not None else ":memory:"
         # 60 s busy timeout: several zsbench processes may share one cache
         self._db = sqlite3.connect(target, timeout=60.0, isolation_level=None)
+        self._check_schema(target)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable against a killed process in WAL mode (only power loss can lose
         # the last commits), and much faster than FULL
@@ -131,6 +143,30 @@ class ScoreCache:
         self._db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+
+    def _check_schema(self, target: str) -> None:
+        """Refuse a database that is not a cache of this layout, before anything is written."""
+        try:
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            found = None
+            if "meta" in tables:
+                row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                found = row[0] if row else None
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise CacheSchemaError(f"{target} is not a zsbench score cache ({exc}); pass another --cache file") from None
+        if found is None and tables - {"meta", "scores", "costs"}:
+            self._db.close()
+            raise CacheSchemaError(
+                f"{target} is an SQLite database of something else (tables {', '.join(sorted(tables))}); "
+                "pass another --cache file"
+            )
+        if found is not None and found != str(SCHEMA_VERSION):
+            self._db.close()
+            raise CacheSchemaError(
+                f"score cache {target} has schema version {found}, this zsbench reads version {SCHEMA_VERSION}; "
+                "pass another --cache file, or delete this one to compute the scores anew"
+            )
 
     def close(self) -> None:
         """Close the database connection."""
