@@ -15,6 +15,7 @@ import pytest
 from zsbench_metrics import br_at_k, kendall, mbr_depth, mbr_flops, mbr_params, p_at_k, pearson, spearman
 
 import zsbench
+import zsbench.indices
 
 
 def _host() -> zsbench.PluginHost:
@@ -295,3 +296,29 @@ def test_k_is_the_fraction_of_n_rounded_half_up_and_at_least_one(fraction, n, k)
     assert top_count(fraction, n) == k
     accuracy = np.arange(n, dtype=float)
     assert compute("br_at_k", accuracy, accuracy, k=fraction)[f"br_at_k/K@{fraction * 100:g}%"] == k
+
+
+def test_indices_declare_the_role_and_label_of_every_entry_they_return():
+    """What the engine and the displays read instead of parsing key names."""
+    costs = pd.DataFrame({"flops": [1.0, 2.0, 3.0, 4.0], "params": [1, 2, 3, 4], "depth": [1, 2, 3, 4]})
+    declared = {}
+    for name in ("kendall", "br_at_k", "mbr_flops"):
+        metric = HOST.metrics.get(name)
+        result = compute(name, [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], costs=costs, budgets=2)
+        declared.update({key: (metric.entry_role(key), metric.entry_label(key)) for key in result})
+    assert declared == {
+        "kendall": ("index", ""),
+        "kendall/n": ("detail", ""),  # the whole rest is its declared prefix
+        "br_at_k": ("index", ""),
+        "br_at_k/K@0.1%": ("setting", "0.1%"),
+        "br_at_k/5%": ("estimate", "5%"),
+        "br_at_k/K@5%": ("setting", "5%"),
+        "mbr_flops": ("index", ""),
+        "mbr_flops/br@50%": ("detail", "50%"),
+        "mbr_flops/acc@50%": ("pick", "50%"),
+        "mbr_flops/br@100%": ("detail", "100%"),
+        "mbr_flops/acc@100%": ("pick", "100%"),
+    }
+    assert [e.obj.name for e in zsbench.indices.order_metrics(list(HOST.metrics))] == [
+        "pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth"
+    ]

@@ -14,7 +14,7 @@ import pytest
 import zsbench
 from zsbench import plotting
 from zsbench.evaluation import EvaluationResult, score_column
-from zsbench.indices import compute_with_interval, entry_roles
+from zsbench.indices import compute_with_interval, entry_labels, entry_roles
 
 METRICS = ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth")
 SIXTEEN = (
@@ -117,6 +117,7 @@ def synthetic_result(host: zsbench.PluginHost, proxies: tuple[str, ...], archs: 
         archs=archs,
         summary=summary,
         entry_roles=entry_roles([host.metrics.get(m) for m in METRICS], list(summary.columns)),
+        entry_labels=entry_labels([host.metrics.get(m) for m in METRICS], list(summary.columns)),
         settings={"metric_options": options},
         scores=scores,
         failures=pd.DataFrame(columns=["arch", "proxy", "error"]),

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 from zsbench.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
 from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
 from zsbench.executors import DEFAULT_MAX_ATTEMPTS, ArchTask, TaskOutcome, make_executor
-from zsbench.indices import DEFAULT_CONFIDENCE, compute_with_interval, entry_roles, order_metrics, resolve_options
+from zsbench.indices import (
+    DEFAULT_CONFIDENCE,
+    compute_with_interval,
+    entry_labels,
+    entry_roles,
+    order_metrics,
+    resolve_options,
+)
 from zsbench.interfaces import Batch, Benchmark, Metric, MetricInput, Proxy, SearchSpace
 from zsbench.plugins import PluginHost, get_host
 from zsbench.progress import Progress
@@ -183,6 +190,8 @@ class EvaluationResult:
         entry_roles: for every index column of ``summary`` (interval bounds aside): the
             index it belongs to and its role (see :meth:`zsbench.Metric.entry_role`), which
             is how displays choose what to show without knowing any index.
+        entry_labels: for the same columns: what each is for (``mbr_flops/acc@20%`` -> ``20%``,
+            see :meth:`zsbench.Metric.entry_label`), how displays label them.
         noise_ceiling: the benchmark's :meth:`~zsbench.Benchmark.noise_ceiling` (rank
             correlations between two trainings of its networks), ``None`` when unknown.
         settings: what the run was, for reports and reproduction: ``benchmark``, ``space``,
@@ -203,6 +212,7 @@ class EvaluationResult:
     seconds: float = 0.0
     index_names: list[str] = field(default_factory=list)
     entry_roles: dict[str, tuple[str, str]] = field(default_factory=dict)
+    entry_labels: dict[str, str] = field(default_factory=dict)
     noise_ceiling: dict[str, Any] | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -703,6 +713,7 @@ def _result(
         seconds=seconds,
         index_names=[e.obj.name for e in job.metrics],
         entry_roles=entry_roles([e.obj for e in job.metrics], list(summary.columns)),
+        entry_labels=entry_labels([e.obj for e in job.metrics], list(summary.columns)),
         noise_ceiling=_noise_ceiling(job.bench, job.data_root),
     )
 

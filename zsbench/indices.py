@@ -144,6 +144,19 @@ def compute_with_interval(
     return result
 
 
+def entry_labels(metrics: Sequence[Metric], columns: Sequence[str]) -> dict[str, str]:
+    """For every summary column an index produced (interval bounds aside): its label, what it
+    is for (see :meth:`~zsbench.Metric.entry_label`)."""
+    labels: dict[str, str] = {}
+    for metric in metrics:
+        for column in columns:
+            if column.endswith(("/ci_low", "/ci_high")):
+                continue
+            if column == metric.name or column.startswith(f"{metric.name}/"):
+                labels[column] = metric.entry_label(column)
+    return labels
+
+
 def entry_roles(metrics: Sequence[Metric], columns: Sequence[str]) -> dict[str, tuple[str, str]]:
     """For every summary column an index produced: ``(index name, role)``; interval columns
     (``/ci_low``, ``/ci_high``) are left out."""
@@ -160,6 +173,7 @@ def entry_roles(metrics: Sequence[Metric], columns: Sequence[str]) -> dict[str, 
 __all__ = [
     "DEFAULT_CONFIDENCE",
     "compute_with_interval",
+    "entry_labels",
     "entry_roles",
     "order_metrics",
     "parse_option_assignments",

@@ -405,6 +405,19 @@ class Metric(ABC):
                     return role
         return "detail"
 
+    def entry_label(self, key: str) -> str:
+        """What a companion entry is for, as displays show it: the rest of its key after the
+        prefix that gave it its role (``br_at_k/K@5%`` -> ``5%``, ``mbr_flops/acc@20%`` -> ``20%``,
+        ``br_at_k/5%`` -> ``5%``); ``""`` for the index itself."""
+        prefix = f"{self.name}/"
+        if not key.startswith(prefix):
+            return ""
+        rest = key[len(prefix) :]
+        for start, _ in self.companions:
+            if rest.startswith(start):
+                return rest[len(start) :]
+        return rest
+
     def default_options(self) -> dict[str, Any]:
         """Every declared option at its default."""
         return {option.key: option.default for option in self.options}

@@ -323,19 +323,18 @@ def render_table(
             continue
         mine = [c for c in summary.columns if roles.get(c, ("", ""))[0] == name]
         settings = [c for c in mine if roles[c][1] == "setting"]
-        value_columns.append((name, _heading(name, name, settings)))
+        value_columns.append((name, _heading(result, name, name, settings)))
         # further values of the index (br_at_k at a second K)
         for column in mine:
             if roles[column][1] == "estimate" and wide:
-                value_columns.append((column, _heading(column, name, settings)))
+                value_columns.append((column, _heading(result, column, name, settings)))
         picks = [c for c in mine if roles[c][1] == "pick"]
         if picks:
             pick_columns.append((name, picks))
     for _, heading in value_columns:
         table.add_column(heading, justify="right", no_wrap=True)
     for name, picks in pick_columns:
-        labels = "/".join(p.split("@", 1)[1].rstrip("%") for p in picks)
-        table.add_column(f"picked acc, {name}\nbudgets {labels} %", justify="right", no_wrap=True)
+        table.add_column(f"picked acc, {name}\nat {_joined_labels(result, picks)}", justify="right", no_wrap=True)
     table.add_column("failures", justify="right")
     table.add_column("s/arch", justify="right")
     for record in summary.to_dict(orient="records"):
@@ -350,14 +349,21 @@ def render_table(
     return table
 
 
-def _heading(column: str, name: str, settings: list[str]) -> str:
+def _heading(result: EvaluationResult, column: str, name: str, settings: list[str]) -> str:
     """Column heading: an index's further value says what it is for (``br_at_k/5%`` -> ``@5%``);
     the index itself takes the label of its first setting (``br_at_k/K@0.1%`` -> ``@0.1%``)."""
-    if column != name:
-        return f"{name}\n@{column.split('/', 1)[1]}"
-    if settings:
-        return f"{name}\n@{settings[0].split('@', 1)[-1]}"
-    return name
+    label = result.entry_labels.get(column, "") if column != name else ""
+    if not label and settings:
+        label = result.entry_labels.get(settings[0], "")
+    return f"{name}\n@{label}" if label else name
+
+
+def _joined_labels(result: EvaluationResult, columns: list[str]) -> str:
+    """``20%, 40%, 100%`` as ``20/40/100 %``; other labels joined by ``/``."""
+    labels = [result.entry_labels.get(c, c) for c in columns]
+    if labels and all(label.endswith("%") for label in labels):
+        return "/".join(label[:-1] for label in labels) + " %"
+    return "/".join(labels)
 
 
 def _with_interval(record: dict[str, Any], column: str) -> str:
