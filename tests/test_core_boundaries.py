@@ -198,3 +198,11 @@ def test_the_checks_catch_what_they_forbid() -> None:
     assert ORDER.index(layer_of("zsbench.interfaces")) < ORDER.index(layer_of("zsbench.evaluation"))
     source = "import numpy\nif TYPE_CHECKING:\n    import torch\ndef f():\n    import pandas\n"
     assert [n for _, n in imports(ast.parse(source), module_level_only=True)] == ["numpy"]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "zsbench.errors"))
+def test_failures_are_described_by_the_one_formatter(module: str) -> None:
+    """A failure's one-line reason comes from ``zsbench.errors.describe_error``, so scores, costs,
+    trainings, plugins and warnings all say it the same way."""
+    source = MODULES[module].read_text(encoding="utf-8")
+    assert "__name__}: {" not in source, f"{module} formats an exception itself: use zsbench.errors.describe_error"

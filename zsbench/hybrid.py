@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zsbench.errors import UsageError, ZsbenchError
+from zsbench.errors import UsageError, ZsbenchError, describe_error
 from zsbench.indices import compute_with_interval, resolve_options
 from zsbench.interfaces import Metric, MetricInput
 
@@ -542,7 +542,7 @@ def _judge(
             except Exception as exc:  # third-party index: lose its column, not the search
                 import warnings
 
-                warnings.warn(f"index {metric.name} failed: {type(exc).__name__}: {exc}", stacklevel=2)
+                warnings.warn(f"index {metric.name} failed: {describe_error(exc)}", stacklevel=2)
                 values = {metric.name: np.full(len(chunk), np.nan)}
             for key, array in values.items():
                 collected.setdefault(key, []).append(np.asarray(array, dtype=float))
