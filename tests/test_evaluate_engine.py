@@ -217,6 +217,20 @@ def test_process_workers_give_the_local_scores_and_survive_a_crashing_worker(hos
     assert pooled.scores.loc[crashed, "flops"].isna().all()  # costs of a crashed task are not invented
 
 
+def test_a_killed_scoring_worker_is_replaced_and_its_architecture_scored(host, tmp_path, monkeypatch):
+    options = {"proxies": "toy_params,toy_output,toy_crash", "bootstrap": 0, "limit": 6, "seed": 5}
+    local = run(host, tmp_path / "local.sqlite", **options)
+    victim = local.scores["arch"].iloc[2]
+    marker = tmp_path / "killed-once"
+    monkeypatch.setenv("TOY_CRASH_ARCH", victim.strip())
+    monkeypatch.setenv("TOY_CRASH_ONCE", str(marker))
+    pooled = run(host, tmp_path / "pool.sqlite", workers=2, max_attempts=2, **options)
+    assert marker.exists() and int(marker.read_text()) != os.getpid()  # a worker was killed, not this process
+    # the killed worker's architecture was retried on a fresh worker: nothing is missing
+    pd.testing.assert_frame_equal(local.scores, pooled.scores)
+    assert pooled.failures.empty and pooled.computed == 3 * 6
+
+
 def test_unknown_components_and_bad_options_are_one_line_errors(host, tmp_path):
     with pytest.raises(zsbench.UnknownComponentError, match="Unknown proxy 'nope'"):
         run(host, tmp_path / "c.sqlite", proxies="nope")

@@ -6,7 +6,8 @@ Benchmark ``toy-bench``: all 32 architectures; accuracy rises with width and dep
 Proxies: ``toy_params`` (parameter count, needs no input), ``toy_output`` (mean output on
 the batch: depends on seed and batch), ``toy_flaky`` (fails on depth 4), ``toy_lower``
 (lower is better: minus the parameter count). ``toy_crash`` kills its process when the
-architecture equals ``$TOY_CRASH_ARCH``. Every call of a proxy appends ``proxy arch`` to
+architecture equals ``$TOY_CRASH_ARCH``: every time, or only the first time when
+``$TOY_CRASH_ONCE`` names a marker file (written just before the kill). Every call of a proxy appends ``proxy arch`` to
 ``$TOY_CALL_LOG`` when set, so tests can count what was computed.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -168,7 +170,12 @@ class ToyCrash(zsbench.Proxy):
     def score(self, model, batch) -> float:
         _log_call(self.name, model)
         if model.toy_arch == os.environ.get("TOY_CRASH_ARCH"):
-            os._exit(17)  # a hard crash, as a segfault or an OOM kill would be
+            marker = os.environ.get("TOY_CRASH_ONCE")
+            if not marker:
+                os._exit(17)  # a hard crash, as a segfault or an OOM kill would be
+            if not os.path.exists(marker):
+                Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+                os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
         return 1.0
 
 

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 import zsbench
 from zsbench.errors import UsageError
+from zsbench.executors import InlineExecutor, ProcessExecutor
 from zsbench.scoring import score_model
 from zsbench.training.builder import build_pool
-from zsbench.training.executors import LocalExecutor
 from zsbench.training.recipes import Recipe
 from zsbench.training.store import ResultStore
 from zsbench.training.table import BuiltBenchmark, discover_builds, read_meta
@@ -61,7 +61,7 @@ def test_local_build_end_to_end_resume_and_proxy(tmp_path, image_root) -> None:
     space = ToySpace()
     report = build_pool(
         "toy-bench", space, 5, pool_seed=1, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
-        repeat_seed=7, repeat_count=2, executor=LocalExecutor(workers=1, threads=1), progress=False,
+        repeat_seed=7, repeat_count=2, executor=InlineExecutor(threads=1), progress=False,
     )
     pool = space.sample(5, 1)
     assert report.total == 7 and report.skipped == 0 and len(report.trained) == 7 and not report.failed
@@ -115,14 +115,14 @@ def test_failures_are_recorded_and_retried_on_rerun(tmp_path, image_root) -> Non
     space = FlakySpace()
     pool = space.enumerate()
     kwargs = dict(recipe=QUICK, out_dir=tmp_path, data_root=image_root, progress=False)
-    first = build_pool("flaky", space, 9, pool_seed=0, limit=9, executor=LocalExecutor(threads=1, retries=1), **kwargs)
+    first = build_pool("flaky", space, 9, pool_seed=0, limit=9, executor=InlineExecutor(threads=1, max_attempts=2), **kwargs)
     assert [(a, r) for a, _, r in first.failed] == [("w12-d3", "RuntimeError: cannot build w12-d3 on purpose")]
     assert len(first.trained) == 8
     failed = ResultStore(first.results_path).failures()
     assert [r["attempts"] for r in failed.values()] == [2]
     meta = read_meta(first.meta_path)
     assert meta["tasks_failed"] == 1 and not meta["complete"] and meta["networks_done"] == 8
-    second = build_pool("flaky", space, 9, pool_seed=0, executor=LocalExecutor(threads=1, retries=0), **kwargs)
+    second = build_pool("flaky", space, 9, pool_seed=0, executor=InlineExecutor(threads=1, max_attempts=1), **kwargs)
     assert second.skipped == 8 and second.trained == [] and len(second.failed) == 1
     assert len(pool) == 9
 
@@ -130,11 +130,72 @@ def test_failures_are_recorded_and_retried_on_rerun(tmp_path, image_root) -> Non
 def test_local_worker_processes(tmp_path, image_root) -> None:
     report = build_pool(
         "pool2", ToySpace(), 3, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
-        executor=LocalExecutor(workers=2, threads=1), progress=False,
+        executor=ProcessExecutor(2, threads=1), progress=False,
     )
     assert len(report.trained) == 3 and not report.failed
     records = ResultStore(report.results_path).records()
     assert {r["threads"] for r in records} == {1} and len({r["host"] for r in records}) == 1
+
+
+class KillOnceSpace(ToySpace):
+    """Training ``w8-d2`` kills its worker process the first time (a marker file remembers it),
+    as the kernel's out-of-memory killer would."""
+
+    name = "kill-once"
+    pool = ("w4-d1", "w8-d2", "w12-d1", "w4-d2", "w8-d1")  # the victim early, with work after it
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def sample(self, n, seed=0):
+        return list(self.pool[:n])
+
+    def build(self, arch, num_classes=10, *, seed=None, input_size=None):
+        if arch == "w8-d2" and not Path(self.marker).exists():
+            Path(self.marker).write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().build(arch, num_classes, seed=seed, input_size=input_size)
+
+
+def test_a_killed_training_worker_is_replaced_and_the_build_finishes(tmp_path, image_root) -> None:
+    marker = tmp_path / "killed-once"
+    space = KillOnceSpace(marker)
+    archs = space.pool
+    report = build_pool(
+        "killed-worker", space, 5, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
+        executor=ProcessExecutor(2, threads=1, max_attempts=2), progress=False,
+    )
+    assert marker.exists() and int(marker.read_text()) != os.getpid()  # a worker died, not the build
+    assert not report.failed and len(report.trained) == 5
+    records = ResultStore(report.results_path).records()
+    assert sorted(r["arch"] for r in records) == sorted(archs) and {r["status"] for r in records} == {"ok"}
+    assert read_meta(report.meta_path)["complete"]
+
+
+class AlwaysKilledSpace(ToySpace):
+    """Training ``w8-d2`` kills its worker process every time."""
+
+    name = "always-killed"
+
+    def sample(self, n, seed=0):
+        return ["w4-d1", "w8-d2", "w12-d1"][:n]
+
+    def build(self, arch, num_classes=10, *, seed=None, input_size=None):
+        if arch == "w8-d2":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().build(arch, num_classes, seed=seed, input_size=input_size)
+
+
+def test_a_worker_killed_on_every_try_is_one_failed_network(tmp_path, image_root) -> None:
+    space = AlwaysKilledSpace()
+    report = build_pool(
+        "killed-always", space, 3, recipe=QUICK, out_dir=tmp_path, data_root=image_root,
+        executor=ProcessExecutor(2, threads=1, max_attempts=2), progress=False,
+    )
+    assert len(report.trained) == 2
+    assert [(a, r) for a, _, r in report.failed] == [("w8-d2", "worker crashed 2 times (exit code -9)")]
+    (failed,) = ResultStore(report.results_path).failures().values()
+    assert failed["attempts"] == 2
 
 
 KILL_SCRIPT = textwrap.dedent(
@@ -173,7 +234,7 @@ def test_killed_build_resumes_without_training_anything_twice(tmp_path, image_ro
     trained_now: list[str] = []
     report = build_pool(
         "killed", ToySpace(), 6, recipe=QUICK.replace(epochs=3), out_dir=tmp_path / "out", data_root=image_root,
-        progress=False, executor=LocalExecutor(threads=1), on_result=lambda task, rec: trained_now.append(task.key),
+        progress=False, executor=InlineExecutor(threads=1), on_result=lambda task, rec: trained_now.append(task.key),
     )
     assert report.skipped == len(before)
     assert set(trained_now).isdisjoint(done_before)

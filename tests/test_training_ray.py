@@ -10,8 +10,8 @@ import torch
 from test_training_build import QUICK, evaluate_param_proxy
 from test_training_toyspace import ToySpace, write_image_tree
 
-from zsbench.training.builder import build_pool
-from zsbench.training.executors import RayExecutor, make_executor
+from zsbench.executors import RayExecutor
+from zsbench.training.builder import build_pool, default_executor
 from zsbench.training.store import ResultStore
 from zsbench.training.table import discover_builds
 
@@ -46,7 +46,7 @@ def test_ray_build_retries_records_failures_and_evaluates(tmp_path) -> None:
     space = FailOnceSpace(tmp_path / "marker")
     archs = ["w4-d1", "w12-d3", "w8-d2", "w4-d2"]
     space.sample = lambda n, seed=0: archs[:n]  # a fixed pool holding both failing architectures
-    executor = make_executor("ray", retries=1, cpus_per_task=1, num_cpus=2)
+    executor = default_executor("ray", retries=1, cpus_per_task=1, num_cpus=2)
     assert isinstance(executor, RayExecutor)
     arrivals: list[str] = []
     report = build_pool(

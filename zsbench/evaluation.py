@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from zsbench.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
 from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
-from zsbench.executors import DEFAULT_MAX_ATTEMPTS, ArchTask, TaskOutcome, make_executor
+from zsbench.executors import DEFAULT_MAX_ATTEMPTS, make_executor
 from zsbench.indices import (
     DEFAULT_CONFIDENCE,
     compute_with_interval,
@@ -50,6 +50,7 @@ from zsbench.plugins import PluginHost, get_host
 from zsbench.progress import Progress
 from zsbench.registry import Entry
 from zsbench.scoring import run_contract
+from zsbench.scoring_tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
 from zsbench.settings import default_benchmark
 from zsbench.tables import COST_COLUMNS, TableBenchmark, load_benchmark_table, looks_like_table_file
 
@@ -278,7 +279,7 @@ def evaluate(
     job = _resolve(host, proxies, benchmark, metrics, pool, scoring, indices)
     with _open_cache(run.cache) as store:
         plan = _plan(job, store, scoring, run.retry_failed)
-        computed = _run(job, plan, store, run, host, explicit_host, progress)
+        computed = _run(job, plan, store, scoring, run, host, explicit_host, progress)
         scores, failures, seconds = _assemble(job, plan)
     summary = _summarise(job, scores, failures, seconds, indices, seed=pool.seed)
     result = _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
@@ -527,6 +528,7 @@ def _run(
     job: _Job,
     plan: _Plan,
     store: ScoreCache,
+    scoring: ScoringOptions,
     run: RunOptions,
     host: PluginHost,
     explicit_host: bool,
@@ -537,13 +539,9 @@ def _run(
     space_name = job.space.obj.name
     entries_by_key = {e.qualified_name: e for e in job.proxies}
     executor = make_executor(
-        run.executor,
-        host=host,
-        explicit_host=explicit_host,
-        workers=run.workers,
-        ray_address=run.ray_address,
-        max_attempts=run.max_attempts,
+        run.executor, workers=run.workers, ray_address=run.ray_address, max_attempts=run.max_attempts
     )
+    work = ScoringWork(host, job.batch, explicit_host=explicit_host, device=scoring.device)
     cached_archs = len(plan.archs) - len(plan.tasks)
     bar = Progress.from_option(
         progress,
@@ -554,7 +552,7 @@ def _run(
     )
     computed = 0
     with bar:
-        for outcome in executor.run(plan.tasks, job.batch):
+        for outcome in run_scoring(executor, plan.tasks, work):
             task = plan.tasks[outcome.index]
             computed += _store_outcome(store, space_name, task, outcome, entries_by_key, plan.contracts, plan.stored)
             if outcome.cost is not None:

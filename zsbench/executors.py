@@ -1,229 +1,236 @@
-"""Executors: where the per-architecture scoring tasks run.
+"""The execution layer: run independent tasks in this process, in worker processes or on Ray.
 
-Each architecture is one independent :class:`ArchTask` (every missing proxy score of that
-architecture, plus its costs when they are needed). An executor takes the tasks and yields
-one :class:`TaskOutcome` per task as soon as it is finished, in completion order; the
-engine stores each outcome in the cache as it arrives.
+Scoring (``zsbench evaluate``, see :mod:`zsbench.scoring_tasks`) and training
+(``zsbench build``, see :mod:`zsbench.training.tasks`) both describe their work as a list
+of picklable tasks plus one :class:`Work` object that says what a task does. An executor
+runs them and yields one :class:`Outcome` per task as soon as it is finished, in completion
+order, so the caller can store each result at once (an interrupted run loses only the
+tasks in flight).
 
-- :class:`LocalExecutor` runs the tasks one after another in this process (default).
-- :class:`ProcessExecutor` runs them in N spawned worker processes; each worker loads the
-  plugins itself. A worker that dies (segfault, out-of-memory kill) loses only the task it
-  was running: that task is retried on a fresh worker, up to ``max_attempts`` times, then
-  recorded as failed with the reason.
-- :class:`RayExecutor` submits each task to a Ray cluster (``pip install zsbench[ray]``);
-  Ray retries a task whose worker crashed.
+- :class:`InlineExecutor` runs the tasks one after another in this process.
+- :class:`ProcessExecutor` runs them in N spawned worker processes.
+- :class:`RayExecutor` submits one Ray task per task (``pip install zsbench[ray]``).
 
-The input batch is built once, in the driver, and shipped to the workers, so workers do not
-need the dataset.
+The rules are the same for every executor:
+
+- **A task that raises** is tried again, up to ``max_attempts`` tries in all; its outcome
+  then carries the error of the last try (``"Type: first line"``). Exceptions of the work's
+  :attr:`Work.fatal_errors` types (a configuration problem that would fail every task, such
+  as a worker with other plugin versions) stop the run and are raised in the caller.
+- **A worker process that dies** (segfault, out-of-memory kill, ``SIGKILL``) loses only the
+  task it was running: the process executor starts a fresh worker in its place and tries
+  the task again, up to ``max_attempts`` tries; Ray does the same for its tasks. A task whose
+  worker died on every try gets an outcome with ``crashed=True``. The other workers and the
+  run go on.
+- **Threads**: every worker process and Ray task sets torch's intra-op threads (and its
+  inter-op threads, where torch still allows it) to ``threads``. The default,
+  :func:`default_threads`, divides this machine's cores among the workers, at least one
+  each, so parallel workers never oversubscribe the CPUs.
 """
 
 from __future__ import annotations
 
-import importlib
 import multiprocessing
 import os
-import sys
+import pickle
+import uuid
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
-from zsbench.cache import CachedCost
 from zsbench.errors import UsageError, ZsbenchError, describe_error
-from zsbench.interfaces import Batch
-from zsbench.plugins import PluginHost, get_host
-from zsbench.scoring import ProxyResult, score_model
-
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
 DEFAULT_MAX_ATTEMPTS = 3
+EXECUTOR_KINDS = ("local", "process", "ray")
+
+TaskT = TypeVar("TaskT")
+ResultT = TypeVar("ResultT")
 
 
-@dataclass(frozen=True)
-class ArchTask:
-    """The work for one architecture.
+# -- threads -------------------------------------------------------------------------------------
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads(workers: int = 1) -> int:
+    """Torch threads per worker that never oversubscribe: the cores divided among the
+    ``workers``, at least one each."""
+    return max(1, available_cores() // max(1, workers))
+
+
+def set_torch_threads(threads: int) -> None:
+    """Set torch's intra-op threads to ``threads`` and, where still allowed, its inter-op threads.
+
+    Torch accepts a new inter-op thread count only before its first inter-op parallel work
+    in a process; later calls raise, and the count that is already in place is kept.
+    """
+    import torch
+
+    threads = max(1, int(threads))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    if torch.get_num_interop_threads() != threads:
+        try:
+            torch.set_num_interop_threads(threads)
+        except RuntimeError:
+            pass
+
+
+# -- work and outcomes ---------------------------------------------------------------------------
+
+
+class Work(ABC, Generic[TaskT, ResultT]):
+    """What every task of a run does. Picklable: it is sent once to each worker process.
 
     Attributes:
-        index: position of the task in the run (identifies its outcome).
-        space: qualified name (``plugin:name``) of the search space.
-        arch: canonical architecture string.
-        proxies: qualified names of the proxies to compute.
-        proxy_versions: the version the driver expects for each proxy (a worker with other
-            plugin versions refuses the task instead of caching wrong values).
-        want_cost: also compute the architecture's FLOPs, params and depth.
-        num_classes: classifier width of the built network.
-        input_size: image size the network is built and costed for.
-        seed: scoring seed (see :func:`zsbench.scoring.score_model`).
-        device: torch device string.
+        fatal_errors: exception types that stop the whole run instead of failing one task.
+        wants_gpu: Ray reserves a GPU for each task when the cluster has GPUs.
     """
 
-    index: int
-    space: str
-    arch: str
-    proxies: tuple[str, ...]
-    proxy_versions: tuple[str, ...]
-    want_cost: bool
-    num_classes: int
-    input_size: int
-    seed: int
-    device: str = "cpu"
+    fatal_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    wants_gpu: bool = False
+
+    def setup(self, slot: int | None) -> Any:
+        """Per-process state, built once in each worker before its first task.
+
+        Args:
+            slot: the worker's number in a local pool (``0`` .. ``workers - 1``; a replacement
+                worker takes the number of the one it replaces, so with GPUs slot ``i`` can
+                use GPU ``i``); ``0`` in this process; ``None`` in a Ray task.
+        """
+        return None
+
+    @abstractmethod
+    def run(self, task: TaskT, state: Any) -> ResultT:
+        """Do one task with the state :meth:`setup` built; raise to fail the try."""
 
 
 @dataclass
-class TaskOutcome:
-    """The result of one :class:`ArchTask`.
+class Outcome(Generic[TaskT, ResultT]):
+    """What became of one task.
 
     Attributes:
-        index: the task's index.
-        arch: the task's canonical architecture.
-        results: one :class:`~zsbench.scoring.ProxyResult` per proxy of the task.
-        cost: the costs when the task asked for them.
-        crashed: the worker crashed on every attempt; ``results`` then hold that reason.
+        index: the task's position in the sequence given to the executor.
+        task: the task.
+        value: what :meth:`Work.run` returned (``None`` when the task failed).
+        error: ``None`` on success, else the reason of the last try.
+        attempts: tries made.
+        crashed: the worker process died on every try.
     """
 
     index: int
-    arch: str
-    results: list[ProxyResult] = field(default_factory=list)
-    cost: CachedCost | None = None
+    task: TaskT
+    value: ResultT | None = None
+    error: str | None = None
+    attempts: int = 1
     crashed: bool = False
 
+    @property
+    def ok(self) -> bool:
+        """The task succeeded."""
+        return self.error is None
 
-@dataclass(frozen=True)
-class HostSpec:
-    """How a worker builds its own plugin host.
 
-    Attributes:
-        plugins: ``None`` to load the installed entry points (honouring
-            ``ZSBENCH_LOAD_PLUGINS`` and friends), else ``(module, plugin name, distribution)``
-            triples to register on an isolated host.
-        sys_path: import path entries to add first (lets workers import plugin modules
-            that live outside the installed packages, e.g. next to a test).
+class Executor(ABC):
+    """Runs tasks and yields their :class:`Outcome` s in completion order (see the module docstring)."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    @abstractmethod
+    def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
+        """Run ``tasks`` with ``work``; yield each outcome as soon as it is known."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line for progress output."""
+
+
+def _portable_error(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling (to travel from a worker to the caller), else a
+    :class:`ZsbenchError` with its message."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return ZsbenchError(str(exc))
+
+
+def _check_attempts(max_attempts: int) -> int:
+    if max_attempts < 1:
+        raise UsageError(f"max_attempts must be at least 1, got {max_attempts}")
+    return int(max_attempts)
+
+
+# -- in this process -----------------------------------------------------------------------------
+
+
+class InlineExecutor(Executor):
+    """Runs every task in this process, in order.
+
+    Args:
+        threads: torch threads while the tasks run (``None``: all cores, see
+            :func:`default_threads`); the previous intra-op count is restored afterwards.
+        max_attempts: tries of a task that raises.
     """
 
-    plugins: tuple[tuple[str, str, str], ...] | None = None
-    sys_path: tuple[str, ...] = ()
+    def __init__(self, threads: int | None = None, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+        if threads is not None and threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {threads}")
+        self.threads = threads if threads is not None else default_threads(1)
+        self.max_attempts = _check_attempts(max_attempts)
 
-    @classmethod
-    def from_host(cls, host: PluginHost | None) -> HostSpec:
-        """The spec that rebuilds ``host`` in another process (entry points for ``None``)."""
-        if host is None or host is get_host_if_built():
-            return cls(None)
-        triples = []
-        for plugin in host.pm.get_plugins():
-            registered = host.pm.get_name(plugin) or ""
-            distribution, _, name = registered.partition(":")
-            if not isinstance(plugin, ModuleType):
-                raise UsageError(
-                    f"plugin {name!r} is an object, not a module: worker processes can only load plugins "
-                    "from importable modules; use the in-process executor"
-                )
-            triples.append((plugin.__name__, name, distribution))
-        return cls(tuple(triples), tuple(p for p in sys.path if p))
+    def describe(self) -> str:
+        return f"this process, {self.threads} thread(s)"
 
-    def build(self) -> PluginHost:
-        """Build the plugin host this spec describes."""
-        for entry in reversed(self.sys_path):
-            if entry not in sys.path:
-                sys.path.insert(0, entry)
-        if self.plugins is None:
-            return get_host()
-        host = PluginHost(entry_points=False)
-        for module_name, name, distribution in self.plugins:
-            host.register_plugin(importlib.import_module(module_name), name=name, distribution=distribution)
-        return host
+    def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
+        if not tasks:
+            return
+        import torch
 
-
-def get_host_if_built() -> PluginHost | None:
-    """The process-wide host when it has been built already, without building it."""
-    from zsbench import plugins
-
-    return plugins._default_host
-
-
-# -- running one task ---------------------------------------------------------------------------
-
-
-def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
-    """Score one architecture with its proxies and, when asked, compute its costs."""
-    space = host.spaces.get(task.space)
-    proxies = [host.proxies.get(name) for name in task.proxies]
-    for proxy, expected in zip(proxies, task.proxy_versions, strict=True):
-        if proxy.version != expected:
-            raise ZsbenchError(
-                f"proxy {proxy.name} is version {proxy.version} in a worker but {expected} in the driver; "
-                "install the same plugins everywhere"
-            )
-
-    def build() -> Any:
-        return space.build(task.arch, task.num_classes, seed=task.seed, input_size=task.input_size)
-
-    results = score_model(build, proxies, batch, seed=task.seed, device=task.device) if proxies else []
-    cost = None
-    if task.want_cost:
+        previous = torch.get_num_threads()
+        set_torch_threads(self.threads)
         try:
-            figures = space.cost(task.arch, task.num_classes, task.input_size)
-            cost = CachedCost(float(figures.flops), float(figures.params), float(figures.depth), None)
-        except Exception as exc:  # a cost failure is recorded, like a proxy failure
-            nan = float("nan")
-            cost = CachedCost(nan, nan, nan, describe_error(exc))
-    return TaskOutcome(task.index, task.arch, results, cost)
+            state = work.setup(0)
+            for index, task in enumerate(tasks):
+                error = ""
+                for attempt in range(1, self.max_attempts + 1):
+                    try:
+                        value = work.run(task, state)
+                    except work.fatal_errors:
+                        raise
+                    except Exception as exc:  # a failing task is recorded, never fatal
+                        error = describe_error(exc)
+                        continue
+                    yield Outcome(index, task, value, attempts=attempt)
+                    break
+                else:
+                    yield Outcome(index, task, None, error, attempts=self.max_attempts)
+        finally:
+            torch.set_num_threads(previous)
 
 
-def crashed_outcome(task: ArchTask, reason: str) -> TaskOutcome:
-    """The outcome recorded for a task whose worker crashed on every attempt."""
-    results = [ProxyResult(name.split(":")[-1], None, reason, 0.0) for name in task.proxies]
-    cost = None
-    if task.want_cost:
-        nan = float("nan")
-        cost = CachedCost(nan, nan, nan, reason)
-    return TaskOutcome(task.index, task.arch, results, cost, crashed=True)
+# -- worker processes ----------------------------------------------------------------------------
 
 
-def batch_to_arrays(batch: Batch) -> tuple[np.ndarray, np.ndarray, int, str]:
-    """A batch as plain NumPy arrays (cheap to pickle, no torch shared memory involved)."""
-    return batch.inputs.detach().cpu().numpy(), batch.targets.detach().cpu().numpy(), batch.num_classes, batch.source
-
-
-def batch_from_arrays(arrays: tuple[np.ndarray, np.ndarray, int, str]) -> Batch:
-    """Inverse of :func:`batch_to_arrays`."""
-    import torch
-
-    inputs, targets, num_classes, source = arrays
-    return Batch(torch.from_numpy(inputs.copy()), torch.from_numpy(targets.copy()), num_classes, source)
-
-
-# -- executors ---------------------------------------------------------------------------------
-
-
-class LocalExecutor:
-    """Runs every task in this process, in order."""
-
-    def __init__(self, host: PluginHost) -> None:
-        self.host = host
-
-    def run(self, tasks: Sequence[ArchTask], batch: Batch) -> Iterator[TaskOutcome]:
-        """Yield each task's outcome as it finishes."""
-        for task in tasks:
-            yield run_task(task, batch, self.host)
-
-
-def _worker_main(conn: Any, spec: HostSpec, arrays: tuple, threads: int) -> None:
-    """Body of a worker process: build the host, then run tasks until told to stop."""
+def _worker_main(conn: Any, work: Work[Any, Any], slot: int, threads: int) -> None:
+    """Body of a worker process: set threads, build the state, then run tasks until told to stop."""
     import signal
 
-    import torch
-
-    # Ctrl-C reaches the whole process group: the driver handles it and stops the workers
+    # Ctrl-C reaches the whole process group: the caller handles it and stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    torch.set_num_threads(threads)
     try:
-        host = spec.build()
-        batch = batch_from_arrays(arrays)
+        set_torch_threads(threads)
+        state = work.setup(slot)
     except Exception as exc:
-        conn.send(("error", f"worker could not load its plugins: {describe_error(exc)}"))
+        conn.send(("setup-failed", _portable_error(exc)))
         return
     conn.send(("ready", None))
     while True:
@@ -231,19 +238,24 @@ def _worker_main(conn: Any, spec: HostSpec, arrays: tuple, threads: int) -> None
         if task is None:
             return
         try:
-            conn.send(("done", run_task(task, batch, host)))
-        except ZsbenchError as exc:
-            conn.send(("error", str(exc)))
-            return
+            value = work.run(task, state)
+            message: tuple[str, Any] = ("done", value)
+            conn.send(message)
+        except Exception as exc:
+            fatal = _portable_error(exc) if isinstance(exc, work.fatal_errors) else None
+            conn.send(("raised", (describe_error(exc), fatal)))
 
 
 class _Worker:
-    def __init__(self, ctx: Any, spec: HostSpec, arrays: tuple, threads: int) -> None:
+    """One worker process, its pipe, and the task it is running."""
+
+    def __init__(self, ctx: Any, work: Work[Any, Any], slot: int, threads: int) -> None:
+        self.slot = slot
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, spec, arrays, threads), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, work, slot, threads), daemon=True)
         self.process.start()
         child.close()
-        self.task: ArchTask | None = None
+        self.index: int | None = None
         self.ready = False
 
     def stop(self) -> None:
@@ -258,50 +270,47 @@ class _Worker:
         self.conn.close()
 
 
-class ProcessExecutor:
-    """Runs tasks in ``workers`` spawned processes (see the module docstring).
+class ProcessExecutor(Executor):
+    """Runs tasks in ``workers`` spawned processes; a worker that dies is replaced (see the
+    module docstring).
 
     Args:
         workers: number of worker processes.
-        spec: how each worker builds its plugin host.
-        max_attempts: tries per task before a crash is recorded as the task's failure.
-        threads_per_worker: torch threads in each worker (default: CPU cores / workers).
+        threads: torch threads in each worker (default: :func:`default_threads`).
+        max_attempts: tries of a task that raises or whose worker dies.
     """
 
     def __init__(
-        self,
-        workers: int,
-        spec: HostSpec,
-        *,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        threads_per_worker: int | None = None,
+        self, workers: int, threads: int | None = None, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
     ) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
+        if threads is not None and threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {threads}")
         self.workers = workers
-        self.spec = spec
-        self.max_attempts = max_attempts
-        self.threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
+        self.threads = threads if threads is not None else default_threads(workers)
+        self.max_attempts = _check_attempts(max_attempts)
 
-    def run(self, tasks: Sequence[ArchTask], batch: Batch) -> Iterator[TaskOutcome]:
-        """Yield each task's outcome as it finishes (completion order)."""
+    def describe(self) -> str:
+        return f"{self.workers} worker process(es) x {self.threads} thread(s)"
+
+    def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
         from multiprocessing.connection import wait
 
         if not tasks:
             return
         ctx = multiprocessing.get_context("spawn")
-        arrays = batch_to_arrays(batch)
-        pending: deque[ArchTask] = deque(tasks)
-        attempts: dict[int, int] = {}
-        pool = [_Worker(ctx, self.spec, arrays, self.threads) for _ in range(min(self.workers, len(tasks)))]
+        pending: deque[int] = deque(range(len(tasks)))
+        attempts = [0] * len(tasks)
+        pool = [_Worker(ctx, work, slot, self.threads) for slot in range(min(self.workers, len(tasks)))]
         try:
-            while pending or any(w.task is not None for w in pool):
+            while pending or any(w.index is not None for w in pool):
                 for worker in pool:
-                    if worker.ready and worker.task is None and pending:
-                        worker.task = pending.popleft()
-                        worker.conn.send(worker.task)
-                waitables = [w.conn for w in pool] + [w.process.sentinel for w in pool]
-                ready = set(wait(waitables))
+                    if worker.ready and worker.index is None and pending:
+                        worker.index = pending.popleft()
+                        attempts[worker.index] += 1
+                        worker.conn.send(tasks[worker.index])
+                ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool]))
                 for position, worker in enumerate(pool):
                     message = None
                     if worker.conn in ready:
@@ -310,124 +319,198 @@ class ProcessExecutor:
                         except (EOFError, OSError):
                             message = None
                     if message is not None:
-                        kind, payload = message
-                        if kind == "ready":
-                            worker.ready = True
-                        elif kind == "done":
-                            worker.task = None
-                            yield payload
-                        else:
-                            raise ZsbenchError(payload)
-                        continue
-                    if worker.conn in ready or worker.process.sentinel in ready:
-                        outcome = self._replace_crashed(position, pool, ctx, arrays, pending, attempts)
+                        outcome = self._handle(worker, message, tasks, attempts, pending)
+                        if outcome is not None:
+                            yield outcome
+                    elif worker.conn in ready or worker.process.sentinel in ready:
+                        outcome = self._replace_dead(position, pool, ctx, work, tasks, attempts, pending)
                         if outcome is not None:
                             yield outcome
         finally:
             for worker in pool:
                 worker.stop()
 
-    def _replace_crashed(
+    def _handle(
+        self,
+        worker: _Worker,
+        message: tuple[str, Any],
+        tasks: Sequence[TaskT],
+        attempts: list[int],
+        pending: deque[int],
+    ) -> Outcome[TaskT, Any] | None:
+        kind, payload = message
+        if kind == "ready":
+            worker.ready = True
+            return None
+        if kind == "setup-failed":
+            raise payload
+        index = worker.index
+        assert index is not None, f"worker sent {kind!r} without a task"
+        worker.index = None
+        if kind == "done":
+            return Outcome(index, tasks[index], payload, attempts=attempts[index])
+        reason, fatal = payload
+        if fatal is not None:
+            raise fatal
+        if attempts[index] < self.max_attempts:
+            pending.appendleft(index)
+            return None
+        return Outcome(index, tasks[index], None, reason, attempts=attempts[index])
+
+    def _replace_dead(
         self,
         position: int,
         pool: list[_Worker],
         ctx: Any,
-        arrays: tuple,
-        pending: deque[ArchTask],
-        attempts: dict[int, int],
-    ) -> TaskOutcome | None:
+        work: Work[TaskT, Any],
+        tasks: Sequence[TaskT],
+        attempts: list[int],
+        pending: deque[int],
+    ) -> Outcome[TaskT, Any] | None:
         worker = pool[position]
         worker.process.join(timeout=5)
         exit_code = worker.process.exitcode
-        task = worker.task
+        index = worker.index
         worker.stop()
-        if task is None and not worker.ready:
+        if index is None and not worker.ready:
             raise ZsbenchError(f"a worker process died while starting (exit code {exit_code})")
-        pool[position] = _Worker(ctx, self.spec, arrays, self.threads)
-        if task is None:
+        pool[position] = _Worker(ctx, work, worker.slot, self.threads)
+        if index is None:
             return None
-        attempts[task.index] = attempts.get(task.index, 0) + 1
-        if attempts[task.index] < self.max_attempts:
-            pending.appendleft(task)
+        if attempts[index] < self.max_attempts:
+            pending.appendleft(index)
             return None
-        return crashed_outcome(task, f"worker crashed {self.max_attempts} times (exit code {exit_code})")
+        reason = f"worker crashed {attempts[index]} times (exit code {exit_code})"
+        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], crashed=True)
 
 
-_RAY_HOSTS: dict[HostSpec, PluginHost] = {}
+# -- Ray -----------------------------------------------------------------------------------------
+
+# The state of the run a Ray worker process served last: (run token, state). One entry only,
+# so a long-lived Ray worker does not keep the state of every run it ever served.
+_RAY_STATE: tuple[str, Any] | None = None
 
 
-def _ray_run_task(task: ArchTask, arrays: tuple, spec: HostSpec) -> TaskOutcome:
-    """Ray task body: one plugin host per worker process and spec, reused across tasks."""
-    if spec not in _RAY_HOSTS:
-        import torch
+def _ray_task(work: Work[Any, Any], token: str, task: Any, threads: int) -> tuple[str, Any]:
+    """Ray task body: the run's state is built once per Ray worker process and reused."""
+    global _RAY_STATE
+    try:
+        set_torch_threads(threads)
+        if _RAY_STATE is None or _RAY_STATE[0] != token:
+            _RAY_STATE = None
+            _RAY_STATE = (token, work.setup(None))
+    except Exception as exc:
+        return "setup-failed", _portable_error(exc)
+    try:
+        return "done", work.run(task, _RAY_STATE[1])
+    except Exception as exc:
+        fatal = _portable_error(exc) if isinstance(exc, work.fatal_errors) else None
+        return "raised", (describe_error(exc), fatal)
 
-        torch.set_num_threads(1)
-        _RAY_HOSTS[spec] = spec.build()
-    # rebuilding the batch per task costs a copy of a few hundred kB, negligible next to scoring
-    return run_task(task, batch_from_arrays(arrays), _RAY_HOSTS[spec])
 
-
-class RayExecutor:
-    """Submits every task to Ray (a running cluster at ``address``, else a local instance).
+class RayExecutor(Executor):
+    """One Ray task per task, on a Ray cluster or a local instance.
 
     Args:
-        spec: how each Ray worker builds its plugin host.
-        address: Ray cluster address (``ray://host:10001`` or ``host:6379``); ``None``
-            connects to ``RAY_ADDRESS`` when set, else starts a local instance.
-        max_attempts: tries per task; Ray reruns a task whose worker process died.
+        address: cluster address (``ray://host:10001``, ``host:6379`` or ``auto``); ``None``
+            connects to ``RAY_ADDRESS`` when it is set, else starts a local instance (stopped
+            again when the run ends).
+        max_attempts: tries of a task that raises (resubmitted by the caller) or whose worker
+            dies (rerun by Ray).
         cpus_per_task: CPUs Ray reserves for each task.
+        threads: torch threads in each task (default: ``cpus_per_task``).
+        gpus_per_task: GPUs per task; ``None``: 1 when the work wants a GPU and the cluster
+            has GPUs, else 0.
+        num_cpus: CPUs of a local instance (``None``: all cores).
     """
 
     def __init__(
         self,
-        spec: HostSpec,
         address: str | None = None,
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         cpus_per_task: float = 1.0,
+        threads: int | None = None,
+        gpus_per_task: float | None = None,
+        num_cpus: int | None = None,
     ) -> None:
-        self.spec = spec
-        self.address = address
-        self.max_attempts = max_attempts
-        self.cpus_per_task = cpus_per_task
-
-    def run(self, tasks: Sequence[ArchTask], batch: Batch) -> Iterator[TaskOutcome]:
-        """Yield each task's outcome as it finishes (completion order)."""
         try:
-            import ray
+            import ray  # noqa: F401
         except ImportError:
             raise UsageError("--executor ray needs Ray: pip install 'zsbench[ray]'") from None
+        if cpus_per_task <= 0:
+            raise UsageError(f"--cpus-per-task must be positive, got {cpus_per_task}")
+        if threads is not None and threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {threads}")
+        self.address = address
+        self.max_attempts = _check_attempts(max_attempts)
+        self.cpus_per_task = cpus_per_task
+        self.threads = threads if threads is not None else max(1, int(cpus_per_task))
+        self.gpus_per_task = gpus_per_task
+        self.num_cpus = num_cpus
+
+    def describe(self) -> str:
+        where = self.address or os.environ.get("RAY_ADDRESS") or "local instance"
+        return f"ray ({where}), {self.cpus_per_task:g} CPU(s) x {self.threads} thread(s) per task"
+
+    def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
+        import ray
+
         if not tasks:
             return
         started_here = not ray.is_initialized()
         if started_here:
+            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+            if self.address:
+                options["address"] = self.address
+            elif self.num_cpus is not None and not os.environ.get("RAY_ADDRESS"):
+                options["num_cpus"] = self.num_cpus
             try:
-                ray.init(
-                    address=self.address,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
+                ray.init(**options)
             except ConnectionError as exc:
                 raise ZsbenchError(f"cannot connect to the Ray cluster at {self.address}: {exc}") from None
-        remote = ray.remote(num_cpus=self.cpus_per_task, max_retries=max(0, self.max_attempts - 1))(_ray_run_task)
-        arrays_ref = ray.put(batch_to_arrays(batch))
-        in_flight = {remote.remote(task, arrays_ref, self.spec): task for task in tasks}
+        in_flight: dict[Any, int] = {}
         try:
+            gpus = self.gpus_per_task
+            if gpus is None:
+                gpus = 1 if work.wants_gpu and ray.cluster_resources().get("GPU", 0) > 0 else 0
+            # Ray reruns a task whose worker process died; a task that raised is resubmitted below.
+            remote = ray.remote(_ray_task).options(
+                num_cpus=self.cpus_per_task, num_gpus=gpus, max_retries=self.max_attempts - 1
+            )
+            work_ref = ray.put(work)
+            token = uuid.uuid4().hex
+            attempts = [0] * len(tasks)
+
+            def submit(index: int) -> None:
+                attempts[index] += 1
+                in_flight[remote.remote(work_ref, token, tasks[index], self.threads)] = index
+
+            for index in range(len(tasks)):
+                submit(index)
             while in_flight:
                 done, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in done:
-                    task = in_flight.pop(ref)
+                    index = in_flight.pop(ref)
+                    task = tasks[index]
                     try:
-                        yield ray.get(ref)
-                    except ray.exceptions.RayTaskError as exc:
-                        cause = exc.cause if isinstance(getattr(exc, "cause", None), ZsbenchError) else None
-                        if cause is not None:
-                            raise cause from None
-                        raise ZsbenchError(f"Ray task for {task.arch} failed: {str(exc).splitlines()[0]}") from None
-                    except (ray.exceptions.WorkerCrashedError, ray.exceptions.RayError) as exc:
+                        kind, payload = ray.get(ref)
+                    except ray.exceptions.RayError as exc:  # the worker died on every rerun
                         reason = f"worker crashed {self.max_attempts} times ({type(exc).__name__})"
-                        yield crashed_outcome(task, reason)
+                        yield Outcome(index, task, None, reason, attempts=self.max_attempts, crashed=True)
+                        continue
+                    if kind == "done":
+                        yield Outcome(index, task, payload, attempts=attempts[index])
+                    elif kind == "setup-failed":
+                        raise payload
+                    else:
+                        reason, fatal = payload
+                        if fatal is not None:
+                            raise fatal
+                        if attempts[index] < self.max_attempts:
+                            submit(index)
+                        else:
+                            yield Outcome(index, task, None, reason, attempts=attempts[index])
         finally:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
@@ -436,24 +519,36 @@ class RayExecutor:
 
 
 def make_executor(
-    kind: str,
+    kind: str = "local",
     *,
-    host: PluginHost,
-    explicit_host: bool,
     workers: int = 1,
-    ray_address: str | None = None,
+    threads: int | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-) -> LocalExecutor | ProcessExecutor | RayExecutor:
-    """The executor for ``kind`` (``local``, ``process`` or ``ray``).
+    ray_address: str | None = None,
+    cpus_per_task: float = 1.0,
+    gpus_per_task: float | None = None,
+    num_cpus: int | None = None,
+) -> Executor:
+    """The executor for ``kind``: ``local`` (this process; with ``workers > 1``, worker
+    processes), ``process`` (always worker processes, also for one worker: a crash then costs
+    only its task) or ``ray``.
 
-    ``workers > 1`` with ``kind="local"`` means processes. ``explicit_host`` says the
-    caller passed its own host, which workers then rebuild from its plugin modules.
+    Raises:
+        UsageError: an unknown kind, fewer than one worker or thread.
     """
-    spec_host = host if explicit_host else None
+    if kind not in EXECUTOR_KINDS:
+        raise UsageError(f"unknown executor {kind!r}: choose {', '.join(EXECUTOR_KINDS)}")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
     if kind == "ray":
-        return RayExecutor(HostSpec.from_host(spec_host), ray_address, max_attempts=max_attempts)
-    if kind == "process" or (kind == "local" and workers > 1):
-        return ProcessExecutor(max(1, workers), HostSpec.from_host(spec_host), max_attempts=max_attempts)
-    if kind == "local":
-        return LocalExecutor(host)
-    raise UsageError(f"unknown executor {kind!r}: choose local, process or ray")
+        return RayExecutor(
+            ray_address,
+            max_attempts=max_attempts,
+            cpus_per_task=cpus_per_task,
+            threads=threads,
+            gpus_per_task=gpus_per_task,
+            num_cpus=num_cpus,
+        )
+    if kind == "process" or workers > 1:
+        return ProcessExecutor(workers, threads, max_attempts=max_attempts)
+    return InlineExecutor(threads, max_attempts=max_attempts)

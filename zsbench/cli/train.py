@@ -77,10 +77,14 @@ def register(app: typer.Typer) -> None:
         repeat_seed: int | None = typer.Option(None, "--repeat-seed", help="Second training seed (noise ceiling)."),
         repeat_count: int = typer.Option(0, "--repeat-count", help="Architectures retrained with --repeat-seed."),
         limit: int | None = typer.Option(None, "--limit", help="Train at most this many networks now."),
-        executor: str = typer.Option("local", "--executor", help="local or ray."),
-        workers: int | None = typer.Option(None, "--workers", help="local: parallel trainings (default: GPUs or 1)."),
-        threads: int | None = typer.Option(None, "--threads", help="local: torch threads per worker."),
-        retries: int = typer.Option(1, "--retries", help="Extra attempts for a failed network."),
+        executor: str = typer.Option(
+            "local", "--executor", help="local (this process; more workers: processes), process or ray."
+        ),
+        workers: int | None = typer.Option(None, "--workers", help="Parallel trainings (default: GPUs or 1)."),
+        threads: int | None = typer.Option(
+            None, "--threads", help="Torch threads per training (default: cores / workers; ray: --cpus-per-task)."
+        ),
+        retries: int = typer.Option(1, "--retries", help="Extra tries of a network that failed or whose worker died."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="ray: cluster address (default: local)."),
         cpus_per_task: int = typer.Option(1, "--cpus-per-task", help="ray: CPUs per task."),
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
@@ -90,15 +94,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train every architecture of a pool into a benchmark table; rerun to resume."""
         with handle_errors():
-            from zsbench.training.builder import build_pool
-            from zsbench.training.executors import make_executor
+            from zsbench.training.builder import build_pool, default_executor
 
-            runner = make_executor(
+            runner = default_executor(
                 executor,
                 workers=workers,
                 threads=threads,
                 retries=retries,
-                address=ray_address,
+                ray_address=ray_address,
                 cpus_per_task=cpus_per_task,
             )
             report = build_pool(

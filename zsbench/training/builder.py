@@ -23,13 +23,13 @@ from zsbench.progress import Progress
 from zsbench.training.recipes import Recipe, get_recipe
 from zsbench.training.store import ResultStore
 from zsbench.training.table import make_table, noise_ceiling, table_paths, write_atomic, write_table
-from zsbench.training.tasks import TrainTask, resolve_space
+from zsbench.training.tasks import TrainTask, TrainWork, cuda_count, failure_record, resolve_space
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
+    from zsbench.executors import Executor
     from zsbench.interfaces import SearchSpace
-    from zsbench.training.executors import Executor
 
 # Fields that define a build: a rerun under the same name must agree on all of them.
 _IDENTITY = (
@@ -146,7 +146,7 @@ def build_pool(
         repeat_seed: a second training seed for the noise ceiling (``None``: no repeats).
         repeat_count: how many architectures (the first of the pool) get the second seed.
         limit: train at most this many networks in this call (the rest stays pending).
-        executor: where to train (default: a :class:`~zsbench.training.executors.LocalExecutor`).
+        executor: where to train (default: :func:`default_executor`).
         data_root: the data root (``None``: ``ZSBENCH_DATA``).
         device: ``auto``, ``cpu`` or ``cuda``.
         progress: show a rich progress bar on stderr.
@@ -158,8 +158,6 @@ def build_pool(
         UsageError: the folder holds a build of that name with another space, dataset,
             recipe, pool or seeds.
     """
-    from zsbench.training.executors import LocalExecutor
-
     started = time.perf_counter()
     recipe = get_recipe(recipe)
     dataset = canonical_dataset_name(dataset)
@@ -249,7 +247,7 @@ def build_pool(
 
     refresh()
     if pending:
-        executor = executor or LocalExecutor()
+        executor = executor or default_executor()
         if progress:
             if console is None:
                 from rich.console import Console
@@ -269,7 +267,10 @@ def build_pool(
             console=console,
         )
         with bar:
-            for task, record in executor.run(pending):
+            for outcome in executor.run(pending, TrainWork(device=device)):
+                task = outcome.task
+                record = outcome.value if outcome.ok else failure_record(task, outcome.error or "", outcome.attempts)
+                assert record is not None
                 store.append(record)
                 if record["status"] == "ok":
                     report.trained.append(task.key)
@@ -281,6 +282,43 @@ def build_pool(
                     on_result(task, record)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def default_executor(
+    kind: str = "local",
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    retries: int = 1,
+    ray_address: str | None = None,
+    cpus_per_task: float = 1.0,
+    num_cpus: int | None = None,
+) -> Executor:
+    """The executor of a build (see :func:`zsbench.executors.make_executor`).
+
+    Args:
+        kind: ``local``, ``process`` or ``ray``.
+        workers: parallel trainings on this machine (``None``: one per GPU, else 1).
+        threads: torch threads per training (``None``: the cores divided among the workers;
+            for Ray, ``cpus_per_task``).
+        retries: extra tries of a network whose training raised or whose worker died.
+        ray_address: Ray cluster address (``None``: ``RAY_ADDRESS``, else a local instance).
+        cpus_per_task: CPUs Ray reserves per training.
+        num_cpus: CPUs of a local Ray instance.
+    """
+    from zsbench.executors import make_executor
+
+    if retries < 0:
+        raise UsageError(f"--retries must be 0 or more, got {retries}")
+    return make_executor(
+        kind,
+        workers=workers if workers is not None else max(1, cuda_count()),
+        threads=threads,
+        max_attempts=retries + 1,
+        ray_address=ray_address,
+        cpus_per_task=cpus_per_task,
+        num_cpus=num_cpus,
+    )
 
 
 def draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: float | None = None) -> list[str]:

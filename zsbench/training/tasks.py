@@ -1,10 +1,13 @@
-"""One unit of work for an executor: train one architecture of a space, return its record.
+"""Training as tasks for the execution layer (:mod:`zsbench.executors`): train one
+architecture of a space, return its record.
 
 A :class:`TrainTask` is small and picklable (it names the space, or carries a space
 object for spaces that are not installed plugins), so it can be shipped to a worker
 process or a Ray task. :func:`run_task` is what the worker runs: it builds the network
 with the task's seed, trains it with the recipe and returns a JSON-friendly record
 holding the accuracies, the recipe and its hash, the costs and the timing.
+:class:`TrainWork` is the :class:`~zsbench.executors.Work` that runs tasks on any executor
+(one GPU per local worker when there are GPUs).
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zsbench.executors import Work
 from zsbench.training.recipes import Recipe
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,6 +135,39 @@ def run_task(task: TrainTask) -> dict[str, Any]:
     }
     record.update(task.extra)
     return record
+
+
+def cuda_count() -> int:
+    """CUDA GPUs visible to this process (0 when torch sees none or CUDA is broken)."""
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:  # pragma: no cover - a broken CUDA setup means: no GPUs
+        return 0
+
+
+class TrainWork(Work[TrainTask, dict[str, Any]]):
+    """Trains :class:`TrainTask` s (see :func:`run_task`).
+
+    Args:
+        gpus: GPUs of this machine; a local worker in slot ``i`` then trains the tasks that
+            ask for ``auto`` or ``cuda`` on GPU ``i % gpus`` (``None``: count them).
+        device: the tasks' device; unless it is ``cpu``, Ray reserves a GPU per task when
+            the cluster has GPUs (a task on ``auto`` then finds it).
+    """
+
+    def __init__(self, gpus: int | None = None, device: str = "auto") -> None:
+        self.gpus = cuda_count() if gpus is None else gpus
+        self.wants_gpu = device != "cpu"
+
+    def setup(self, slot: int | None) -> int | None:
+        return slot
+
+    def run(self, task: TrainTask, slot: int | None) -> dict[str, Any]:
+        if self.gpus and slot is not None and task.device in ("auto", "cuda"):
+            task = replace(task, device=f"cuda:{slot % self.gpus}")
+        return run_task(task)
 
 
 def failure_record(task: TrainTask, error: str, attempts: int) -> dict[str, Any]:
