@@ -49,6 +49,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # running work (scoring a benchmark, training a build) and presenting its results
     "engine": (
         "zsbench.executors",
+        "zsbench.scoring_tasks",
         "zsbench.evaluation",
         "zsbench.plotting",
         "zsbench.report",
