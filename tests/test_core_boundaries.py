@@ -27,6 +27,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "base": (
         "zsbench.errors",
         "zsbench.settings",
+        "zsbench.devices",
         "zsbench.interfaces",
         "zsbench.hookspecs",
         "zsbench.registry",

@@ -83,12 +83,44 @@ def test_second_identical_run_computes_nothing(cli):
         (["-p", "toy_params", "-b", "toy-bench", "-O", "br_at_k.k=2"], 2, "option br_at_k.k='2': fractions must be in (0, 1]"),
         (["-p", "toy_params", "-b", "toy-bench", "-m", "kendall", "-O", "br_at_k.k=0.1"], 2, "which is not selected"),
         (["-p", "toy_params", "-b", "toy-bench", "-O", "br_at_k"], 2, "--metric-option takes NAME.KEY=VALUE"),
+        (["-p", "toy_params", "-b", "toy-bench", "--device", "gpu"], 2, "unknown device 'gpu': use cpu, cuda or cuda:N"),
+        (["-p", "toy_params", "-b", "toy-bench", "--device", "meta"], 2, "device 'meta' cannot run networks"),
+        (["-p", "toy_params", "-b", "toy-bench", "--threads", "0"], 2, "--threads must be at least 1, got 0"),
     ],
 )
 def test_usage_errors_are_one_line(cli, args, code, fragment):
     result = cli(*args)
     assert result.exit_code == code
     assert fragment in one_line_error(result)
+
+
+def test_a_device_this_machine_lacks_is_a_one_line_error(cli, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = cli("-p", "toy_params", "-b", "toy-bench", "--device", "cuda")
+    assert result.exit_code == 2
+    assert one_line_error(result) == "error: --device cuda: this machine has no CUDA device " + (
+        f"(torch {torch.__version__} sees none); use --device cpu"
+    )
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    result = cli("-p", "toy_params", "-b", "toy-bench", "--device", "cuda:2")
+    assert result.exit_code == 2
+    assert "--device cuda:2: this machine has 2 CUDA GPU(s), cuda:0 to cuda:1" in one_line_error(result)
+
+
+def test_threads_reach_the_executor(cli, monkeypatch):
+    from zsbench import executors
+
+    chosen: list[int] = []
+    monkeypatch.setattr(executors, "set_torch_threads", chosen.append)  # records, sets nothing in the test process
+    assert cli("-p", "toy_params", "-b", "toy-bench", "--limit", "2", "--threads", "1").exit_code == 0
+    assert chosen == [1]
+    chosen.clear()
+    monkeypatch.setattr(executors, "available_cores", lambda: 6)
+    assert cli("-p", "toy_output", "-b", "toy-bench", "--limit", "2").exit_code == 0
+    assert chosen == [6]  # the default for one worker: every core
 
 
 def test_missing_table_file_names_the_file_and_its_format(cli, tmp_path):

@@ -300,6 +300,27 @@ def test_build_draws_a_flops_bounded_pool(tmp_path, image_root) -> None:
     assert result.exit_code == 2 and "below the smallest network" in result.output
 
 
+def test_train_and_build_refuse_a_device_this_machine_lacks(tmp_path, image_root, monkeypatch) -> None:
+    from zsbench.cli import build_app
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    runner = CliRunner()
+    app = build_app()
+    common = ["--space", "R1", "--recipe", "tiny", "--data-root", str(image_root)]
+    arch = zsbench.get_host().spaces.get("R1").sample(1, seed=0)[0]
+    for args, message in [
+        (["train", arch, "--device", "cuda"], "error: --device cuda: this machine has no CUDA device"),
+        (["build", "b", "--pool", "2", "--out", str(tmp_path), "--device", "cuda"], "error: --device cuda: this machine"),
+        (["build", "b", "--pool", "2", "--out", str(tmp_path), "--device", "gpu"], "error: unknown device 'gpu'"),
+        (["train", arch, "--threads", "0"], "error: --threads must be at least 1, got 0"),
+    ]:
+        result = runner.invoke(app, [*args, *common])
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith(message), result.output
+    assert not (tmp_path / "b.jsonl").exists()  # refused before anything was written
+
+
 def test_spread_of_cpu_seconds() -> None:
     from zsbench.training.builder import _spread
 

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zsbench.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
+from zsbench.devices import check_device
 from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
-from zsbench.executors import DEFAULT_MAX_ATTEMPTS, make_executor
+from zsbench.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, make_executor
 from zsbench.indices import (
     DEFAULT_CONFIDENCE,
     compute_with_interval,
@@ -127,6 +128,9 @@ class RunOptions:
         ray_address: Ray cluster address for ``ray``.
         max_attempts: tries of an architecture whose worker process crashed (process and
             Ray executors) before it is recorded as failed.
+        threads: torch threads in each worker (this process included when it scores
+            itself); ``None``: the CPU cores divided among the workers, at least one each
+            (see :func:`zsbench.executors.default_threads`), one per Ray task.
     """
 
     cache: str | Path | ScoreCache | None = None
@@ -135,12 +139,15 @@ class RunOptions:
     workers: int = 1
     ray_address: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.executor not in ("local", "process", "ray"):
-            raise UsageError(f"unknown executor {self.executor!r}: choose local, process or ray")
+        if self.executor not in EXECUTOR_KINDS:
+            raise UsageError(f"unknown executor {self.executor!r}: choose {', '.join(EXECUTOR_KINDS)}")
         if self.workers < 1:
             raise UsageError(f"--workers must be at least 1, got {self.workers}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"--threads must be at least 1, got {self.threads}")
 
 
 @dataclass(frozen=True)
@@ -274,6 +281,8 @@ def evaluate(
         An :class:`EvaluationResult`.
     """
     started = time.perf_counter()
+    # a Ray cluster's workers may have the GPU the driver lacks: check the spelling only
+    check_device(scoring.device, here=run.executor != "ray")
     explicit_host = host is not None
     host = host if host is not None else get_host()
     job = _resolve(host, proxies, benchmark, metrics, pool, scoring, indices)
@@ -539,7 +548,7 @@ def _run(
     space_name = job.space.obj.name
     entries_by_key = {e.qualified_name: e for e in job.proxies}
     executor = make_executor(
-        run.executor, workers=run.workers, ray_address=run.ray_address, max_attempts=run.max_attempts
+        run.executor, workers=run.workers, threads=run.threads, ray_address=run.ray_address, max_attempts=run.max_attempts
     )
     work = ScoringWork(host, job.batch, explicit_host=explicit_host, device=scoring.device)
     cached_archs = len(plan.archs) - len(plan.tasks)

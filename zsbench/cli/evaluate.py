@@ -52,6 +52,9 @@ def register(app: typer.Typer) -> None:
         executor: str = typer.Option("local", "--executor", help="local (in-process), process or ray."),
         workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)."),
+        threads: int | None = typer.Option(
+            None, "--threads", help="Torch threads per worker [default: CPU cores / workers, at least 1; ray: 1]."
+        ),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none)."),
         top_k: str | None = typer.Option(
             None, "--top-k", help="Fractions of N for every index with option k (BR@K, P@K) [default: 0.001,0.05]."
@@ -128,6 +131,7 @@ def register(app: typer.Typer) -> None:
                         executor=executor,
                         workers=workers,
                         ray_address=ray_address,
+                        threads=threads,
                     ),
                     indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
                     progress=not quiet,

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from zsbench.cli._common import err_console, handle_errors, out_console, print_json
+from zsbench.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
@@ -28,9 +29,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train one network with a recipe and print its NAS-valid and test accuracy."""
         with handle_errors():
+            from zsbench.devices import check_device
             from zsbench.training.recipes import get_recipe
             from zsbench.training.tasks import TrainTask, resolve_space, run_task
 
+            check_device(device, allow_auto=True)
+            if threads is not None and threads < 1:
+                raise UsageError(f"--threads must be at least 1, got {threads}")
             space_obj = resolve_space(space)
             task = TrainTask(
                 space,

@@ -158,7 +158,12 @@ def build_pool(
         UsageError: the folder holds a build of that name with another space, dataset,
             recipe, pool or seeds.
     """
+    from zsbench.devices import check_device
+    from zsbench.executors import RayExecutor
+
     started = time.perf_counter()
+    # a Ray cluster's workers may have the GPU the driver lacks: check the spelling only
+    check_device(device, allow_auto=True, here=not isinstance(executor, RayExecutor))
     recipe = get_recipe(recipe)
     dataset = canonical_dataset_name(dataset)
     space_obj = resolve_space(space)
