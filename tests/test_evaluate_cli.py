@@ -119,6 +119,7 @@ def test_threads_reach_the_executor(cli, monkeypatch):
     assert chosen == [1]
     chosen.clear()
     monkeypatch.setattr(executors, "available_cores", lambda: 6)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert cli("-p", "toy_output", "-b", "toy-bench", "--limit", "2").exit_code == 0
     assert chosen == [6]  # the default for one worker: every core
 

@@ -53,6 +53,9 @@ class Probe(Work[str, dict]):
 
 def test_default_threads_divide_the_cores_among_the_workers(monkeypatch) -> None:
     monkeypatch.setattr(executors, "available_cores", lambda: 8)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert [default_threads(w) for w in (1, 2, 3)] == [4, 2, 1]  # the user's cap holds
+    monkeypatch.delenv("OMP_NUM_THREADS")
     assert [default_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
     assert ProcessExecutor(4).threads == 2 and InlineExecutor().threads == 8
     assert make_executor("local", workers=2).threads == 4  # type: ignore[attr-defined]

@@ -62,8 +62,16 @@ def available_cores() -> int:
 
 def default_threads(workers: int = 1) -> int:
     """Torch threads per worker that never oversubscribe: the cores divided among the
-    ``workers``, at least one each."""
-    return max(1, available_cores() // max(1, workers))
+    ``workers``, at least one each. ``OMP_NUM_THREADS``, when set, caps the cores used, as
+    it caps torch's own default."""
+    cores = available_cores()
+    try:
+        cap = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        cap = 0
+    if cap > 0:
+        cores = min(cores, cap)
+    return max(1, cores // max(1, workers))
 
 
 def set_torch_threads(threads: int) -> None:
