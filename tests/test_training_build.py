@@ -147,7 +147,7 @@ class KillOnceSpace(ToySpace):
     def __init__(self, marker: Path) -> None:
         self.marker = str(marker)
 
-    def sample(self, n, seed=0):
+    def sample(self, n, seed=0, *, max_flops=None):
         return list(self.pool[:n])
 
     def build(self, arch, num_classes=10, *, seed=None, input_size=None):
@@ -177,7 +177,7 @@ class AlwaysKilledSpace(ToySpace):
 
     name = "always-killed"
 
-    def sample(self, n, seed=0):
+    def sample(self, n, seed=0, *, max_flops=None):
         return ["w4-d1", "w8-d2", "w12-d1"][:n]
 
     def build(self, arch, num_classes=10, *, seed=None, input_size=None):
