@@ -82,6 +82,7 @@ LIGHT = (
     "zsbench.cli._common",
     "zsbench.cli.listing",
     "zsbench.cli.evaluate",
+    "zsbench.cli.report",
 )
 HEAVY = ("torch", "numpy", "pandas", "scipy", "torchvision", "pyarrow")
 

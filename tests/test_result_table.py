@@ -11,7 +11,8 @@ from test_plotting import SIXTEEN, synthetic_result
 from test_plotting import host as host  # the fixture: metrics and a macro space
 
 import zsbench
-from zsbench.cli.evaluate import headline_indices, render_table, sort_rows
+from zsbench.cli.evaluate import render_table
+from zsbench.report import headline_indices, sort_rows
 
 
 @pytest.fixture(scope="module")

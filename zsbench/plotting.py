@@ -117,10 +117,12 @@ def _styled() -> Any:
     return mpl.rc_context(_STYLE)
 
 
-def save(figure: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Path:
+def save(figure: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI, compact: bool = False) -> Path:
     """Write ``figure`` to ``path``; the suffix (``.png``, ``.svg``, ``.pdf``) picks the format.
 
     The size is the figure's print size: a PNG is ``width * dpi`` by ``height * dpi`` pixels.
+    ``compact`` stores a PNG with a 256-colour palette (a third of the bytes or less; line
+    art and text look the same), for figures kept in a repository or sent by mail.
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -129,7 +131,18 @@ def save(figure: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"Software": None} if suffix == ".png" else {}
     with _styled():
-        figure.savefig(target, dpi=dpi, metadata=metadata)
+        if suffix == ".png" and compact:
+            import io
+
+            from PIL import Image
+
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=dpi, metadata=metadata)
+            buffer.seek(0)
+            with Image.open(buffer) as image:
+                image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+        else:
+            figure.savefig(target, dpi=dpi, metadata=metadata)
     return target
 
 
@@ -218,6 +231,25 @@ def _axis_scale(values: np.ndarray) -> str:
     return "log" if finite.min() > 0 else "symlog"
 
 
+def _symlog_ticks(values: np.ndarray, linthresh: float, most: int = 4) -> list[float]:
+    """At most ``most`` decades per sign (evenly skipped) plus 0, for a symlog axis whose
+    default ticks (every decade) would overlap over a wide range."""
+    import numpy as np
+
+    ticks: list[float] = []
+    for sign in (-1.0, 1.0):
+        side = values[values * sign > 0] * sign
+        if side.size == 0:
+            continue
+        low = int(np.floor(np.log10(max(side.min(), linthresh))))
+        high = int(np.floor(np.log10(side.max())))
+        step = max(1, int(np.ceil((high - low + 1) / most)))
+        ticks += [sign * 10.0**k for k in range(high, low - 1, -step)]
+    if values.min() <= 0 <= values.max():
+        ticks.append(0.0)
+    return sorted(ticks)
+
+
 def _hide_unused(axes: Sequence[Axes], used: int) -> None:
     for ax in axes[used:]:
         ax.set_visible(False)
@@ -236,7 +268,7 @@ def scatter(
     """Score against true accuracy, one panel per proxy, Spearman's rho in each title
     (the paper's Figure 3). Scores spread over many decades get a log axis (said on the axis)."""
     import numpy as np
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FixedLocator, LogFormatterSciNotation, LogLocator, MaxNLocator, NullLocator
 
     names = proxy_names(result, proxies)
     if not names:
@@ -256,9 +288,14 @@ def scatter(
             ax.scatter(x[keep], accuracy[keep], s=3, alpha=0.45, linewidths=0, color=styles[name].color, rasterized=True)
             if scale == "symlog":
                 magnitude = np.abs(x[keep][x[keep] != 0])
-                ax.set_xscale("symlog", linthresh=float(np.percentile(magnitude, 10)))
+                linthresh = float(np.percentile(magnitude, 10))
+                ax.set_xscale("symlog", linthresh=linthresh)
+                ax.xaxis.set_major_locator(FixedLocator(_symlog_ticks(x[keep], linthresh)))
+                ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False, linthresh=linthresh))
+                ax.xaxis.set_minor_locator(NullLocator())
             elif scale == "log":
                 ax.set_xscale("log")
+                ax.xaxis.set_major_locator(LogLocator(numticks=4))
             rho = _rank_correlation(result, name, orientation[name])
             arrow = "" if orientation[name] else " (lower is better)"
             ax.set_title(f"{name}: ρ = {_format(rho, 2)}{arrow}", loc="left")
@@ -347,6 +384,7 @@ def budget_series(result: EvaluationResult, host: PluginHost | None = None) -> l
     from zsbench.plugins import get_host
 
     host = host if host is not None else get_host()
+    labels = getattr(result, "entry_labels", {}) or {}
     found = []
     for name in result.index_names:
         if name not in host.metrics:
@@ -354,21 +392,18 @@ def budget_series(result: EvaluationResult, host: PluginHost | None = None) -> l
         metric = host.metrics.get(name)
         if getattr(metric, "group", "") != "budget":
             continue
-        pick_prefixes = [prefix for prefix, role in metric.companions if role == "pick"]
-        detail_prefixes = [prefix for prefix, role in metric.companions if role == "detail"]
         picks = [c for c, (index, role) in result.entry_roles.items() if index == name and role == "pick"]
-        if not pick_prefixes or not picks:
+        if not picks:
             continue
-        head = f"{name}/{pick_prefixes[0]}"
-        levels = tuple(c[len(head) :] for c in picks if c.startswith(head))
-        ranks = None
-        for prefix in detail_prefixes:
-            candidates = tuple(f"{name}/{prefix}{level}" for level in levels)
-            if all(c in result.summary.columns for c in candidates):
-                ranks = candidates
-                break
+        levels = tuple(labels.get(c, c) for c in picks)
+        # the per-level best rank: the detail companion labelled like the picks, one per level
+        details = [c for c, (index, role) in result.entry_roles.items() if index == name and role == "detail"]
+        by_label: dict[str, list[str]] = {}
+        for column in details:
+            by_label.setdefault(labels.get(column, ""), []).append(column)
+        ranks = tuple(by_label[level][0] for level in levels) if all(len(by_label.get(lv, ())) == 1 for lv in levels) else None
         cost = getattr(metric, "cost_column", None)
-        found.append(BudgetSeries(name, levels, tuple(f"{head}{level}" for level in levels), ranks, cost))
+        found.append(BudgetSeries(name, levels, tuple(picks), ranks, cost))
     return found
 
 
@@ -463,7 +498,16 @@ def budgets(
             except Exception:  # an index that cannot score the oracle only loses the reference line
                 oracle = None
             if oracle is not None:
-                line_ax.plot(positions, oracle, color=ORACLE_COLOR, linewidth=2.0, label="oracle (best under budget)", zorder=4)
+                # dashed and on top: a proxy that picks as well as the oracle shows between the dashes
+                line_ax.plot(
+                    positions,
+                    oracle,
+                    color=ORACLE_COLOR,
+                    linewidth=1.4,
+                    linestyle=(0, (4, 2)),
+                    label="oracle (best under budget)",
+                    zorder=5,
+                )
             line_ax.set_xticks(positions, series.levels)
             line_ax.set_xlabel(budget_label)
             line_ax.set_ylabel("accuracy of the pick (%)")
@@ -499,8 +543,8 @@ def indices(
     panel per index; the benchmark's noise ceiling (the rank correlation between two
     trainings of the same networks) is drawn on the indices it is known for.
 
-    Proxies are listed in the order of ``sort_by`` (default: the first index that is
-    present), best first, in every panel.
+    Proxies are listed in the order of ``sort_by`` (default: the first headline index,
+    see :attr:`zsbench.Metric.headline`, else the first index), best first, in every panel.
     """
     import numpy as np
 
@@ -509,7 +553,7 @@ def indices(
         raise ZsbenchError("this result has no index values to plot")
     proxy_list = proxy_names(result, proxies)
     orientation = index_orientation(chosen, host)
-    key = sort_by or chosen[0]
+    key = sort_by or next((n for n in chosen if _headline(n, host)), chosen[0])
     if key not in result.summary.columns:
         raise UsageError(f"cannot sort by {key!r}: the result has {', '.join(chosen)}")
     values = {p: _summary_row(result, p).get(key, np.nan) for p in proxy_list}
@@ -556,6 +600,14 @@ def indices(
         _hide_unused(axes, len(chosen))
         figure.suptitle(f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; proxies ordered by {key})")
     return figure
+
+
+def _headline(name: str, host: PluginHost | None) -> bool:
+    """Whether an index declares itself a headline one (see :attr:`zsbench.Metric.headline`)."""
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    return bool(getattr(host.metrics.get(name), "headline", False)) if name in host.metrics else False
 
 
 def _group(name: str, host: PluginHost | None) -> str:

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.evaluate",
     "zsbench.cli.hybrid",
     "zsbench.cli.analyze",
+    "zsbench.cli.report",
     "zsbench.cli.train",
     "zsbench.cli.data",
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -243,45 +242,6 @@ def _shared_options(top_k: str | None, budgets: int | None) -> dict[str, Any]:
     return shared
 
 
-def headline_indices(result: EvaluationResult, host: PluginHost | None = None) -> list[str]:
-    """The indices of the narrow table: those whose metric declares ``headline`` (in the
-    result's order), or the first three when none does."""
-    from zsbench.plugins import get_host
-
-    host = host if host is not None else get_host()
-    present = [name for name in result.index_names if name in result.summary.columns]
-    chosen = [n for n in present if n in host.metrics and getattr(host.metrics.get(n), "headline", False)]
-    return chosen or present[:3]
-
-
-def sort_rows(result: EvaluationResult, key: str, host: PluginHost | None = None) -> Any:
-    """The summary with its rows ordered by ``key``, best first: an index (or a further value
-    of one, ``br_at_k/5%``) in its own direction, ``failures`` and ``seconds`` ascending,
-    ``proxy`` by name; missing values last.
-
-    Raises:
-        UsageError: ``key`` is none of these (the message lists them).
-    """
-    from zsbench.plugins import get_host
-
-    host = host if host is not None else get_host()
-    summary = result.summary
-    sortable = [c for c, (_, role) in result.entry_roles.items() if role in ("index", "estimate")]
-    if key in ("seconds", "s/arch"):
-        key = "seconds_per_arch"
-    if key == "proxy":
-        return summary.sort_values("proxy", kind="stable").reset_index(drop=True)
-    if key in ("failures", "seconds_per_arch"):
-        ascending = True
-    elif key in sortable:
-        index = result.entry_roles[key][0]
-        ascending = index in host.metrics and not host.metrics.get(index).higher_is_better
-    else:
-        choices = ", ".join([*sortable, "failures", "seconds", "proxy"])
-        raise UsageError(f"--sort {key!r} is not a column of this result; choose one of: {choices}")
-    return summary.sort_values(key, ascending=ascending, na_position="last", kind="stable").reset_index(drop=True)
-
-
 def render_table(
     result: EvaluationResult, *, wide: bool = False, sort: str | None = None, host: PluginHost | None = None
 ) -> Table:
@@ -291,24 +251,17 @@ def render_table(
     :attr:`zsbench.Metric.headline`; Kendall, Spearman and mBR under FLOPs among the bundled
     ones) with their intervals, the picked accuracies of those that pick, failures and
     seconds per architecture. ``wide`` shows every index and its further values.
-    ``sort`` orders the rows (see :func:`sort_rows`).
+    ``sort`` orders the rows (see :func:`zsbench.report.sort_rows`).
     """
     from rich import box
 
+    from zsbench.report import ceiling_note, interval, number, sort_rows, table_columns
+
     summary = sort_rows(result, sort, host) if sort else result.summary
-    shown = set(result.index_names if wide else headline_indices(result, host))
-    caption = None
-    ceiling = result.noise_ceiling
-    if ceiling:
-        # The ceiling says how much of any index is reachable at all: print it with the indices.
-        caption = (
-            f"noise ceiling of {result.benchmark}: Spearman {_number(ceiling.get('spearman'), 3)}, "
-            f"Kendall {_number(ceiling.get('kendall'), 3)} between two trainings "
-            f"({ceiling.get('note') or str(ceiling.get('pairs')) + ' networks'})"
-        )
-    if not wide and len(shown) < len([n for n in result.index_names if n in summary.columns]):
-        more = "--wide shows every index"
-        caption = f"{caption}\n{more}" if caption else more
+    columns = table_columns(result, wide=wide, host=host)
+    caption = ceiling_note(result)  # how much of any index is reachable at all: shown with the indices
+    if not wide and len(columns) < len(table_columns(result, wide=True, host=host)):
+        caption = f"{caption}\n--wide shows every index" if caption else "--wide shows every index"
     table = Table(
         title=f"{result.benchmark}: {result.archs} architectures",
         title_justify="left",
@@ -319,73 +272,20 @@ def render_table(
         collapse_padding=not wide,
     )
     table.add_column("proxy", style="bold", no_wrap=True)
-    roles = result.entry_roles
-    value_columns: list[tuple[str, str]] = []
-    pick_columns: list[tuple[str, list[str]]] = []
-    for name in result.index_names:
-        if name not in summary.columns or name not in shown:
-            continue
-        mine = [c for c in summary.columns if roles.get(c, ("", ""))[0] == name]
-        settings = [c for c in mine if roles[c][1] == "setting"]
-        value_columns.append((name, _heading(result, name, name, settings)))
-        # further values of the index (br_at_k at a second K)
-        for column in mine:
-            if roles[column][1] == "estimate" and wide:
-                value_columns.append((column, _heading(result, column, name, settings)))
-        picks = [c for c in mine if roles[c][1] == "pick"]
-        if picks:
-            pick_columns.append((name, picks))
-    for _, heading in value_columns:
-        table.add_column(heading, justify="right", no_wrap=True)
-    for name, picks in pick_columns:
-        table.add_column(f"picked acc, {name}\nat {_joined_labels(result, picks)}", justify="right", no_wrap=True)
+    for column in columns:
+        table.add_column(column.heading, justify="right", no_wrap=True)
     table.add_column("failures", justify="right")
     table.add_column("s/arch", justify="right")
     for record in summary.to_dict(orient="records"):
         cells = [str(record["proxy"])]
-        for column, _ in value_columns:
-            cells.append(_with_interval(record, column))
-        for _, picks in pick_columns:
-            cells.append(" ".join(_number(record.get(p), 1) for p in picks))
+        for column in columns:
+            if column.value is not None:
+                ci = interval(record, column.value)
+                value = number(record.get(column.value), 3)
+                cells.append(f"{value}\n{ci}" if ci else value)
+            else:
+                cells.append(" ".join(number(record.get(p), 1) for p in column.picks))
         cells.append(str(int(record["failures"])))
-        cells.append(_number(record.get("seconds_per_arch"), 3))
+        cells.append(number(record.get("seconds_per_arch"), 3))
         table.add_row(*cells)
     return table
-
-
-def _heading(result: EvaluationResult, column: str, name: str, settings: list[str]) -> str:
-    """Column heading: an index's further value says what it is for (``br_at_k/5%`` -> ``@5%``);
-    the index itself takes the label of its first setting (``br_at_k/K@0.1%`` -> ``@0.1%``)."""
-    label = result.entry_labels.get(column, "") if column != name else ""
-    if not label and settings:
-        label = result.entry_labels.get(settings[0], "")
-    return f"{name}\n@{label}" if label else name
-
-
-def _joined_labels(result: EvaluationResult, columns: list[str]) -> str:
-    """``20%, 40%, 100%`` as ``20/40/100 %``; other labels joined by ``/``."""
-    labels = [result.entry_labels.get(c, c) for c in columns]
-    if labels and all(label.endswith("%") for label in labels):
-        return "/".join(label[:-1] for label in labels) + " %"
-    return "/".join(labels)
-
-
-def _with_interval(record: dict[str, Any], column: str) -> str:
-    value = _number(record.get(column), 3)
-    low, high = record.get(f"{column}/ci_low"), record.get(f"{column}/ci_high")
-    if low is None or high is None or _missing(low) or _missing(high):
-        return value
-    return f"{value}\n[{_number(low, 2)},{_number(high, 2)}]"
-
-
-def _number(value: Any, digits: int) -> str:
-    if value is None or _missing(value):
-        return "-"
-    return f"{float(value):.{digits}f}"
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return True
