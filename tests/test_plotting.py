@@ -118,7 +118,6 @@ def synthetic_result(host: zsbench.PluginHost, proxies: tuple[str, ...], archs: 
         summary=summary,
         entry_roles=entry_roles([host.metrics.get(m) for m in METRICS], list(summary.columns)),
         entry_labels=entry_labels([host.metrics.get(m) for m in METRICS], list(summary.columns)),
-        entry_labels=entry_labels([host.metrics.get(m) for m in METRICS], list(summary.columns)),
         settings={"metric_options": options},
         scores=scores,
         failures=pd.DataFrame(columns=["arch", "proxy", "error"]),
