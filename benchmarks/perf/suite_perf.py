@@ -17,8 +17,10 @@ so that load on the machine hits all of them alike, it times:
   (``shared``) and one proxy at a time (``separate``, ``share_passes=False``). ``wall`` is the
   whole call, model builds included; ``calls`` is the sum of the proxies' own ``seconds``
   (builds excluded, the figure the per-proxy cost table reports);
-* with marginals on, every proxy's marginal cost in the shared path: the wall time of
-  ``suite14`` minus that of ``suite14`` without the proxy.
+* unless ``--no-marginal``, every proxy's marginal cost in the shared path: the wall time of
+  ``suite14`` minus that of ``suite14`` without the proxy (one sweep on each space's first
+  architecture, the full suite timed again right before each omission), over that
+  architecture's median unit.
 
 Figures are medians over architectures and repeats of per-architecture ratios.
 """
@@ -120,8 +122,10 @@ def main(argv: list[str] | None = None) -> None:
 
             ce_forward_backward_seconds(build, batch)  # warm-up: first calls pay one-off kernel set-up
             suite_seconds(build, suite14, batch, True)
+            arch_units = []
             for _ in range(args.repeats):
                 unit = statistics.median(ce_forward_backward_seconds(build, batch) for _ in range(3))
+                arch_units.append(unit)
                 units.setdefault(space_name, []).append(unit)
                 for label, proxies in (("suite14", suite14), ("suite13", suite13)):
                     for share in (True, False):
@@ -130,13 +134,13 @@ def main(argv: list[str] | None = None) -> None:
                         mode = "shared" if share else "separate"
                         ratios.setdefault((space_name, f"{label} {mode} wall"), []).append(wall / unit)
                         ratios.setdefault((space_name, f"{label} {mode} calls"), []).append(calls / unit)
-                if not args.no_marginal:
-                    for proxy in suite14:
-                        # The full suite again right before each omission, so both see the same load.
-                        full_wall, _, _ = suite_seconds(build, suite14, batch, True)
-                        rest = [p for p in suite14 if p is not proxy]
-                        wall, _, _ = suite_seconds(build, rest, batch, True)
-                        marginal.setdefault((space_name, proxy.name), []).append((full_wall - wall) / unit)
+            if not args.no_marginal and arch == chosen[0][0]:  # one sweep, on the space's first architecture
+                for proxy in suite14:
+                    # The full suite again right before each omission, so both see the same load.
+                    full_wall, _, _ = suite_seconds(build, suite14, batch, True)
+                    rest = [p for p in suite14 if p is not proxy]
+                    wall, _, _ = suite_seconds(build, rest, batch, True)
+                    marginal.setdefault((space_name, proxy.name), []).append((full_wall - wall) / statistics.median(arch_units))
 
     table = Table(title=f"proxy suite in units of one CE forward+backward (median), threads={args.threads}")
     table.add_column("figure")
