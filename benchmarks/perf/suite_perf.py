@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/perf/suite_perf.py [--spaces nb201,R1,MB] [--archs 2] [--repeats 3]
-        [--threads 1] [--batch-size 64] [--max-macs 150e6] [--data-root DIR] [--no-marginal]
+        [--threads 1] [--batch-size 64] [--max-macs 50e6] [--data-root DIR]
 
 For every space, the first ``--archs`` architectures of ``space.sample(20 * archs, seed=0)``
 with at most ``--max-macs`` MACs per image are built with seed 0 and scored on the default
@@ -17,10 +17,12 @@ so that load on the machine hits all of them alike, it times:
   (``shared``) and one proxy at a time (``separate``, ``share_passes=False``). ``wall`` is the
   whole call, model builds included; ``calls`` is the sum of the proxies' own ``seconds``
   (builds excluded, the figure the per-proxy cost table reports);
-* unless ``--no-marginal``, every proxy's marginal cost in the shared path: the wall time of
-  ``suite14`` minus that of ``suite14`` without the proxy (one sweep on each space's first
-  architecture, the full suite timed again right before each omission), over that
-  architecture's median unit.
+* every proxy's marginal cost in the shared suite14 (:func:`marginal_costs`): its reduction
+  plus the pass stages only it causes (timed inside the pass,
+  ``ModelPasses.last_stage_seconds``), with the shared forward, the shared CE backward and
+  the model builds as rows of their own, so that the rows add up to the suite's wall time.
+  (Leaving one proxy out and differencing two noisy walls cannot resolve costs of a few
+  per cent of a pass on a loaded machine.)
 
 Figures are medians over architectures and repeats of per-architecture ratios.
 """
@@ -56,14 +58,43 @@ def ce_forward_backward_seconds(build, batch) -> float:
     return seconds
 
 
-def suite_seconds(build, proxies, batch, share: bool) -> tuple[float, float, list[str]]:
-    """``(wall seconds with builds, sum of the proxies' own seconds, failures)``."""
+def suite_seconds(build, proxies, batch, share: bool) -> tuple[float, float, list[str], list]:
+    """``(wall seconds with builds, sum of the proxies' own seconds, failures, results)``."""
     from zsbench.scoring import score_model
 
     start = time.perf_counter()
     results = score_model(build, proxies, batch, seed=0, share_passes=share)
     wall = time.perf_counter() - start
-    return wall, sum(r.seconds for r in results), [f"{r.proxy}: {r.error}" for r in results if not r.ok]
+    return wall, sum(r.seconds for r in results), [f"{r.proxy}: {r.error}" for r in results if not r.ok], results
+
+
+# Stages of the shared pass that only one proxy causes (ModelPasses.last_stage_seconds).
+EXCLUSIVE_STAGES = {"naswot": ("relu_kernel",), "jacob_cov": ("input_jacobian",), "zico": ("zico_grads",)}
+
+
+def marginal_costs(results14, stages14: dict[str, float], stages13: dict[str, float], wall14: float) -> dict[str, float]:
+    """Seconds each proxy adds to the shared suite14, plus the shared rows; they add up to ``wall14``.
+
+    A proxy's own part is its reduction (its ``seconds`` minus its equal share of the pass)
+    plus the stages only it causes; grasp's adds its H g stage and what ``create_graph`` adds
+    to the CE backward (that stage in suite14 minus in suite13). The shared forward and CE
+    backward, and the model builds with the engine's overhead, are rows of their own.
+    """
+    pass_seconds = sum(stages14.values())
+    group = [r for r in results14 if r.proxy not in ("synflow", "zen")]
+    share = pass_seconds / len(group)
+    costs: dict[str, float] = {}
+    for r in results14:
+        own = r.seconds - (share if r in group else 0.0)
+        for stage in EXCLUSIVE_STAGES.get(r.proxy, ()):
+            own += stages14.get(stage, 0.0)
+        costs[r.proxy] = own
+    create_graph_extra = stages14.get("ce", 0.0) - stages13.get("ce", 0.0)
+    costs["grasp"] += stages14.get("grasp_hg", 0.0) + create_graph_extra
+    costs["(shared forward)"] = stages14.get("forward", 0.0)
+    costs["(shared CE backward)"] = stages14.get("ce", 0.0) - create_graph_extra
+    costs["(model builds, engine)"] = wall14 - sum(r.seconds for r in results14)
+    return costs
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -74,9 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--max-macs", type=float, default=150e6, help="skip sampled architectures above this")
+    parser.add_argument("--max-macs", type=float, default=50e6, help="skip sampled architectures above this")
     parser.add_argument("--data-root", type=Path, default=None)
-    parser.add_argument("--no-marginal", action="store_true", help="skip the per-proxy marginal costs")
     args = parser.parse_args(argv)
 
     import os
@@ -84,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     from rich.console import Console
     from rich.table import Table
+    from zsbench_proxies._passes import MODEL_PASSES
 
     import zsbench
     from zsbench.data import proxy_batch
@@ -102,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     spaces = [s.strip() for s in args.spaces.split(",") if s.strip()]
     ratios: dict[tuple[str, str], list[float]] = {}
     units: dict[str, list[float]] = {}
-    marginal: dict[tuple[str, str], list[float]] = {}
+    marginal: dict[tuple[str, str], list[float]] = {}  # (space, proxy or shared part) -> x fwd+bwd
     failures: set[str] = set()
     wall_start = time.perf_counter()
     for space_name in spaces:
@@ -122,25 +153,22 @@ def main(argv: list[str] | None = None) -> None:
 
             ce_forward_backward_seconds(build, batch)  # warm-up: first calls pay one-off kernel set-up
             suite_seconds(build, suite14, batch, True)
-            arch_units = []
             for _ in range(args.repeats):
                 unit = statistics.median(ce_forward_backward_seconds(build, batch) for _ in range(3))
-                arch_units.append(unit)
                 units.setdefault(space_name, []).append(unit)
+                measured = {}
                 for label, proxies in (("suite14", suite14), ("suite13", suite13)):
                     for share in (True, False):
-                        wall, calls, failed = suite_seconds(build, proxies, batch, share)
+                        wall, calls, failed, results = suite_seconds(build, proxies, batch, share)
                         failures.update(failed)
                         mode = "shared" if share else "separate"
                         ratios.setdefault((space_name, f"{label} {mode} wall"), []).append(wall / unit)
                         ratios.setdefault((space_name, f"{label} {mode} calls"), []).append(calls / unit)
-            if not args.no_marginal and arch == chosen[0][0]:  # one sweep, on the space's first architecture
-                for proxy in suite14:
-                    # The full suite again right before each omission, so both see the same load.
-                    full_wall, _, _ = suite_seconds(build, suite14, batch, True)
-                    rest = [p for p in suite14 if p is not proxy]
-                    wall, _, _ = suite_seconds(build, rest, batch, True)
-                    marginal.setdefault((space_name, proxy.name), []).append((full_wall - wall) / statistics.median(arch_units))
+                        if share:
+                            measured[label] = (wall, results, dict(MODEL_PASSES.last_stage_seconds))
+                wall14, results14, stages14 = measured["suite14"]
+                for name, seconds in marginal_costs(results14, stages14, measured["suite13"][2], wall14).items():
+                    marginal.setdefault((space_name, name), []).append(seconds / unit)
 
     table = Table(title=f"proxy suite in units of one CE forward+backward (median), threads={args.threads}")
     table.add_column("figure")
@@ -153,14 +181,14 @@ def main(argv: list[str] | None = None) -> None:
                 key = f"{label} {mode} {what}"
                 table.add_row(key, *[f"{statistics.median(ratios[(s, key)]):.2f}x" for s in spaces])
     console.print(table)
-    if marginal:
-        mtable = Table(title="marginal cost of each proxy in the shared suite14 (x fwd+bwd; wall with minus wall without)")
-        mtable.add_column("proxy")
-        for space_name in spaces:
-            mtable.add_column(space_name, justify="right")
-        for proxy in suite14:
-            mtable.add_row(proxy.name, *[f"{statistics.median(marginal[(s, proxy.name)]):.2f}" for s in spaces])
-        console.print(mtable)
+    mtable = Table(title="marginal cost in the shared suite14 (x fwd+bwd; the rows add up to suite14 shared wall)")
+    mtable.add_column("proxy or shared part")
+    for space_name in spaces:
+        mtable.add_column(space_name, justify="right")
+    names = list(dict.fromkeys(name for (_, name) in marginal))
+    for name in names:
+        mtable.add_row(name, *[f"{statistics.median(marginal[(s, name)]):.2f}" for s in spaces])
+    console.print(mtable)
     for failure in sorted(failures):
         console.print(f"failure: {failure}")
     console.print(f"total wall time {time.perf_counter() - wall_start:.0f} s")

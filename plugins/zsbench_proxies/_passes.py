@@ -29,6 +29,7 @@ element (NAS-Bench-201 style ``(features, logits)``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -277,13 +278,25 @@ class _ReluCodeKernel:
         n = inputs.shape[0]
         self.kernel = torch.zeros((n, n), dtype=torch.float64, device=inputs.device)
         self.calls = 0
+        self.seconds = 0.0  # time spent building the kernel (for the perf tables)
         self._handles = [m.register_forward_pre_hook(self._hook) for m in model.modules() if "ReLU" in type(m).__name__]
 
     def _hook(self, module: nn.Module, args: Any) -> None:
-        code = (args[0].detach().reshape(args[0].shape[0], -1) > 0).to(torch.float64)
-        # Entries are integer counts, exact in float64.
-        self.kernel = self.kernel + code @ code.T + (1.0 - code) @ (1.0 - code).T
+        start = time.perf_counter()
+        flat = args[0].detach().reshape(args[0].shape[0], -1)
+        units = flat.shape[1]
+        if units < 2**24:
+            # c c^T + (1-c)(1-c)^T = 2 c c^T - r 1^T - 1 r^T + units (r = row sums of c): one product
+            # instead of two. Its entries are integer counts below 2**24, exact in float32.
+            code = (flat > 0).to(torch.float32)
+            rows = code.sum(dim=1, dtype=torch.float64)
+            shared = (code @ code.T).to(torch.float64)
+            self.kernel = self.kernel + (2.0 * shared - rows[:, None] - rows[None, :] + float(units))
+        else:  # integer counts exact in float64
+            code = (flat > 0).to(torch.float64)
+            self.kernel = self.kernel + code @ code.T + (1.0 - code) @ (1.0 - code).T
         self.calls += 1
+        self.seconds += time.perf_counter() - start
 
     def remove(self) -> None:
         for h in self._handles:
@@ -508,6 +521,11 @@ class ModelPasses(zsbench.SharedPass):
 
     key = "zsbench_proxies:model-as-built"
 
+    def __init__(self) -> None:
+        #: Seconds of each stage of the last run (``forward`` excludes ``relu_kernel``, built
+        #: during it): what ``benchmarks/perf/suite_perf.py`` reports as marginal costs.
+        self.last_stage_seconds: dict[str, float] = {}
+
     def accepts(self, model: nn.Module) -> bool:
         """False for a model with an active Dropout module (its masks would differ from the reference's)."""
         return not _has_active_dropout(model)
@@ -518,13 +536,13 @@ class ModelPasses(zsbench.SharedPass):
         if unknown:
             raise ValueError(f"unknown products {unknown} of {self.key}; known: {sorted(PRODUCTS)}")
         out: dict[str, Any] = {}
+        self.last_stage_seconds = {}
         if products & {"ce", "grasp_hg", "input_jacobian", "relu_kernel", "ntk_gram"}:
             self._forward_products(model, batch, products, out)
         if "zico_grads" in products:
-            try:
-                out["zico_grads"] = zico_gradients(model, batch.inputs, batch.targets)
-            except Exception as exc:
-                out["zico_grads"] = exc
+            start = time.perf_counter()
+            out["zico_grads"] = _attempt(zico_gradients, model, batch.inputs, batch.targets)
+            self.last_stage_seconds["zico_grads"] = time.perf_counter() - start
         return out
 
     def _forward_products(self, model: nn.Module, batch: zsbench.Batch, products: frozenset[str], out: dict[str, Any]) -> None:
@@ -539,6 +557,8 @@ class ModelPasses(zsbench.SharedPass):
             handles = [layer.register_forward_hook(_make_output_catcher(captured[i])) for i, layer in enumerate(layers)]
         relu = _ReluCodeKernel(model, batch.inputs) if "relu_kernel" in products else None
         x = batch.inputs.detach().clone().requires_grad_(want_jacobian)
+        stages = self.last_stage_seconds
+        clock = time.perf_counter()
         rng_before = _rng_states(x.device)
         try:
             logits = logits_of(model(x))
@@ -551,6 +571,8 @@ class ModelPasses(zsbench.SharedPass):
             raise RuntimeError("the model draws random numbers in its forward; shared passes would change its scores")
         if relu is not None:
             out["relu_kernel"] = _attempt(relu.result)
+            stages["relu_kernel"] = relu.seconds
+        stages["forward"], clock = time.perf_counter() - clock - stages.get("relu_kernel", 0.0), time.perf_counter()
         if want_ce:
             try:
                 ce, grads_with_graph = _ce_gradients(
@@ -562,15 +584,19 @@ class ModelPasses(zsbench.SharedPass):
                     out["grasp_hg"] = exc
             else:
                 out["ce"] = ce
+                stages["ce"], clock = time.perf_counter() - clock, time.perf_counter()
                 if want_grasp:
                     out["grasp_hg"] = _attempt(
                         lambda: (ce.weights, _hessian_gradient(ce.weights, ce.grads, grads_with_graph, True))
                     )
+                    stages["grasp_hg"], clock = time.perf_counter() - clock, time.perf_counter()
                 del grads_with_graph  # the double-backward graph: free it before the next backward
         if want_jacobian:
             out["input_jacobian"] = _attempt(_input_jacobian_rows, logits, x, True)
+            stages["input_jacobian"], clock = time.perf_counter() - clock, time.perf_counter()
         if "ntk_gram" in products:
             out["ntk_gram"] = _attempt(_ntk_gram_from_logits, logits, ntk_parameters(model))
+            stages["ntk_gram"] = time.perf_counter() - clock
 
 
 def _attempt(function: Any, *args: Any) -> Any:
