@@ -34,7 +34,7 @@ def test_cpu_v2_recipe_only_shrinks_the_budget_and_evaluates_the_full_test_split
     assert {k for k in paper if paper[k] != v2[k]} <= budget
     assert CPU_V2.lr / CPU_V2.batch_size == pytest.approx(PAPER.lr / PAPER.batch_size)
     assert CPU_V2.test_subset is None  # all 10,000 official test images
-    # more training than `cpu`, on more images: 781 steps (5 epochs of 5,000 images) against 128
+    # more training than `cpu`, on more images: 785 steps (5 epochs of 157 batches) against 128
     assert CPU_V2.epochs * (CPU_V2.train_subset // CPU_V2.batch_size) > 6 * CPU.epochs * (CPU.train_subset // CPU.batch_size)
     assert get_recipe("cpu-v2") is CPU_V2
     # the committed nbzero-mini-v2 records carry this hash: changing the recipe would orphan them

@@ -20,7 +20,7 @@ different recipes can never be mixed up. Built-in recipes:
     from measured per-network times (see ``benchmarks/nbzero-mini.md``).
 ``cpu-v2``
     The ``cpu`` recipe with about six times the training: 5 epochs over 5,000
-    class-balanced NAS-train images (781 steps of 32 images instead of 128), evaluated on
+    class-balanced NAS-train images (785 steps of up to 32 images instead of 128), evaluated on
     the full official test split (10,000 images, so test-set sampling no longer dominates
     the difference between two trainings) and 2,000 NAS-valid images. Chosen from a
     measured pilot (``benchmarks/nbzero-mini.md``) to make two seeds rank networks alike.
@@ -164,7 +164,7 @@ CPU = Recipe(
 
 # Sized from a pilot on the three macro spaces (benchmarks/nbzero-mini.md): the same
 # optimiser, schedule, rate per image and augmentation as ``cpu``, six times the image-steps
-# (25,000: 781 steps of 32), spread over five times the NAS-train images (so larger networks
+# (25,000: 785 steps of up to 32), spread over five times the NAS-train images (so larger networks
 # are not held back by memorising 1,000 images), and the full test split (with 2,000 test
 # images the binomial noise alone was ~1.3 points RMS between two trainings).
 CPU_V2 = Recipe(
