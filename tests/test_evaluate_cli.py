@@ -74,7 +74,7 @@ def test_second_identical_run_computes_nothing(cli):
         (["-p", "nope", "-b", "toy-bench"], 2, "Unknown proxy 'nope'"),
         (["-p", "toy_params", "-b", "no-such-bench"], 2, "Unknown benchmark 'no-such-bench'"),
         (["-p", "toy_params", "-b", "toy-bench", "-m", "kendal"], 2, "Unknown metric 'kendal'"),
-        (["-p", "toy_params"], 2, "default benchmark 'nbzero-mini' is not installed"),
+        (["-p", "toy_params"], 2, "default benchmark 'nasbench-macro-cifar10' is not installed"),
         (["-p", "toy_params", "-b", "toy-bench", "--output", "x.xlsx"], 2, "--output must end in .parquet or .csv"),
         (["-p", "toy_params", "-b", "toy-bench", "--top-k", "5"], 2, "--top-k fractions"),
         (["-p", "toy_params", "-b", "toy-bench", "--budgets", "0"], 2, "--budgets must be at least 1"),
@@ -192,7 +192,9 @@ def test_the_noise_ceiling_is_printed_with_the_indices(cli):
     cli.host.benchmarks.add("toy-broken", Broken(), "tests", "local", "0")
     result = cli("-p", "toy_params", "-b", "toy-measured")
     assert result.exit_code == 0, result.output
-    assert "noise ceiling of toy-measured: Spearman 0.812, Kendall 0.600" in " ".join(result.stdout.split())
+    assert "noise ceiling of toy-measured: two trainings of the same networks agree with Spearman 0.812, Kendall 0.600" in " ".join(
+        result.stdout.split()
+    )
     assert json.loads(cli("-p", "toy_params", "-b", "toy-measured", "--json").stdout)["noise_ceiling"]["pairs"] == 30
     # a plugin whose ceiling fails loses that line, not the evaluation
     with pytest.warns(UserWarning, match="noise ceiling unavailable: RuntimeError: no second run on disk"):

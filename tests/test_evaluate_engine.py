@@ -236,7 +236,7 @@ def test_unknown_components_and_bad_options_are_one_line_errors(host, tmp_path):
         run(host, tmp_path / "c.sqlite", proxies="nope")
     with pytest.raises(zsbench.UnknownComponentError, match="Unknown metric 'kendal'"):
         run(host, tmp_path / "c.sqlite", metrics="kendal")
-    with pytest.raises(zsbench.UnknownComponentError, match="default benchmark 'nbzero-mini' is not installed"):
+    with pytest.raises(zsbench.UnknownComponentError, match="default benchmark 'nasbench-macro-cifar10' is not installed"):
         evaluate_with("toy_params", host=host, batch=toy_batch(), cache=tmp_path / "c.sqlite")
     with pytest.raises(zsbench.UsageError, match="--limit"):
         run(host, tmp_path / "c.sqlite", limit=0)

@@ -52,7 +52,7 @@ from zsbench.progress import Progress
 from zsbench.registry import Entry
 from zsbench.scoring import run_contract
 from zsbench.scoring_tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
-from zsbench.settings import default_benchmark
+from zsbench.settings import default_benchmark, default_sample
 from zsbench.tables import COST_COLUMNS, TableBenchmark, load_benchmark_table, looks_like_table_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -203,7 +203,9 @@ class EvaluationResult:
         noise_ceiling: the benchmark's :meth:`~zsbench.Benchmark.noise_ceiling` (rank
             correlations between two trainings of its networks), ``None`` when unknown.
         settings: what the run was, for reports and reproduction: ``benchmark``, ``space``,
-            ``dataset``, ``archs``, ``limit``, ``seed``, ``score_seed``, ``batch_size``,
+            ``dataset``, ``archs``, ``limit``, ``table_archs`` (architectures in the whole
+            table), ``default_sample`` (True when ``limit`` is the default run's sample),
+            ``seed``, ``score_seed``, ``batch_size``,
             ``device``, ``input`` (the input batch's source), ``bootstrap``, ``confidence``,
             ``metric_options`` (each index's resolved options), ``proxy_versions`` and
             ``versions`` (zsbench, torch, Python).
@@ -239,17 +241,52 @@ class EvaluationResult:
         }
 
     def write_scores(self, path: str | Path) -> Path:
-        """Write :attr:`scores` to ``path`` (``.parquet`` or ``.csv``)."""
+        """Write :attr:`scores` to ``path`` (``.parquet`` or ``.csv``) with the run's
+        :attr:`settings`: in the Parquet file's metadata (key ``zsbench.settings``, JSON;
+        :func:`read_settings` reads it), beside a CSV as ``<path>.settings.json``."""
+        import json
+
         target = Path(path)
         suffix = target.suffix.lower()
         if suffix not in (".parquet", ".pq", ".csv"):
             raise UsageError(f"--output must end in .parquet or .csv, got {target.name!r}")
         target.parent.mkdir(parents=True, exist_ok=True)
+        settings = json.dumps(self.settings, default=str, sort_keys=True)
         if suffix == ".csv":
             self.scores.to_csv(target, index=False)
+            settings_path(target).write_text(settings + "\n", encoding="utf-8")
         else:
-            self.scores.to_parquet(target, index=False)
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(self.scores, preserve_index=False)
+            metadata = {**(table.schema.metadata or {}), SETTINGS_KEY: settings.encode()}
+            pq.write_table(table.replace_schema_metadata(metadata), target)
         return target
+
+
+SETTINGS_KEY = b"zsbench.settings"
+
+
+def settings_path(scores_path: str | Path) -> Path:
+    """Where the settings of a CSV scores file are written: ``<path>.settings.json``."""
+    path = Path(scores_path)
+    return path.with_name(path.name + ".settings.json")
+
+
+def read_settings(scores_path: str | Path) -> dict[str, Any]:
+    """The run settings written with a scores file by :meth:`EvaluationResult.write_scores`
+    (``{}`` when the file has none)."""
+    import json
+
+    path = Path(scores_path)
+    if path.suffix.lower() == ".csv":
+        sidecar = settings_path(path)
+        return json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).metadata or {}
+    return json.loads(metadata[SETTINGS_KEY]) if SETTINGS_KEY in metadata else {}
 
 
 def evaluate(
@@ -271,7 +308,8 @@ def evaluate(
         benchmark: a registered benchmark name, or the path of a Parquet/CSV table with
             columns ``arch``, ``accuracy`` and optionally ``flops``, ``params``, ``depth``
             (then ``pool.space`` is required); ``None``: the default benchmark
-            (:func:`zsbench.settings.default_benchmark`).
+            (:func:`zsbench.settings.default_benchmark`), on its default seeded sample
+            (:func:`zsbench.settings.default_sample`) unless ``pool.limit`` is given.
         metrics: index selection, like ``proxies``.
         pool, scoring, run, indices: the options of each step (see their classes).
         host: plugin host (default: the process-wide one, from entry points).
@@ -312,6 +350,9 @@ class _Job:
     batch: Batch
     columns: dict[str, str]  # proxy key -> its output column
     data_root: str | Path | None
+    limit: int | None = None  # the subset size used (the default sample when none was asked)
+    table_archs: int = 0  # architectures in the whole benchmark table
+    default_sample: bool = False
 
     @property
     def num_classes(self) -> int:
@@ -346,7 +387,12 @@ def _resolve(
     table = load_benchmark_table(bench, pool.data_root)
     canonical = [_canonical(space_entry.obj, key, bench.name, row) for row, key in enumerate(table["arch"])]
     table = table.assign(canonical=canonical)
-    table = table.iloc[sample_rows(len(table), pool.limit, pool.seed)].reset_index(drop=True)
+    limit = pool.limit
+    if benchmark is None and limit is None:
+        # The default run is a quick, affordable look: a seeded sample, stated in every output.
+        limit = default_sample()
+    table_archs = len(table)
+    table = table.iloc[sample_rows(len(table), limit, pool.seed)].reset_index(drop=True)
     batch = scoring.batch
     if batch is None:
         batch = make_batch(bench, batch_size=scoring.batch_size, seed=scoring.score_seed, data_root=pool.data_root)
@@ -360,6 +406,9 @@ def _resolve(
         batch=batch,
         columns=_proxy_columns(proxy_entries),
         data_root=pool.data_root,
+        limit=limit,
+        table_archs=table_archs,
+        default_sample=benchmark is None and pool.limit is None and limit is not None,
     )
 
 
@@ -738,7 +787,9 @@ def _settings(job: _Job, pool: PoolOptions, scoring: ScoringOptions, indices: In
         "space": job.space.obj.name,
         "dataset": str(job.bench.dataset),
         "archs": len(job.table),
-        "limit": pool.limit,
+        "limit": job.limit,
+        "table_archs": job.table_archs,
+        "default_sample": job.default_sample,
         "seed": pool.seed,
         "score_seed": scoring.score_seed,
         "batch_size": job.batch.size,

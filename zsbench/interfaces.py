@@ -483,6 +483,12 @@ class Benchmark(ABC):
     def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
         """How well the ground truth agrees with itself: rank correlations between two
         independent trainings of the same networks, ``{"spearman", "kendall", "pairs"}``
-        plus an optional ``"note"``; ``None`` (the default) when the benchmark cannot say.
-        No proxy can be expected to rank the networks better than this."""
+        plus optional ``"spearman_ci"`` (its interval), ``"bound"`` and ``"bound_ci"`` and a
+        ``"note"`` (:func:`zsbench.training.table.rank_agreement` computes them all); ``None``
+        (the default) when the benchmark cannot say.
+
+        A proxy is compared with one noisy measurement of each network's quality, so its
+        correlation with the benchmark's accuracy is bounded by about the square root of the
+        accuracy's test-retest reliability (``bound``), not by the test-retest correlation
+        itself: a proxy may well exceed the latter."""
         return None

@@ -162,17 +162,45 @@ def interval(record: Mapping[str, Any], column: str) -> str | None:
 
 
 def ceiling_note(result: EvaluationResult) -> str | None:
-    """One line on the benchmark's noise ceiling, or None when it is unknown."""
+    """One line on the benchmark's noise ceiling, or None when it is unknown: how well two
+    trainings of the same networks agree (with its interval), and the bound that sets on a
+    proxy's correlation with the benchmark's accuracy (about the square root of that
+    accuracy's reliability: attenuation), not the test-retest value itself."""
     ceiling = result.noise_ceiling
-    if not ceiling:
+    if not ceiling or ceiling.get("spearman") is None or missing(ceiling.get("spearman")):
         return None
-    measured = ", ".join(
-        f"{key.capitalize()} {number(value, 3)}"
-        for key, value in ceiling.items()
-        if key != "pairs" and isinstance(value, (int, float)) and not missing(value)
-    )
+    shown = f"Spearman {number(ceiling.get('spearman'), 3)}"
+    span = ceiling.get("spearman_ci")
+    if span and None not in span:
+        shown += f" [{number(span[0], 3)}, {number(span[1], 3)}]"
+    if ceiling.get("kendall") is not None:
+        shown += f", Kendall {number(ceiling.get('kendall'), 3)}"
     basis = ceiling.get("note") or (f"{ceiling.get('pairs')} networks" if ceiling.get("pairs") else "")
-    return f"noise ceiling of {result.benchmark}: {measured or 'unknown'} between two trainings" + (f" ({basis})" if basis else "")
+    line = f"noise ceiling of {result.benchmark}: two trainings of the same networks agree with {shown}"
+    line += f" ({basis})" if basis else ""
+    bound = ceiling.get("bound")
+    if bound is not None:
+        shown_bound = number(bound, 3)
+        span = ceiling.get("bound_ci")
+        if span and None not in span:
+            shown_bound += f" [{number(span[0], 3)}, {number(span[1], 3)}]"
+        line += (
+            f"; a proxy is compared with one noisy measurement, so its |Spearman| can reach about {shown_bound} "
+            "(the square root of the accuracy's reliability), not more"
+        )
+    return line
+
+
+def input_note(result: EvaluationResult) -> str | None:
+    """One line when the proxies scored Gaussian inputs instead of images, else None."""
+    source = str(result.settings.get("input") or "")
+    if not source.startswith("gaussian"):
+        return None
+    dataset = result.settings.get("dataset") or "the dataset"
+    return (
+        f"inputs: Gaussian N(0,1) noise, not images (no {dataset} images under the data root): data-dependent "
+        "proxies are not scored as published; see `zsbench data download --help`"
+    )
 
 
 # -- figures --------------------------------------------------------------------------------------
@@ -465,6 +493,7 @@ __all__ = [
     "ceiling_note",
     "draw_figures",
     "headline_indices",
+    "input_note",
     "rank_agreement",
     "render_html",
     "sort_rows",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from zsbench.cli._common import err_console, handle_errors, out_console, print_json
 from zsbench.errors import UsageError
-from zsbench.settings import default_benchmark
+from zsbench.settings import DEFAULT_SAMPLE_SETTING, default_benchmark
 
 if TYPE_CHECKING:  # pragma: no cover
     from zsbench.evaluation import EvaluationResult
@@ -38,7 +38,16 @@ def register(app: typer.Typer) -> None:
             None, "--num-classes", help="Classifier width of a table file's networks (default: the dataset's)."
         ),
         metrics: str = typer.Option("all", "--metrics", "-m", help="Indices to compute (names, globs, 'all')."),
-        limit: int | None = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs."),
+        limit: int | None = typer.Option(
+            None,
+            "--limit",
+            "-n",
+            help="Evaluate a seeded random subset of N archs [default: all of a named benchmark; "
+            f"{DEFAULT_SAMPLE_SETTING} of the default one, or ZSBENCH_DEFAULT_SAMPLE].",
+        ),
+        all_archs: bool = typer.Option(
+            False, "--all", help="Score every architecture of the default benchmark (its default run is a seeded sample)."
+        ),
         seed: int = typer.Option(0, "--seed", help="Seed of the subset and of the bootstrap."),
         score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation."),
         batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' input batch."),
@@ -101,6 +110,10 @@ def register(app: typer.Typer) -> None:
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+            if all_archs and limit is not None:
+                raise UsageError("--all and --limit contradict each other: give one")
+            if all_archs and benchmark is None:
+                benchmark = default_benchmark()  # a named benchmark is scored whole
             shared = _shared_options(top_k, budgets)
             per_metric = parse_option_assignments(metric_option or [])
             benchmarks = _benchmark_list(benchmark)
@@ -152,7 +165,8 @@ def register(app: typer.Typer) -> None:
                 result.summary = pd.concat([result.summary, rows], ignore_index=True)
             if output is not None:
                 written = result.write_scores(output)
-                err_console.print(f"wrote {len(result.scores)} rows to {written}", highlight=False)
+                where = "its metadata" if written.suffix.lower() != ".csv" else f"{written.name}.settings.json"
+                err_console.print(f"wrote {len(result.scores)} rows to {written} (run settings in {where})", highlight=False)
             err_console.print(
                 f"{result.archs} archs of {result.benchmark} ({result.space}): {result.computed} scores computed, "
                 f"{result.cached} from the cache, {result.seconds:.1f} s",
@@ -255,15 +269,16 @@ def render_table(
     """
     from rich import box
 
-    from zsbench.report import ceiling_note, interval, number, sort_rows, table_columns
+    from zsbench.report import ceiling_note, input_note, interval, number, sort_rows, table_columns
 
     summary = sort_rows(result, sort, host) if sort else result.summary
     columns = table_columns(result, wide=wide, host=host)
-    caption = ceiling_note(result)  # how much of any index is reachable at all: shown with the indices
+    # What the numbers rest on (Gaussian inputs?) and how much of any index is reachable at all.
+    caption = "\n".join(line for line in (input_note(result), ceiling_note(result)) if line) or None
     if not wide and len(columns) < len(table_columns(result, wide=True, host=host)):
         caption = f"{caption}\n--wide shows every index" if caption else "--wide shows every index"
     table = Table(
-        title=f"{result.benchmark}: {result.archs} architectures",
+        title=f"{result.benchmark}: {result.archs} architectures{_sample_note(result)}",
         title_justify="left",
         caption=caption,
         caption_justify="left",
@@ -289,3 +304,13 @@ def render_table(
         cells.append(number(record.get("seconds_per_arch"), 3))
         table.add_row(*cells)
     return table
+
+
+def _sample_note(result: EvaluationResult) -> str:
+    """`` (seeded sample of N, seed S)`` when the run scored a subset."""
+    settings = result.settings
+    total = settings.get("table_archs")
+    if settings.get("limit") is None or total is None or int(total) <= result.archs:
+        return ""
+    default = " (the default sample; --limit N or --all to change it)" if settings.get("default_sample") else ""
+    return f", a seeded sample of {int(total):,} (seed {settings.get('seed')}){default}"

@@ -78,21 +78,78 @@ def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None) -> dict[s
     return rank_agreement([r["accuracy"] for r in repeated], [r[column] for r in repeated])
 
 
-def rank_agreement(first: Sequence[float], second: Sequence[float]) -> dict[str, Any]:
-    """Spearman and Kendall correlation between two measurements of the same networks:
-    ``{"pairs": n, "spearman": rho, "kendall": tau}``, rounded to 4 digits, ``None`` with
-    fewer than 3 pairs or when a correlation is undefined (constant values)."""
+def rank_agreement(
+    first: Sequence[float],
+    second: Sequence[float],
+    *,
+    runs_averaged: int = 1,
+    bootstrap: int = 200,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """How well two trainings of the same networks agree, and what that allows a proxy.
+
+    Returns ``{"pairs": n, "spearman": rho, "kendall": tau, "spearman_ci": [low, high],
+    "runs_averaged": k, "bound": b, "bound_ci": [low, high]}``, rounded to 4 digits:
+
+    - ``spearman_ci``: 95 % percentile-bootstrap interval of rho over the networks
+      (``bootstrap`` resamples, seeded); with 30 pairs it is wide.
+    - ``bound``: the highest correlation a proxy can be expected to reach with the
+      benchmark's accuracy, about the square root of that accuracy's test-retest reliability
+      (attenuation: a proxy is compared with a noisy measurement, not with the true
+      quality). When the accuracy is the mean of ``runs_averaged`` trainings, its reliability
+      is the Spearman-Brown value ``k rho / (1 + (k - 1) rho)``. ``bound_ci`` maps the
+      interval's ends the same way.
+
+    Values are ``None`` with fewer than 3 pairs or when a correlation is undefined
+    (constant values); the bound is ``None`` unless rho is positive.
+    """
+    empty = {"pairs": len(first), "spearman": None, "kendall": None, "spearman_ci": None,
+             "runs_averaged": runs_averaged, "bound": None, "bound_ci": None}
     if len(first) < 3:
-        return {"pairs": len(first), "spearman": None, "kendall": None}
+        return empty
+    import warnings
+
+    import numpy as np
     from scipy import stats
 
-    rho = float(stats.spearmanr(first, second).statistic)
-    tau = float(stats.kendalltau(first, second).statistic)
+    x, y = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    rho = float(stats.spearmanr(x, y).statistic)
+    tau = float(stats.kendalltau(x, y).statistic)
+    if math.isnan(rho):
+        return {**empty, "kendall": None if math.isnan(tau) else round(tau, 4)}
+    interval = None
+    if bootstrap > 0:
+        rng = np.random.default_rng(seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.ConstantInputWarning)
+            draws = np.array([stats.spearmanr(x[i], y[i]).statistic for i in (rng.integers(0, len(x), len(x)) for _ in range(bootstrap))])
+        draws = draws[np.isfinite(draws)]
+        if len(draws):
+            interval = [round(float(v), 4) for v in np.quantile(draws, [0.025, 0.975])]
+    bound = correlation_bound(rho, runs_averaged)
     return {
         "pairs": len(first),
-        "spearman": None if math.isnan(rho) else round(rho, 4),
+        "spearman": round(rho, 4),
         "kendall": None if math.isnan(tau) else round(tau, 4),
+        "spearman_ci": interval,
+        "runs_averaged": runs_averaged,
+        "bound": None if bound is None else round(bound, 4),
+        "bound_ci": None if interval is None else [_rounded(correlation_bound(v, runs_averaged)) for v in interval],
     }
+
+
+def correlation_bound(test_retest: float, runs_averaged: int = 1) -> float | None:
+    """About the highest correlation a proxy can reach with an accuracy whose single
+    trainings correlate ``test_retest`` with each other, the accuracy being the mean of
+    ``runs_averaged`` of them: ``sqrt(k r / (1 + (k - 1) r))``; ``None`` unless ``r > 0``."""
+    if test_retest is None or not test_retest > 0:
+        return None
+    k = max(1, int(runs_averaged))
+    return math.sqrt(k * test_retest / (1 + (k - 1) * test_retest))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def write_table(path: Path, rows: list[dict[str, Any]], repeat_seed: int | None) -> None:
@@ -176,17 +233,23 @@ class BuiltBenchmark(Benchmark):
 
     def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
         """The build's measured noise ceiling: Spearman and Kendall between the test
-        accuracies of the networks trained with both seeds (``None`` below 3 pairs)."""
+        accuracies of the networks trained with both seeds, with the interval and the bound
+        of :func:`rank_agreement` (``None`` below 3 pairs)."""
         ceiling = self.meta.get("noise_ceiling") or {}
         if int(ceiling.get("pairs") or 0) < 3 or ceiling.get("spearman") is None:
             return None
         seeds = f"seeds {self.meta.get('train_seed', 0)} and {self.meta.get('repeat_seed')}"
-        return {
-            "spearman": ceiling["spearman"],
-            "kendall": ceiling["kendall"],
-            "pairs": ceiling["pairs"],
-            "note": f"test accuracy of {ceiling['pairs']} networks trained with {seeds}",
-        }
+        column = f"accuracy_seed{self.meta.get('repeat_seed')}"
+        measured = dict(ceiling)
+        try:
+            import pandas as pd
+
+            frame = pd.read_csv(self.table, usecols=["accuracy", column]).dropna()
+            if len(frame) >= 3:
+                measured = rank_agreement(frame["accuracy"].tolist(), frame[column].tolist())
+        except (OSError, ValueError, KeyError):  # an old table without the repeat column: the stored values
+            pass
+        return {**measured, "note": f"test accuracy of {measured['pairs']} networks trained with {seeds}"}
 
 
 def discover_builds(folder: str | Path) -> list[BuiltBenchmark]:
