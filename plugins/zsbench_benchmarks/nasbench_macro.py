@@ -53,7 +53,7 @@ class NasBenchMacroCifar10(zsbench.Benchmark):
         table = table[table["is_canonical"].astype(bool)]
         # The benchmark's accuracy is the mean of three runs: its reliability, and so the bound, is higher.
         agreement = rank_agreement(table["test_acc_run0"].tolist(), table["test_acc_run1"].tolist(), runs_averaged=3)
-        return {**agreement, "note": f"two single trainings of {agreement['pairs']} networks; the accuracy is the mean of three"}
+        return {**agreement, "note": f"two single trainings of {agreement['pairs']:,} networks; the accuracy is the mean of three"}
 
 
 @zsbench.hookimpl

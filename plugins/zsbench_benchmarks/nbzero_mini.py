@@ -6,7 +6,7 @@ JPEG copy of CIFAR-10, from pools of networks of at most 100 M MACs at 32x32 (se
 measured). Registered benchmarks:
 
 - ``nbzero-mini-r1``, ``nbzero-mini-r2``, ``nbzero-mini-mb``: one per search space;
-- ``nbzero-mini``: the default benchmark of ``zsbench evaluate``, the same table as
+- ``nbzero-mini``: the family's default table (by name; no longer the default of ``zsbench evaluate``), the same table as
   ``nbzero-mini-r2``: of the three, the one whose networks trained twice rank most alike
   (highest noise ceiling, see ``benchmarks/nbzero-mini.md``);
 - ``nbzero-mini-v2-r1``, ``nbzero-mini-v2-r2``, ``nbzero-mini-v2-mb``: the second version,
