@@ -51,7 +51,7 @@ def test_page_is_self_contained_with_settings_summary_and_every_figure(two_resul
     # the summary carries the numbers: the perfect proxy's Kendall is 1
     row = re.search(r'<td class="name">perfect</td><td>([0-9.]+)', page)
     assert row and row.group(1) == "1.000"
-    assert "noise ceiling of toy-bench: Spearman 0.800, Kendall 0.600" in page
+    assert "noise ceiling of toy-bench: two trainings of the same networks agree with Spearman 0.800, Kendall 0.600" in page
     assert "transfer" not in page.lower()
 
 
