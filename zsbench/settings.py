@@ -17,7 +17,8 @@ import os
 #: The shipped benchmark whose measured noise ceiling is highest: NAS-Bench-Macro's two
 #: single trainings agree with Spearman 0.979 over 3,969 networks (nbzero-mini-r2 0.72,
 #: nbzero-mini-mb 0.63, nbzero-mini-r1 0.23; NAS-Bench-201 publishes no per-seed accuracies,
-#: so its ceiling is unknown). tests/test_default_run.py checks it stays the highest.
+#: so its ceiling is unknown). tests/test_default_run.py checks it stays the highest, judged by
+#: the lower end of each ceiling's bootstrap interval.
 DEFAULT_BENCHMARK_SETTING = "nasbench-macro-cifar10"
 #: Architectures the default run scores (a seeded sample, seed 0, stated in the output): with
 #: ``--proxies all`` it finishes within 15 minutes on a 2-core CPU (measured in
