@@ -74,15 +74,18 @@ def test_average_ranks_rows_matches_scipy_with_ties():
     np.testing.assert_allclose(average_ranks_rows(values), rankdata(values, axis=1))
 
 
+@pytest.mark.parametrize("with_failures", [False, True])
 @pytest.mark.parametrize("metric", [SPEARMAN, PEARSON, KENDALL, MBR, MBR_PARAMS])
-def test_compute_many_equals_compute_per_row(metric):
+def test_compute_many_equals_compute_per_row(metric, with_failures):
     rng = np.random.default_rng(2)
     n = 120
-    accuracy = rng.normal(size=n)
+    accuracy = np.round(rng.normal(size=n) * 5)  # ties in the accuracy too
     costs = pd.DataFrame({"flops": rng.integers(1, 40, size=n).astype(float), "params": rng.random(n), "depth": np.ones(n)})
-    rows = np.round(rng.normal(size=(9, n)) * 3)  # ties
-    rows[3, :5] = np.nan  # a row with failures goes the slow way
+    rows = np.round(rng.normal(size=(9, n)) * 3)  # ties, also at the best score of a budget
     rows[4] = 7.0  # a constant row
+    if with_failures:
+        rows[3, :5] = np.nan  # failed scores: the general path
+        rows[5] = np.nan  # a row that failed everywhere
     data = zsbench.MetricInput(scores=np.empty(0), accuracy=accuracy, higher_is_better=False, costs=costs, options={"budgets": 4})
     many = metric.compute_many(rows, data)
     for i, row in enumerate(rows):

@@ -89,22 +89,43 @@ class MeanBestRank(zsbench.Metric):
         if not placed.any():
             return {self.name: np.full(len(matrix), np.nan)}
         lo, hi = float(cost[placed].min()), float(cost[placed].max())
+        # columns in ascending cost: every budget is a prefix (a view, no copy)
+        by_cost = np.flatnonzero(placed)[np.argsort(cost[placed], kind="stable")]
+        ordered = oriented[:, by_cost]
+        ordered_cost = cost[by_cost]
+        ordered_accuracy = accuracy[by_cost]
+        complete = bool(np.isfinite(ordered).all())
+        rows = np.arange(len(matrix))
         result: dict[str, np.ndarray] = {}
         best_ranks = []
         for m in range(1, m_total + 1):
             threshold = lo + (hi - lo) * m / m_total
-            in_budget = placed & (cost <= threshold + 1e-9 * max(1.0, abs(threshold)))
-            budget_scores = oriented[:, in_budget]
-            budget_accuracy = accuracy[in_budget]
-            scored = np.isfinite(budget_scores)
-            best = np.where(scored, budget_scores, -np.inf).max(axis=1)
-            picks = (scored & (budget_scores == best[:, None])).astype(float)
-            tied = picks.sum(axis=1)
-            anything = tied > 0
+            end = int(np.searchsorted(ordered_cost, threshold + 1e-9 * max(1.0, abs(threshold)), side="right"))
+            budget_scores = ordered[:, :end]
+            budget_accuracy = ordered_accuracy[:end]
+            ranks = true_ranks(budget_accuracy)
             denominator = max(budget_accuracy.size - 1, 1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                br = np.where(anything, (picks @ true_ranks(budget_accuracy)) / tied / denominator, 1.0)
-                picked_accuracy = np.where(anything, (picks @ budget_accuracy) / tied, np.nan)
+            if complete:
+                # one pick per row, then the exact mean over the rows whose best score is tied
+                pick = budget_scores.argmax(axis=1)
+                best = budget_scores[rows, pick]
+                tied = (budget_scores == best[:, None]).sum(axis=1)
+                br = ranks[pick] / denominator
+                picked_accuracy = budget_accuracy[pick].astype(float)
+                several = np.flatnonzero(tied > 1)
+                if several.size:
+                    equal = (budget_scores[several] == best[several, None]).astype(float)
+                    br[several] = (equal @ ranks) / tied[several] / denominator
+                    picked_accuracy[several] = (equal @ budget_accuracy) / tied[several]
+            else:
+                scored = np.isfinite(budget_scores)
+                best = np.where(scored, budget_scores, -np.inf).max(axis=1)
+                picks = (scored & (budget_scores == best[:, None])).astype(float)
+                count = picks.sum(axis=1)
+                anything = count > 0
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    br = np.where(anything, (picks @ ranks) / count / denominator, 1.0)
+                    picked_accuracy = np.where(anything, (picks @ budget_accuracy) / count, np.nan)
             label = f"{m * 100 / m_total:g}%"
             result[f"{self.name}/br@{label}"] = br
             result[f"{self.name}/acc@{label}"] = picked_accuracy
