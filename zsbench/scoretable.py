@@ -200,7 +200,8 @@ def scores_from_file(
     frame = frame[frame["accuracy"].notna()].reset_index(drop=True)
     if frame.empty:
         raise ZsbenchError(f"{source.name} has no architecture with an accuracy")
-    return _finish(frame, found, source.name, space_obj.name if space_obj is not None else None)
+    # named after the file's stem: a file written as <benchmark>.parquet reads as that benchmark
+    return _finish(frame, found, source.stem, space_obj.name if space_obj is not None else None)
 
 
 def parse_directions(pairs: Sequence[str] | str | None) -> dict[str, bool]:

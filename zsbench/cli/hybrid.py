@@ -87,7 +87,9 @@ def register(app: typer.Typer) -> None:
         metrics: str = typer.Option("all", "--metrics", "-m", help="Indices reported for the best candidates."),
         top: int = typer.Option(1, "--top", help="Best candidates shown per size."),
         folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the learned rule."),
-        transfer: str | None = typer.Option(None, "--transfer", help="Benchmarks to evaluate the winners on (comma list)."),
+        transfer: str | None = typer.Option(
+            None, "--transfer", help="Benchmarks (or score files from evaluate --output) to evaluate the winners on, comma-separated."
+        ),
         save: str | None = typer.Option(None, "--save", help="Save the best candidate's definition as NAME (for evaluate --hybrid)."),
         limit: int | None = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs."),
         seed: int = typer.Option(0, "--seed", help="Seed of the subset, the bootstrap and the folds."),
@@ -221,9 +223,13 @@ def transfer_table(
     frame[source] = source_rows[name].to_numpy()
     proxies = sorted({m for d in definitions for m in d.members if m not in COST_COLUMNS})
     for target in targets:
-        table = source_options(",".join(proxies) or "all", target, None, None, None, **common)
+        if Path(target).suffix.lower() in (".parquet", ".pq", ".csv"):
+            # a score file written by evaluate --output: read, never scored
+            table = source_options("all", None, target, None, None, **common)
+        else:
+            table = source_options(",".join(proxies) or "all", target, None, None, None, **common)
         rows = hybrid.evaluate_definitions(table, definitions, metrics, options=options, oracle=True)
-        frame[target] = rows[name].to_numpy()
+        frame[table.benchmark] = rows[name].to_numpy()
     return frame
 
 
