@@ -55,7 +55,7 @@ class ImportanceResult:
         importance: features (rows) x targets (columns): each model's gain importance
             (xgboost's mean gain of the splits on a feature, the default of its
             ``feature_importances_``), normalised to sum to 1 per target.
-        r2: target -> R² of that target's out-of-fold predictions (k-fold, seeded): near 0
+        r2: target -> R² of that target's (ranks') out-of-fold predictions (k-fold, seeded): near 0
             or below, the model explains nothing and its importances mean nothing.
         archs: target -> architectures used (those with a finite target).
         dropped: features left out because they are constant over the table.
@@ -75,7 +75,10 @@ def importance(
     seed: int = 0,
     model_factory: Callable[[int], Any] = default_regressor,
 ) -> ImportanceResult:
-    """Gain importances of ``features`` for each target, with cross-validated R².
+    """Gain importances of ``features`` for each target's ranking, with cross-validated R².
+
+    Each model predicts the target's ranks scaled to [0, 1] (mean ranks for ties): a proxy is
+    judged on the order it gives, and raw scores may span many orders of magnitude.
 
     Args:
         features: one row per architecture, numeric columns.
@@ -87,6 +90,7 @@ def importance(
     """
     import numpy as np
     import pandas as pd
+    from scipy.stats import rankdata
 
     varying = [c for c in features.columns if features[c].nunique(dropna=True) > 1]
     dropped = [c for c in features.columns if c not in varying]
@@ -104,7 +108,9 @@ def importance(
             columns[name] = pd.Series(np.nan, index=varying)
             r2[name] = float("nan")
             continue
-        x, y = matrix[keep], target[keep]
+        # the target's ranks scaled to [0, 1]: a proxy is judged on its order, and raw scores can
+        # span many orders of magnitude (synflow), which a squared loss would let the largest dominate
+        x, y = matrix[keep], (rankdata(target[keep]) - 1) / max(int(keep.sum()) - 1, 1)
         model = model_factory(seed).fit(x, y, feature_names=varying)
         gains = pd.Series(model.gain_importance(), dtype=float).reindex(varying).fillna(0.0)
         total = gains.sum()
