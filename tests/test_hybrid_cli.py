@@ -183,6 +183,11 @@ def test_evaluate_adds_a_saved_hybrid_as_a_row(cli):
     rows = {r["proxy"]: r for r in json.loads(result.stdout)["rows"]}
     assert "hybrid:mine" in rows and "toy_params" in rows
     assert rows["hybrid:mine"]["spearman"] == pytest.approx(best["spearman"])
+    table = cli("evaluate", "--benchmark", "toy-bench", "--proxies", "toy_params", "--hybrid", "mine", "--bootstrap", "0", "--quiet")
+    assert table.exit_code == 0 and "hybrid:mine" in table.stdout
+    shown = cli("hybrid", "--benchmark", "toy-bench", "--proxies", "toy_lower", "--bootstrap", "20", "--quiet", "--transfer", "toy-bench")
+    assert shown.exit_code == 0, shown.output
+    assert "oracle" in shown.stdout and "transfer of the winners" in shown.stdout
     missing = cli("evaluate", "--benchmark", "toy-bench", "--hybrid", "nope", "--quiet")
     assert missing.exit_code == 2 and "no saved hybrid 'nope'" in missing.stderr
 

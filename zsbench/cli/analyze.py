@@ -404,9 +404,9 @@ def _num(value: Any) -> Any:
 
 
 def _fmt(value: Any, digits: int) -> str:
-    from zsbench.cli.evaluate import _number
+    from zsbench.report import number
 
-    return _number(value, digits)
+    return number(value, digits)
 
 
 def _cell(value: Any, *, bold: bool) -> str:

@@ -236,7 +236,13 @@ def transfer_table(
 def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any]) -> Table:
     """Oracle, then the best candidates per size, with every index and interval, and the
     accuracy of each pick of the judging index (its entries whose role is ``pick``)."""
-    from zsbench.cli.evaluate import _number, _with_interval
+    from zsbench.report import interval
+    from zsbench.report import number as _number
+
+    def _with_interval(record: dict[str, Any], column: str) -> str:
+        value = _number(record.get(column), 3)
+        ci = interval(record, column)
+        return f"{value}\n{ci}" if ci else value
 
     index = judge.name
     table = Table(title=f"{benchmark}: best hybrids by {index}, {archs} architectures", title_justify="left")
@@ -262,7 +268,7 @@ def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metr
 
 def render_transfer(frame: pd.DataFrame, index: str) -> Table:
     """Hybrids (rows) x benchmarks (columns) for one index; the first benchmark is where they were searched."""
-    from zsbench.cli.evaluate import _number
+    from zsbench.report import number as _number
 
     benchmarks = [c for c in frame.columns if c not in ("hybrid", "members", "rule")]
     table = Table(title=f"transfer of the winners searched on {benchmarks[0]}: {index}", title_justify="left")
