@@ -276,3 +276,33 @@ def test_every_proxy_gets_its_own_style():
     styles = plotting.proxy_styles(SIXTEEN)
     assert len({(s.color, s.marker, s.linestyle) for s in styles.values()}) == 16
     assert all(s.color in plotting.PALETTE for s in styles.values())
+
+
+def test_agreement_oracle_column_is_each_proxys_own_index(sixteen, figures):
+    ax = figures["agreement"].axes[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    matrix = np.asarray(ax.images[0].get_array())
+    assert names[0] == "oracle" and names[1:] == list(SIXTEEN)
+    own = sixteen.summary.set_index("proxy")["mbr_flops"]
+    assert matrix[1:, 0] == pytest.approx(own[list(SIXTEEN)].to_numpy())
+    assert np.diag(matrix) == pytest.approx(0.0)  # a ranking judged by itself picks its own best
+    assert matrix[names.index("perfect")] == pytest.approx(matrix[0])  # the perfect proxy is the oracle
+
+
+def test_importance_radars_show_shares_and_r2(figures):
+    left, right = (ax for ax in figures["importance"].axes if ax.name == "polar")
+    labels = [t.get_text() for t in left.get_legend().get_texts()]
+    assert len(labels) == 16 and all("(R² " in label for label in labels)
+    oracle = right.get_lines()[0].get_ydata()[:-1]
+    assert 0 < oracle.sum() <= 1.0 + 1e-9  # gain shares of the features shown
+    # accuracy here is a function of the FLOPs, i.e. of stage widths and depths: a width leads
+    features = [t.get_text() for t in right.get_xticklabels()]
+    assert features[int(np.argmax(oracle))].endswith(("_out", "_depth"))
+
+
+def test_hybrid_best_single_member_is_the_best_proxy(sixteen, figures):
+    left = figures["hybrid"].axes[0]
+    texts = {round(t.xy[0]): t.get_text() for t in left.texts}
+    own = sixteen.summary.set_index("proxy")["mbr_flops"]
+    assert texts[1] in set(own[own == own.min()].index) | {"flops", "params"}
+    assert list(left.get_lines()[0].get_xdata()) == [1, 2, 3, 4]

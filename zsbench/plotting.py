@@ -710,8 +710,237 @@ def picks(
     return figure
 
 
+# -- analysis figures: agreement, importance, hybrid ----------------------------------------------
+
+
+def score_table(result: EvaluationResult, proxies: Sequence[str] | None = None, *, host: PluginHost | None = None) -> Any:
+    """The :class:`~zsbench.scoretable.ScoreTable` of ``result`` (the analyses' input), each
+    proxy with its declared direction (see :func:`proxy_orientation`)."""
+    from zsbench.evaluation import score_column
+    from zsbench.scoretable import ScoreTable
+
+    names = proxy_names(result, proxies)
+    orientation = proxy_orientation(names, host)
+    directions = {score_column(name): orientation[name] for name in names}
+    frame = result.scores.reset_index(drop=True)
+    failures = {column: int(frame[column].isna().sum()) for column in directions}
+    return ScoreTable(frame=frame, directions=directions, benchmark=result.benchmark, space=result.space, failures=failures)
+
+
+def _judging_index(host: PluginHost | None, index: str | None) -> Any:
+    """The index an analysis figure judges by: ``index``, else the analyses' default (the
+    first headline index that picks, see :func:`zsbench.analysis.default_index`)."""
+    from zsbench.analysis import default_index
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    if index is not None:
+        return host.metrics.get(index)
+    return default_index(list(host.metrics.select("all")))
+
+
+def agreement(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    index: str | None = None,
+    host: PluginHost | None = None,
+) -> Figure:
+    """The paper's Figure 1: each proxy's picks judged by every other ranking, the oracle's
+    included. Row A, column B: the index (default: mBR under FLOPs) of A's scores with B's
+    oriented scores standing in for the accuracy, so the oracle column is A's own index and a
+    low value means B would have been content with A's picks."""
+    import numpy as np
+    from matplotlib import colors
+
+    from zsbench.analysis import agreement as agreement_matrix
+
+    metric = _judging_index(host, index)
+    matrix = agreement_matrix(score_table(result, proxies, host=host), metric, options=_run_options(result, metric))
+    names = list(matrix.index)
+    values = matrix.to_numpy(dtype=float)
+    width = min(PAGE_WIDTH, 2.5 + 0.3 * len(names))
+    figure = new_figure(width, width - 0.9)
+    with _styled():
+        ax = figure.subplots()
+        finite = values[np.isfinite(values)]
+        top = float(finite.max()) if finite.size else 1.0
+        image = ax.imshow(values, cmap="viridis_r", norm=colors.Normalize(0, max(top, 1e-9)))
+        for i in range(len(names)):
+            for j in range(len(names)):
+                if np.isfinite(values[i, j]):
+                    ax.text(
+                        j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=5,
+                        color="white" if values[i, j] > 0.5 * top else "black",
+                    )  # fmt: skip
+        ax.set_xticks(range(len(names)), names, rotation=90)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("judged by (its ranking stands in for the accuracy)")
+        ax.set_ylabel("picks made by")
+        ax.spines[:].set_visible(False)
+        ax.tick_params(length=0)
+        bar = figure.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
+        bar.set_label(f"{metric.name} (0 = the judge's own best picks)")
+        figure.suptitle(f"{result.benchmark}: agreement of the picks, {metric.name} ({result.archs} architectures)")
+    return figure
+
+
+def _run_options(result: EvaluationResult, metric: Any) -> dict[str, Any]:
+    """The options ``metric`` ran with in ``result`` (its defaults when the result does not say)."""
+    return dict((result.settings.get("metric_options") or {}).get(metric.name) or {})
+
+
+def importance(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    host: PluginHost | None = None,
+    top: int = 12,
+    folds: int = 5,
+    seed: int = 0,
+) -> Figure:
+    """The paper's Figure 7: which architecture features drive each proxy's score, beside
+    what drives the true accuracy, as radar charts of XGBoost gain importances (the
+    ``top`` features most important to any target; legend: each model's out-of-fold R², so
+    an importance read from a model that explains nothing shows as such)."""
+    import numpy as np
+
+    from zsbench.analysis import ORACLE, architecture_features
+    from zsbench.analysis import importance as importance_of
+    from zsbench.plugins import get_host
+
+    host = host if host is not None else get_host()
+    if result.space not in host.spaces:
+        raise ZsbenchError(f"space {result.space!r} is not installed; importance needs its features")
+    table = score_table(result, proxies, host=host)
+    features = architecture_features(table, host.spaces.get(result.space))
+    targets = {table.label(c): _oriented(table.frame[c].to_numpy(dtype=float), table.directions[c]) for c in table.proxies}
+    targets[ORACLE] = table.accuracy
+    found = importance_of(features, targets, folds=folds, seed=seed)
+    weights = found.importance.fillna(0.0)
+    chosen = list(weights.max(axis=1).sort_values(ascending=False).index[:top])
+    chosen = [f for f in features.columns if f in chosen]  # the space's own order (S1_in, S1_out, ...)
+    angles = np.linspace(0, 2 * np.pi, len(chosen), endpoint=False)
+    closed = np.append(angles, angles[:1])
+    styles = proxy_styles(proxy_names(result))
+    figure = new_figure(PAGE_WIDTH, 3.9)
+    with _styled():
+        left, right = figure.subplots(1, 2, subplot_kw={"projection": "polar"})
+        limit = max(0.05, float(weights.loc[chosen].to_numpy().max()))
+        for name in [n for n in weights.columns if n != ORACLE]:
+            values = weights.loc[chosen, name].to_numpy()
+            style = styles.get(name, ProxyStyle(PALETTE[0], "o", "-"))
+            left.plot(closed, np.append(values, values[:1]), color=style.color, linestyle=style.linestyle, linewidth=0.9,
+                      label=f"{name} (R² {_format(found.r2.get(name, float('nan')), 2)})")  # fmt: skip
+        oracle = weights.loc[chosen, ORACLE].to_numpy()
+        right.plot(closed, np.append(oracle, oracle[:1]), color=ORACLE_COLOR, linewidth=1.4)
+        right.fill(closed, np.append(oracle, oracle[:1]), color=ORACLE_COLOR, alpha=0.12)
+        for ax, title in ((left, "(a) proxy scores"), (right, f"(b) oracle: test accuracy (R² {_format(found.r2[ORACLE], 2)})")):
+            ax.set_xticks(angles, chosen, fontsize=5.5)
+            ax.set_ylim(0, limit)
+            ax.set_yticks(np.linspace(0, limit, 4)[1:], [f"{v:.2f}" for v in np.linspace(0, limit, 4)[1:]], fontsize=5)
+            ax.set_title(title, loc="left", pad=12)
+        left.legend(loc="center left", bbox_to_anchor=(1.08, 0.5), frameon=False, fontsize=5.5)
+        figure.suptitle(f"{result.benchmark}: importance of architecture features (XGBoost gain share; {result.archs} architectures)")
+    return figure
+
+
+def _oriented(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    return values if higher_is_better else -values
+
+
+def hybrid(
+    result: EvaluationResult,
+    proxies: Sequence[str] | None = None,
+    *,
+    host: PluginHost | None = None,
+    index: str | None = None,
+    max_size: int = 4,
+    transfer_to: Sequence[EvaluationResult] = (),
+) -> Figure:
+    """The paper's Figures 9 and 10: (a) the best index reached by a hybrid of each number of
+    members (every subset of the proxies and the costs FLOPs and params, every sum rule; the
+    winner's members are written beside it), with the best single member and the oracle as
+    references; (b) with ``transfer_to``, the same winners judged on the other benchmarks
+    (found here, applied there unchanged), else the accuracy each winner picks under each
+    budget against the oracle's."""
+    import numpy as np
+
+    from zsbench.hybrid import definition_of, evaluate_definitions, members_of, search
+
+    metric = _judging_index(host, index)
+    options = _run_options(result, metric)
+    table = score_table(result, proxies, host=host)
+    costs = [c for c in ("flops", "params") if c in table.frame.columns]
+    # a proxy named like a cost member (the naive flops and params proxies) is that member already
+    named = [table.label(c) for c in table.proxies if table.label(c) not in costs]
+    found = search(table, [metric], members=members_of(table, named, costs), max_size=max_size, options=options)
+    best = found.best_per_size(1).reset_index(drop=True)
+    sizes = best["size"].to_numpy(dtype=int)
+    values = best[metric.name].to_numpy(dtype=float)
+    better = "lower" if not metric.higher_is_better else "higher"
+    figure = new_figure(PAGE_WIDTH, 3.0)
+    with _styled():
+        left, right = figure.subplots(1, 2, width_ratios=[1.0, 1.1])
+        left.plot(sizes, values, color=PALETTE[0], marker="o", label=f"best hybrid on {result.benchmark}")
+        for size, value, members, rule in zip(sizes, values, best["members"], best["rule"], strict=True):
+            text = "\n".join(members) + ("" if rule == "single" else f"\n({rule})")  # stacked: stays narrow
+            left.annotate(text, (size, value), textcoords="offset points", xytext=(4, 4), fontsize=5)
+        left.set_xticks(sizes)
+        left.set_xlabel("members in the hybrid")
+        left.set_ylabel(f"{metric.name} ({better} is better)")
+        left.set_title(f"(a) best {metric.name} per number of members", loc="left")
+        left.grid(axis="y", linewidth=0.3, alpha=0.5)
+        left.margins(x=0.25, y=0.2)
+        definitions = [definition_of(row, found.members) for row in best.to_dict(orient="records")]
+        if transfer_to:
+            for position, other in enumerate(transfer_to, start=1):
+                other_table = score_table(other, host=host)
+                rows = evaluate_definitions(other_table, definitions, [metric], options=options)
+                right.plot(sizes, rows[metric.name].to_numpy(dtype=float), color=PALETTE[position % len(PALETTE)],
+                           marker="s", linestyle="--", label=f"applied to {other.benchmark}")  # fmt: skip
+            right.plot(sizes, values, color=PALETTE[0], marker="o", label=f"found on {result.benchmark}")
+            right.set_xticks(sizes)
+            right.set_xlabel("members in the hybrid (the winners of (a))")
+            right.set_ylabel(f"{metric.name} ({better} is better)")
+            right.set_title("(b) transfer of the winners", loc="left")
+            right.legend(frameon=False)
+        else:
+            pick_columns = [c for c in best.columns if metric.entry_role(c) == "pick"]
+            labels = getattr(result, "entry_labels", {}) or {}
+            levels = [labels.get(c, c) for c in pick_columns]
+            positions = np.arange(len(pick_columns))
+            for row, size in enumerate(sizes):
+                right.plot(positions, best.loc[row, pick_columns].to_numpy(dtype=float), color=PALETTE[row % len(PALETTE)],
+                           marker=MARKERS[row % len(MARKERS)], label=f"best of {size} member{'s' if size > 1 else ''}")  # fmt: skip
+            if pick_columns:
+                oracle_rows = evaluate_definitions(table, [], [metric], options=options, oracle=True)
+                right.plot(positions, oracle_rows.loc[0, pick_columns].to_numpy(dtype=float), color=ORACLE_COLOR,
+                           linewidth=1.4, linestyle=(0, (4, 2)), label="oracle", zorder=5)  # fmt: skip
+            right.set_xticks(positions, levels)
+            right.set_xlabel("budget level")
+            right.set_ylabel("accuracy of the pick (%)")
+            right.set_title("(b) accuracy of the winners' picks", loc="left")
+            right.legend(frameon=False, fontsize=5.5)
+            right.grid(axis="y", linewidth=0.3, alpha=0.5)
+        figure.suptitle(
+            f"{result.benchmark}: hybrid proxies ({len(found.candidates)} candidates of up to {max_size} members, "
+            f"{len(found.members)} members; {result.archs} architectures)"
+        )
+    return figure
+
+
 #: The figure functions by the name ``zsbench plot`` uses.
-FIGURES = {"scatter": scatter, "budgets": budgets, "costs": costs, "indices": indices, "picks": picks}
+FIGURES = {
+    "scatter": scatter,
+    "budgets": budgets,
+    "costs": costs,
+    "indices": indices,
+    "picks": picks,
+    "agreement": agreement,
+    "importance": importance,
+    "hybrid": hybrid,
+}
 
 __all__ = [
     "COLUMN_WIDTH",
@@ -720,15 +949,19 @@ __all__ = [
     "PALETTE",
     "BudgetSeries",
     "ProxyStyle",
+    "agreement",
     "best_picks",
     "budget_series",
     "budgets",
     "costs",
+    "hybrid",
+    "importance",
     "indices",
     "oracle_picks",
     "picks",
     "proxy_styles",
     "save",
     "scatter",
+    "score_table",
     "stage_blocks",
 ]

@@ -15,12 +15,13 @@ import datetime as _dt
 import html
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zsbench.errors import UsageError, ZsbenchError
+from zsbench.errors import UsageError, ZsbenchError, describe_error
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -42,6 +43,13 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "costs": "Test accuracy against FLOPs, params and depth: the range of the space and the accuracy it reaches.",
     "picks": "The architecture each proxy ranks first, drawn as one block per stage (height: output width, "
     "length: depth), beside the most accurate one.",
+    "agreement": "Agreement of the picks: row A, column B is the index (mBR under FLOPs unless told) of A's scores "
+    "with B's ranking standing in for the accuracy; the oracle column is each proxy's own index.",
+    "importance": "Which architecture features drive each proxy's score and the true accuracy: XGBoost gain shares "
+    "as radar charts, each model's out-of-fold R² in the legend (near 0: the model explains nothing).",
+    "hybrid": "Hybrid proxies: the best index reached with each number of members (proxies and the costs FLOPs and "
+    "params, every sum rule), and the winners applied to the other benchmarks of the report, or their picks "
+    "under each budget.",
 }
 
 
@@ -228,6 +236,7 @@ def draw_figures(
     dpi: int = REPORT_DPI,
     relative_to: Path | None = None,
     log: Callable[[str], None] | None = None,
+    transfer_to: Sequence[EvaluationResult] = (),
 ) -> list[FigureFile]:
     """Draw each figure of ``result`` into ``folder`` as compact PNGs; a figure that does not
     apply (no budget index, a space without stages) is listed with the reason instead."""
@@ -239,9 +248,18 @@ def draw_figures(
         draw = plotting.FIGURES[kind]
         caption = FIGURE_CAPTIONS.get(kind, "")
         try:
-            figure = draw(result) if kind == "costs" else draw(result, host=host)
-        except ZsbenchError as exc:
+            if kind == "costs":
+                figure = draw(result)
+            elif kind == "hybrid":
+                figure = draw(result, host=host, transfer_to=transfer_to)
+            else:
+                figure = draw(result, host=host)
+        except ZsbenchError as exc:  # the figure does not apply here (no budget index, no stages, ...)
             drawn.append(FigureFile(kind, None, caption, skipped=str(exc)))
+            continue
+        except Exception as exc:  # one figure failing must not lose the others: said on the page and warned
+            warnings.warn(f"{result.benchmark}: the {kind} figure failed: {describe_error(exc)}", stacklevel=2)
+            drawn.append(FigureFile(kind, None, caption, skipped=f"failed: {describe_error(exc)}"))
             continue
         path = plotting.save(figure, folder / f"{kind}.png", dpi=dpi, compact=True)
         width, height = (round(v * dpi) for v in figure.get_size_inches())

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The figure kinds of ``zsbench plot`` (kept in step with ``zsbench.plotting.FIGURES``,
 #: which imports matplotlib; this list keeps ``zsbench --help`` fast).
-PLOT_KINDS = ("scatter", "budgets", "costs", "indices", "picks")
+PLOT_KINDS = ("scatter", "budgets", "costs", "indices", "picks", "agreement", "importance", "hybrid")
 
 
 def _evaluate(
@@ -104,7 +104,9 @@ def register(app: typer.Typer) -> None:
 
         scatter: score against accuracy per proxy; budgets: best rank and picked accuracy under
         FLOPs/params/depth budgets; costs: accuracy against the costs; indices: every index with
-        its interval and the noise ceiling; picks: the architecture each proxy ranks first.
+        its interval and the noise ceiling; picks: the architecture each proxy ranks first;
+        agreement: each proxy's picks judged by every other ranking; importance: XGBoost feature
+        importances as radar charts; hybrid: the best combination of each size.
         """
         with handle_errors():
             if kind not in PLOT_KINDS:
