@@ -132,3 +132,18 @@ def test_plot_kinds_match_the_figures():
     from zsbench.cli.report import PLOT_KINDS
 
     assert set(PLOT_KINDS) == set(plotting.FIGURES)
+
+
+def test_cached_only_uses_the_fully_cached_architectures_and_computes_nothing(cli, tmp_path):
+    common = ("--proxies", "toy_params,toy_lower", "--benchmark", "toy-bench", "--bootstrap", "0", "--quiet")
+    nothing = cli("plot", "costs", "--out", str(tmp_path / "c.png"), "--cached-only", *common)
+    assert nothing.exit_code == 2 and "the cache holds no architecture of toy-bench with every selected score" in nothing.stderr
+    assert cli("plot", "costs", "--out", str(tmp_path / "c.png"), "--limit", "10", *common).exit_code == 0
+    # a third proxy is not cached anywhere: --cached-only must not score it, so nothing is left
+    assert cli("plot", "costs", "--out", str(tmp_path / "c.png"), "--cached-only", *common[:1], "toy_params,toy_output",
+               *common[2:]).exit_code == 2  # fmt: skip
+    report = cli("report", "--out", str(tmp_path / "rep"), "--cached-only", *common)
+    assert report.exit_code == 0, report.output
+    assert "10 archs of toy-bench (toy): 0 scores computed, 20 from the cache" in report.stderr
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "only those with every score in the cache (--cached-only)" in page

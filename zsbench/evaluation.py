@@ -131,6 +131,8 @@ class RunOptions:
         threads: torch threads in each worker (this process included when it scores
             itself); ``None``: the CPU cores divided among the workers, at least one each
             (see :func:`zsbench.executors.default_threads`), one per Ray task.
+        cached_only: compute nothing: evaluate only the architectures whose every selected
+            score (and cost) is already in the cache (figures of a run still in progress).
     """
 
     cache: str | Path | ScoreCache | None = None
@@ -140,6 +142,7 @@ class RunOptions:
     ray_address: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     threads: int | None = None
+    cached_only: bool = False
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTOR_KINDS:
@@ -326,11 +329,14 @@ def evaluate(
     job = _resolve(host, proxies, benchmark, metrics, pool, scoring, indices)
     with _open_cache(run.cache) as store:
         plan = _plan(job, store, scoring, run.retry_failed)
+        if run.cached_only:
+            job, plan = _cached_subset(job, plan)
         computed = _run(job, plan, store, scoring, run, host, explicit_host, progress)
         scores, failures, seconds = _assemble(job, plan)
     summary = _summarise(job, scores, failures, seconds, indices, seed=pool.seed)
     result = _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
     result.settings = _settings(job, pool, scoring, indices)
+    result.settings["cached_only"] = run.cached_only
     return result
 
 
@@ -577,6 +583,21 @@ def _plan(job: _Job, store: ScoreCache, scoring: ScoringOptions, retry_failed: b
                 )
             )
     return _Plan(contracts, archs, stored, stored_costs, missing_costs, tasks)
+
+
+def _cached_subset(job: _Job, plan: _Plan) -> tuple[_Job, _Plan]:
+    """``cached_only``: the job and plan restricted to the architectures with nothing to compute."""
+    import dataclasses
+
+    missing = {task.arch for task in plan.tasks}
+    table = job.table[~job.table["canonical"].isin(missing)].reset_index(drop=True)
+    if table.empty:
+        raise UsageError(
+            f"the cache holds no architecture of {job.bench.name} with every selected score; "
+            "score them first with zsbench evaluate (same options), or choose fewer proxies"
+        )
+    archs = [arch for arch in plan.archs if arch not in missing]
+    return dataclasses.replace(job, table=table), dataclasses.replace(plan, archs=archs, tasks=[])
 
 
 # -- 3. run ----------------------------------------------------------------------------------------

@@ -357,7 +357,7 @@ def _settings_table(result: EvaluationResult) -> str:
     settings = dict(result.settings)
     rows = [
         ("benchmark", f"{result.benchmark} (space {result.space}, dataset {settings.get('dataset', '?')})"),
-        ("architectures", f"{result.archs}" + (f" (seeded subset, --limit {settings['limit']})" if settings.get("limit") else "")),
+        ("architectures", _architectures(result, settings)),
         ("input batch", f"{settings.get('input', '?')}, {settings.get('batch_size', '?')} images"),
         ("seeds", f"subset and bootstrap {settings.get('seed', '?')}, inputs and initialisation {settings.get('score_seed', '?')}"),
         ("device", str(settings.get("device", "?"))),
@@ -382,6 +382,18 @@ def _settings_table(result: EvaluationResult) -> str:
         rows.append(("proxy versions", ", ".join(f"{k} {v}" for k, v in proxies.items())))
     body = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="settings">{body}</table>'
+
+
+def _architectures(result: EvaluationResult, settings: Mapping[str, Any]) -> str:
+    """How many architectures, and which: a seeded subset, only the fully cached ones."""
+    notes = []
+    if settings.get("limit"):
+        notes.append(f"seeded subset of {settings['limit']}, seed {settings.get('seed', '?')}")
+    if settings.get("cached_only"):
+        notes.append("only those with every score in the cache (--cached-only)")
+    total = settings.get("table_archs")
+    text = f"{result.archs}" + (f" of the benchmark's {total}" if total else "")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _option(value: Any) -> str:

@@ -39,6 +39,7 @@ def _evaluate(
     workers: int,
     bootstrap: int,
     quiet: bool,
+    cached_only: bool = False,
 ) -> EvaluationResult:
     """The evaluation behind a figure: cached scores, missing ones computed."""
     from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
@@ -50,7 +51,7 @@ def _evaluate(
             metrics=metrics,
             pool=PoolOptions(limit=limit, seed=seed, data_root=data_root),
             scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device),
-            run=RunOptions(cache=cache, workers=workers),
+            run=RunOptions(cache=cache, workers=workers, cached_only=cached_only),
             indices=IndexOptions(bootstrap=bootstrap),
             progress=not quiet,
         )
@@ -76,6 +77,9 @@ _CACHE = typer.Option(None, "--cache", help="Score cache file (default: $XDG_CAC
 _WORKERS = typer.Option(1, "--workers", "-j", help="Worker processes for scores the cache lacks.")
 _BOOTSTRAP = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none).")
 _QUIET = typer.Option(False, "--quiet", "-q", help="No progress display.")
+_CACHED_ONLY = typer.Option(
+    False, "--cached-only", help="Compute nothing: only the architectures whose every score is cached (a run in progress)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -99,6 +103,7 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = _BOOTSTRAP,
         dpi: int = typer.Option(200, "--dpi", help="Pixels per inch of a PNG (the size is the print size)."),
         quiet: bool = _QUIET,
+        cached_only: bool = _CACHED_ONLY,
     ) -> None:
         """Draw one figure of an evaluation from its cached scores.
 
@@ -131,6 +136,7 @@ def register(app: typer.Typer) -> None:
                 workers=workers,
                 bootstrap=bootstrap,
                 quiet=quiet,
+                cached_only=cached_only,
             )
             figure = plotting.FIGURES[kind](result)
             written = plotting.save(figure, out, dpi=dpi)
@@ -161,6 +167,7 @@ def register(app: typer.Typer) -> None:
         sort: str | None = typer.Option(None, "--sort", help="Order the summary tables by an index (best first)."),
         title: str | None = typer.Option(None, "--title", help="The page's title."),
         quiet: bool = _QUIET,
+        cached_only: bool = _CACHED_ONLY,
     ) -> None:
         """Write an offline HTML report: run settings, summary table and every figure per
         benchmark, and the transfer tables across benchmarks (no script, nothing fetched)."""
@@ -185,6 +192,7 @@ def register(app: typer.Typer) -> None:
                     workers=workers,
                     bootstrap=bootstrap,
                     quiet=quiet,
+                    cached_only=cached_only,
                 )
                 for name in names
             ]
