@@ -83,6 +83,7 @@ def _batch(dataset_key: str, data_root: str | None) -> tuple[object | None, str]
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=1000, help="cells to score (zsbench's seeded sample; default 1000)")
+    parser.add_argument("--other-limit", type=int, default=None, help="cells of the CIFAR-100, ImageNet16-120 columns (default: --limit)")
     parser.add_argument("--datasets", default="cifar10,cifar100,imagenet16")
     parser.add_argument("--proxies", default=",".join(PROXIES))
     parser.add_argument("--cache", default=None, help="score cache (default: zsbench's)")
@@ -98,8 +99,9 @@ def main(argv: list[str] | None = None) -> str:
     for key in [d for d in args.datasets.split(",") if d]:
         bench, truth_column, twelve_column, _ = DATASETS[key]
         batch, note = _batch(key, args.data_root)
+        limit = args.limit if key == "cifar10" or args.other_limit is None else args.other_limit
         scores, source = score_cells(
-            proxies, bench, limit=args.limit, cache=args.cache, cached_only=args.cached_only, batch=batch, data_root=args.data_root
+            proxies, bench, limit=limit, cache=args.cache, cached_only=args.cached_only, batch=batch, data_root=args.data_root
         )
         accuracy = truth.loc[scores["arch"], truth_column].to_numpy()
         rows = []
