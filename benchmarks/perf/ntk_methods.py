@@ -105,7 +105,8 @@ def gram_vmap_vjp(model, inputs, chunk):
     def forward(weights):
         return logits_of(functional_call(model, ({**params, **weights}, buffers), (inputs,)))
 
-    logits, pullback = vjp(forward, {name: params[name] for name in names})
+    # Detached primals: torch.func differentiates them itself; outer autograd records nothing.
+    logits, pullback = vjp(forward, {name: params[name].detach() for name in names})
     n = logits.shape[0]
     pieces = []
     for start in range(0, n, chunk):
@@ -122,7 +123,7 @@ METHODS = {"per-row": gram_per_row, "batched": gram_batched, "vmap-vjp": gram_vm
 def condition_number(gram) -> float:
     import torch
 
-    eigenvalues = torch.linalg.eigvalsh(gram)
+    eigenvalues = torch.linalg.eigvalsh(gram.detach())
     return float(eigenvalues[-1] / eigenvalues[0])
 
 
@@ -214,10 +215,12 @@ def main(argv: list[str] | None = None) -> None:
                 if reference is None:
                     reference = cond
                 diff = abs(cond - reference) / abs(reference)
-                table.add_row(
+                row = (
                     space_name, arch, f"{width:,}", f"{unit:.3f}", label, f"{seconds:.2f}", f"{seconds / unit:.1f}",
                     f"{cond:.6g}", f"{diff:.1e}", "n/a" if peak is None else f"{peak:.0f}",
                 )
+                table.add_row(*row)
+                print(" | ".join(row), flush=True)  # progress: the table comes at the end
     console.print(table)
 
 
