@@ -37,7 +37,7 @@ class _MacroSpace(zsbench.SearchSpace):
     def encode(self, spec: list[tuple[int, int]]) -> str:
         return "_".join(f"{w}-{d}" for w, d in spec)
 
-    def sample(self, n: int, seed: int = 0) -> list[str]:
+    def sample(self, n: int, seed: int = 0, *, max_flops: float | None = None) -> list[str]:
         raise NotImplementedError
 
     def build(self, arch, num_classes=10, *, seed=None, input_size=None):  # pragma: no cover - never built

@@ -45,7 +45,7 @@ def test_ray_build_retries_records_failures_and_evaluates(tmp_path) -> None:
         ray.cloudpickle.register_pickle_by_value(sys.modules[module])
     space = FailOnceSpace(tmp_path / "marker")
     archs = ["w4-d1", "w12-d3", "w8-d2", "w4-d2"]
-    space.sample = lambda n, seed=0: archs[:n]  # a fixed pool holding both failing architectures
+    space.sample = lambda n, seed=0, *, max_flops=None: archs[:n]  # a fixed pool holding both failing architectures
     executor = default_executor("ray", retries=1, cpus_per_task=1, num_cpus=2)
     assert isinstance(executor, RayExecutor)
     arrivals: list[str] = []
@@ -65,5 +65,5 @@ def test_ray_build_retries_records_failures_and_evaluates(tmp_path) -> None:
 
     benchmark = discover_builds(tmp_path / "out")[0]
     assert list(benchmark.load()["arch"]) == ["w4-d1", "w8-d2", "w4-d2"]
-    scores, _ = evaluate_param_proxy(benchmark, ToySpace())
+    scores = evaluate_param_proxy(benchmark, ToySpace())
     assert list(scores) == [float(ToySpace().cost(a).params) for a in ["w4-d1", "w8-d2", "w4-d2"]]
