@@ -119,9 +119,10 @@ def test_threads_reach_the_executor(cli, monkeypatch):
     assert chosen == [1]
     chosen.clear()
     monkeypatch.setattr(executors, "available_cores", lambda: 6)
+    monkeypatch.setattr(executors, "busy_cores", lambda: 2)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert cli("-p", "toy_output", "-b", "toy-bench", "--limit", "2").exit_code == 0
-    assert chosen == [6]  # the default for one worker: every core
+    assert chosen == [4]  # the default for one worker: every core that other work leaves free
 
 
 def test_missing_table_file_names_the_file_and_its_format(cli, tmp_path):

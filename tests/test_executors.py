@@ -51,8 +51,9 @@ class Probe(Work[str, dict]):
         return {"value": value, **state, "threads": torch.get_num_threads(), "interop": torch.get_num_interop_threads()}
 
 
-def test_default_threads_divide_the_cores_among_the_workers(monkeypatch) -> None:
+def test_default_threads_divide_the_free_cores_among_the_workers(monkeypatch) -> None:
     monkeypatch.setattr(executors, "available_cores", lambda: 8)
+    monkeypatch.setattr(executors, "busy_cores", lambda: 0)
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     assert [default_threads(w) for w in (1, 2, 3)] == [4, 2, 1]  # the user's cap holds
     monkeypatch.delenv("OMP_NUM_THREADS")
@@ -61,6 +62,11 @@ def test_default_threads_divide_the_cores_among_the_workers(monkeypatch) -> None
     assert make_executor("local", workers=2).threads == 4  # type: ignore[attr-defined]
     assert isinstance(make_executor("process"), ProcessExecutor)
     assert isinstance(make_executor("local"), InlineExecutor)
+    # other work keeps cores busy: only the free ones are shared out, and never fewer than one thread
+    monkeypatch.setattr(executors, "busy_cores", lambda: 5)
+    assert [default_threads(w) for w in (1, 2, 3)] == [3, 1, 1]
+    monkeypatch.setattr(executors, "busy_cores", lambda: 13)
+    assert default_threads(1) == 1
     with pytest.raises(UsageError, match="unknown executor 'dask'"):
         make_executor("dask")
     with pytest.raises(UsageError, match="--threads must be at least 1"):

@@ -24,8 +24,8 @@ The rules are the same for every executor:
   run go on.
 - **Threads**: every worker process and Ray task sets torch's intra-op threads (and its
   inter-op threads, where torch still allows it) to ``threads``. The default,
-  :func:`default_threads`, divides this machine's cores among the workers, at least one
-  each, so parallel workers never oversubscribe the CPUs.
+  :func:`default_threads`, divides the cores that other work leaves free among the
+  workers, at least one each, so parallel workers never oversubscribe the CPUs.
 """
 
 from __future__ import annotations
@@ -60,10 +60,23 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def busy_cores() -> int:
+    """Cores other work keeps busy: the 1-minute load average, rounded (0 where the OS has none)."""
+    try:
+        return max(0, round(os.getloadavg()[0]))
+    except (AttributeError, OSError):  # Windows has no load average
+        return 0
+
+
 def default_threads(workers: int = 1) -> int:
-    """Torch threads per worker that never oversubscribe: the cores divided among the
-    ``workers``, at least one each. ``OMP_NUM_THREADS``, when set, caps the cores used, as
-    it caps torch's own default."""
+    """Torch threads per worker that never oversubscribe: the cores that are not busy with
+    other work (:func:`busy_cores`), divided among the ``workers``, at least one each.
+    ``OMP_NUM_THREADS``, when set, caps the cores used, as it caps torch's own default.
+
+    Counting busy cores matters: a torch thread that waits for a descheduled sibling at
+    every parallel region makes a multi-threaded run on a busy machine several times slower
+    than a single-threaded one (``benchmarks/perf/threads_perf.py``).
+    """
     cores = available_cores()
     try:
         cap = int(os.environ.get("OMP_NUM_THREADS", ""))
@@ -71,7 +84,8 @@ def default_threads(workers: int = 1) -> int:
         cap = 0
     if cap > 0:
         cores = min(cores, cap)
-    return max(1, cores // max(1, workers))
+    free = max(1, cores - busy_cores())
+    return max(1, free // max(1, workers))
 
 
 def set_torch_threads(threads: int) -> None:

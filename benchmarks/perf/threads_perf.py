@@ -79,8 +79,8 @@ def main() -> None:
     default = torch_default_threads(env)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cores} cores, torch default {default} threads, "
-          f"load average {os.getloadavg()[0]:.1f} at start")  # fmt: skip
-    print(f"# {args.archs} archs of {args.benchmark}, proxies {args.proxies}")
+          f"load average {os.getloadavg()[0]:.1f} at start", flush=True)  # fmt: skip
+    print(f"# {args.archs} archs of {args.benchmark}, proxies {args.proxies}", flush=True)
     results: dict[tuple[str, int], tuple[float, dict[str, float]]] = {}
     for condition in ("as it is", "with another job"):
         competitor = None
@@ -89,7 +89,10 @@ def main() -> None:
             time.sleep(3)  # let it start its threads
         try:
             for threads in (default, 1):
+                started = time.perf_counter()
                 results[(condition, threads)] = run_evaluate(args, threads, env)
+                print(f"#   {condition}, {threads} thread(s): {results[(condition, threads)][0]:.3f} s/arch "
+                      f"({time.perf_counter() - started:.0f} s wall)", flush=True)  # fmt: skip
         finally:
             if competitor is not None:
                 competitor.kill()

@@ -86,7 +86,7 @@ def main() -> None:
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cores} cores, "
-          f"load average {os.getloadavg()[0]:.1f} at start")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.1f} at start", flush=True)  # fmt: skip
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
     if counts and args.archs > 0:
         print(f"# throughput: {args.archs} archs of {args.benchmark}, proxies {args.proxies}, {args.threads} thread(s)/worker")
@@ -95,7 +95,7 @@ def main() -> None:
             wall, finished = run(args, args.proxies, args.archs, workers)
             steady = (len(finished) - 1) / (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
             rows.append((workers, wall, len(finished) / wall, steady))
-            print(f"#   {workers} worker(s): {wall:.1f} s")
+            print(f"#   {workers} worker(s): {wall:.1f} s", flush=True)
         base = rows[0]
         print()
         print(f"| workers | wall s | archs/s | steady archs/s | speed-up (steady) vs {base[0]} worker(s) |")
