@@ -129,7 +129,7 @@ class RunOptions:
         max_attempts: tries of an architecture whose worker process crashed (process and
             Ray executors) before it is recorded as failed.
         threads: torch threads in each worker (this process included when it scores
-            itself); ``None``: the CPU cores divided among the workers, at least one each
+            itself); ``None``: the CPU cores other work leaves free, divided among the workers, at least one each
             (see :func:`zsbench.executors.default_threads`), one per Ray task.
         cached_only: compute nothing: evaluate only the architectures whose every selected
             score (and cost) is already in the cache (figures of a run still in progress).

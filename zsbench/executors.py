@@ -198,8 +198,8 @@ class InlineExecutor(Executor):
     """Runs every task in this process, in order.
 
     Args:
-        threads: torch threads while the tasks run (``None``: all cores, see
-            :func:`default_threads`); the previous intra-op count is restored afterwards.
+        threads: torch threads while the tasks run (``None``: every core other work leaves
+            free, see :func:`default_threads`); the previous intra-op count is restored afterwards.
         max_attempts: tries of a task that raises.
     """
 

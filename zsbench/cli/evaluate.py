@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)."),
         threads: int | None = typer.Option(
-            None, "--threads", help="Torch threads per worker [default: CPU cores / workers, at least 1; ray: 1]."
+            None, "--threads", help="Torch threads per worker [default: free CPU cores / workers, at least 1; ray: 1]."
         ),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none)."),
         top_k: str | None = typer.Option(

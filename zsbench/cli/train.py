@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         ),
         workers: int | None = typer.Option(None, "--workers", help="Parallel trainings (default: GPUs or 1)."),
         threads: int | None = typer.Option(
-            None, "--threads", help="Torch threads per training (default: cores / workers; ray: --cpus-per-task)."
+            None, "--threads", help="Torch threads per training (default: free cores / workers; ray: --cpus-per-task)."
         ),
         retries: int = typer.Option(1, "--retries", help="Extra tries of a network that failed or whose worker died."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="ray: cluster address (default: local)."),

@@ -304,7 +304,7 @@ def default_executor(
     Args:
         kind: ``local``, ``process`` or ``ray``.
         workers: parallel trainings on this machine (``None``: one per GPU, else 1).
-        threads: torch threads per training (``None``: the cores divided among the workers;
+        threads: torch threads per training (``None``: the free cores divided among the workers;
             for Ray, ``cpus_per_task``).
         retries: extra tries of a network whose training raised or whose worker died.
         ray_address: Ray cluster address (``None``: ``RAY_ADDRESS``, else a local instance).
