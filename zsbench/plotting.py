@@ -231,18 +231,22 @@ def _axis_scale(values: np.ndarray) -> str:
     return "log" if finite.min() > 0 else "symlog"
 
 
-def _symlog_ticks(values: np.ndarray, linthresh: float, most: int = 4) -> list[float]:
-    """At most ``most`` decades per sign (evenly skipped) plus 0, for a symlog axis whose
-    default ticks (every decade) would overlap over a wide range."""
+def _symlog_ticks(values: np.ndarray, linthresh: float, most: int = 2) -> list[float]:
+    """At most ``most`` decades per sign, the largest first and evenly skipped, none within
+    a decade of the linear region (their labels would run into 0's), plus 0: a symlog axis's
+    default ticks (every decade) overlap over a wide range."""
     import numpy as np
 
+    floor = int(np.floor(np.log10(linthresh))) + 1
     ticks: list[float] = []
     for sign in (-1.0, 1.0):
         side = values[values * sign > 0] * sign
         if side.size == 0:
             continue
-        low = int(np.floor(np.log10(max(side.min(), linthresh))))
         high = int(np.floor(np.log10(side.max())))
+        low = max(int(np.floor(np.log10(side.min()))), floor)
+        if high < low:
+            continue
         step = max(1, int(np.ceil((high - low + 1) / most)))
         ticks += [sign * 10.0**k for k in range(high, low - 1, -step)]
     if values.min() <= 0 <= values.max():
@@ -826,7 +830,6 @@ def importance(
     figure = new_figure(PAGE_WIDTH, 3.9)
     with _styled():
         left, right = figure.subplots(1, 2, subplot_kw={"projection": "polar"})
-        limit = max(0.05, float(weights.loc[chosen].to_numpy().max()))
         for name in [n for n in weights.columns if n != ORACLE]:
             values = weights.loc[chosen, name].to_numpy()
             style = styles.get(name, ProxyStyle(PALETTE[0], "o", "-"))
@@ -835,7 +838,13 @@ def importance(
         oracle = weights.loc[chosen, ORACLE].to_numpy()
         right.plot(closed, np.append(oracle, oracle[:1]), color=ORACLE_COLOR, linewidth=1.4)
         right.fill(closed, np.append(oracle, oracle[:1]), color=ORACLE_COLOR, alpha=0.12)
-        for ax, title in ((left, "(a) proxy scores"), (right, f"(b) oracle: test accuracy (R² {_format(found.r2[ORACLE], 2)})")):
+        proxy_limit = max(0.05, float(weights.loc[chosen, [n for n in weights.columns if n != ORACLE]].to_numpy().max(initial=0)))
+        oracle_limit = max(0.05, float(oracle.max()))
+        panels = (
+            (left, "(a) proxy scores", proxy_limit),
+            (right, f"(b) oracle: test accuracy (R² {_format(found.r2[ORACLE], 2)})", oracle_limit),
+        )
+        for ax, title, limit in panels:  # each panel on its own scale: the shapes are compared, not the sizes
             ax.set_xticks(angles, chosen, fontsize=5.5)
             ax.set_ylim(0, limit)
             ax.set_yticks(np.linspace(0, limit, 4)[1:], [f"{v:.2f}" for v in np.linspace(0, limit, 4)[1:]], fontsize=5)
