@@ -262,7 +262,10 @@ def draw_figures(
             drawn.append(FigureFile(kind, None, caption, skipped=f"failed: {describe_error(exc)}"))
             continue
         path = plotting.save(figure, folder / f"{kind}.png", dpi=dpi, compact=True)
-        width, height = (round(v * dpi) for v in figure.get_size_inches())
+        from PIL import Image
+
+        with Image.open(path) as image:  # the written size (matplotlib truncates inches x dpi)
+            width, height = image.size
         if log is not None:
             log(f"drew {path}")
         relative = path.relative_to(relative_to) if relative_to is not None else path

@@ -166,6 +166,7 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = _BOOTSTRAP,
         sort: str | None = typer.Option(None, "--sort", help="Order the summary tables by an index (best first)."),
         title: str | None = typer.Option(None, "--title", help="The page's title."),
+        dpi: int = typer.Option(150, "--dpi", help="Pixels per inch of the PNGs (a page-wide figure is 7 in)."),
         quiet: bool = _QUIET,
         cached_only: bool = _CACHED_ONLY,
     ) -> None:
@@ -174,6 +175,8 @@ def register(app: typer.Typer) -> None:
         with handle_errors():
             from zsbench.report import write_report
 
+            if dpi < 50:
+                raise UsageError(f"--dpi must be at least 50, got {dpi}")
             names = list(benchmark) if benchmark else [None]
             if len(set(names)) != len(names):
                 raise UsageError(f"--benchmark names a benchmark twice: {', '.join(str(n) for n in names)}")
@@ -196,5 +199,5 @@ def register(app: typer.Typer) -> None:
                 )
                 for name in names
             ]
-            page = write_report(results, out, sort=sort, title=title)
+            page = write_report(results, out, sort=sort, title=title, dpi=dpi)
             err_console.print(f"wrote {page}", highlight=False)
