@@ -189,7 +189,7 @@ def test_learned_never_sees_its_test_fold():
         assert not fitted & asked
         assert len(fitted) + len(asked) == n
         predicted |= asked
-    assert predicted == set(range(n))
+    assert predicted == set(range(1, n + 1))  # the ids enter as their ranks 1..n
 
 
 def test_learned_out_of_fold_cannot_memorise_noise():
@@ -204,6 +204,15 @@ def test_learned_out_of_fold_cannot_memorise_noise():
     in_sample = hybrid.default_regressor(0).fit(ident[:, None], accuracy).predict(ident[:, None])
     assert spearmanr(in_sample, accuracy).statistic > 0.5
     assert abs(spearmanr(learned, accuracy).statistic) < 0.2
+
+
+def test_learned_takes_scores_beyond_float32():
+    n = 100
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=n)
+    table = table_of({"huge": np.exp(x) * 1e40}, x)  # synflow-sized scores
+    learned = hybrid.combine(table, HybridDefinition(("huge",), "learned"))
+    assert spearmanr(learned, x).statistic > 0.9
 
 
 def test_learned_finds_a_non_monotone_signal():

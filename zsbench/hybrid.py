@@ -269,9 +269,15 @@ def out_of_fold_predictions(
     model_factory: Callable[[int], Any] = default_regressor,
 ) -> np.ndarray:
     """Predictions of ``target`` from ``features`` (``N x F``), each made by a model fitted
-    only on the other folds of a seeded k-fold split (:func:`fold_assignment`)."""
+    only on the other folds of a seeded k-fold split (:func:`fold_assignment`). Each feature
+    column is replaced by its ranks first (see the comment in the body)."""
     import numpy as np
+    from scipy.stats import rankdata
 
+    # each member enters as its ranks in the pool: trees split on order alone, and raw scores
+    # (synflow's reach 1e40) overflow the float32 xgboost stores; ranks use no accuracy, so
+    # computing them over every fold tells the model nothing about its test fold's targets
+    features = rankdata(np.asarray(features, dtype=float), axis=0)
     ids = fold_assignment(len(target), folds, seed)
     predictions = np.empty(len(target))
     for fold in range(folds):
