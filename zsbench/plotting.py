@@ -350,7 +350,8 @@ def costs(result: EvaluationResult, kinds: Sequence[str] = ("flops", "params", "
                 label=f"most accurate ({accuracy[best]:.1f} %)",
             )
             ax.set_xlabel(label)
-            span = f"range {np.nanmin(cost[keep]):.3g} to {np.nanmax(cost[keep]):.3g}"
+            unit = label.split("(", 1)[1].rstrip(")") if "(" in label else ""
+            span = f"range {np.nanmin(cost[keep]):.3g} to {np.nanmax(cost[keep]):.3g} {unit}".rstrip()
             ax.set_title(span, loc="left")
             if position == 0:
                 ax.set_ylabel("test accuracy (%)")
