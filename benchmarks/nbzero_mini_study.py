@@ -47,6 +47,8 @@ def spearman_interval(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[floa
         value = stats.spearmanr(x[idx], y[idx]).statistic
         if not math.isnan(value):
             draws.append(value)
+    if not draws:  # every resample constant (a handful of networks)
+        return rho, float("nan"), float("nan")
     low, high = np.percentile(draws, [2.5, 97.5])
     return rho, float(low), float(high)
 
@@ -81,19 +83,19 @@ def study(name: str, host: PluginHost) -> dict[str, Any] | None:
         return None
     accuracy = table["accuracy"].to_numpy(float)
     row: dict[str, Any] = {"benchmark": name, "networks": len(table)}
-    for column in ("flops", "params"):
-        row[column] = spearman_interval(accuracy, table[column].to_numpy(float))
+    for column in ("flops", "params"):  # undefined below 3 networks
+        row[column] = spearman_interval(accuracy, table[column].to_numpy(float)) if len(table) >= 3 else None
     repeat = [c for c in table.columns if c.startswith("accuracy_seed")]
     first = second = None
     if repeat:
         pairs = table.dropna(subset=[repeat[0]])
         first, second = pairs["accuracy"].to_numpy(float), pairs[repeat[0]].to_numpy(float)
     elif name == "nasbench-macro-cifar10":  # two of its three single runs
-        from zsbench_benchmarks.nasbench_macro import TABLE_FILE
+        from zsbench_benchmarks.nasbench_macro import TABLE_PATH
 
-        from zsbench.tables import data_file, read_table
+        from zsbench.tables import read_table
 
-        runs = read_table(data_file(None, TABLE_FILE, name, "Parquet"), ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
+        runs = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
         runs = runs[runs["is_canonical"].astype(bool)]
         first, second = runs["test_acc_run0"].to_numpy(float), runs["test_acc_run1"].to_numpy(float)
     if first is not None and len(first) >= 3:

@@ -12,8 +12,8 @@ measured). Registered benchmarks:
 - ``nbzero-mini-v2-r1``, ``nbzero-mini-v2-r2``, ``nbzero-mini-v2-mb``: the second version,
   trained with the longer ``cpu-v2`` recipe and evaluated on the full test split, registered
   as soon as its build has started (its description says ``PARTIAL: done/pool`` until every
-  network is trained). The first version stays available by name, and stays the default,
-  until a complete second version ranks better.
+  network is trained). The first version stays available by name, and ``nbzero-mini``
+  stays its R2 table, until a complete second version ranks better.
 
 A table that is still being built loads with the networks trained so far and says so in
 its description (``PARTIAL: done/pool``); one that has no network yet raises

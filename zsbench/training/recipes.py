@@ -22,8 +22,9 @@ different recipes can never be mixed up. Built-in recipes:
     The ``cpu`` recipe with about six times the training: 5 epochs over 5,000
     class-balanced NAS-train images (785 steps of up to 32 images instead of 128), evaluated on
     the full official test split (10,000 images, so test-set sampling no longer dominates
-    the difference between two trainings) and 2,000 NAS-valid images. Chosen from a
-    measured pilot (``benchmarks/nbzero-mini.md``) to make two seeds rank networks alike.
+    the difference between two trainings) and 2,000 NAS-valid images. Sized from the first
+    build's measurements (more steps made two seeds rank R1 networks far more alike) and
+    measured in a pilot: see ``benchmarks/nbzero-mini.md``.
 ``tiny``
     A few optimisation steps on a handful of images, for tests and smoke runs only: its
     accuracies mean nothing.
@@ -162,7 +163,7 @@ CPU = Recipe(
     input_size=16,
 )
 
-# Sized from a pilot on the three macro spaces (benchmarks/nbzero-mini.md): the same
+# Sized from the first build's measurements, then measured (benchmarks/nbzero-mini.md): the same
 # optimiser, schedule, rate per image and augmentation as ``cpu``, six times the image-steps
 # (25,000: 785 steps of up to 32), spread over five times the NAS-train images (so larger networks
 # are not held back by memorising 1,000 images), and the full test split (with 2,000 test
