@@ -254,10 +254,12 @@ def test_search_covers_every_subset_and_orders_by_the_index():
 
 def test_members_of_drops_a_proxy_that_is_a_cost_column():
     table = complementary(n=50)
-    table.frame["proxy:flops"] = table.frame["flops"]
+    table.frame["proxy:flops"] = table.frame["flops"] - 10  # counts a constant apart: the same ranking
     table.directions["proxy:flops"] = True
     names = [m.name for m in hybrid.members_of(table)]
     assert names == ["pu", "pv", "junk", "flops", "params"]
+    table.frame["proxy:flops"] = -table.frame["flops"]  # another ranking under the cost's name: kept apart
+    assert [m.name for m in hybrid.members_of(table)] == ["pu", "pv", "junk", "proxy:flops", "flops", "params"]
 
 
 def test_definition_round_trip_and_evaluation(tmp_path):

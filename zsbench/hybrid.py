@@ -345,10 +345,11 @@ def members_of(table: ScoreTable, proxies: Iterable[str] | None = None, costs: S
     """The candidate members: the table's proxy columns (or those named), then the cost
     columns named in ``costs`` (larger preferred, like the naive cost proxies).
 
-    A proxy column whose values equal a cost column (a proxy that computes that cost) is
-    left out: it is that cost member already.
+    A proxy column that ranks the architectures exactly as a cost column does (a proxy that
+    computes that cost, perhaps up to a constant) is left out: it is that cost member already.
     """
     import numpy as np
+    from scipy.stats import rankdata
 
     names = [table.column(p) for p in proxies] if proxies is not None else table.proxies
     cost_members = []
@@ -356,12 +357,19 @@ def members_of(table: ScoreTable, proxies: Iterable[str] | None = None, costs: S
         if cost not in table.frame.columns:
             raise UsageError(f"{table.benchmark} has no {cost!r} column to use as a member")
         cost_members.append(cost)
+    cost_ranks = {c: rankdata(table.frame[c].to_numpy(dtype=float)) for c in cost_members}
     members = []
     for column in names:
         values = table.frame[column].to_numpy(dtype=float)
-        duplicate = any(np.array_equal(values, table.frame[c].to_numpy(dtype=float), equal_nan=True) for c in cost_members)
-        if not duplicate:
-            members.append(Member(table.label(column), table.directions[column]))
+        # the same ranking as a cost member (e.g. a FLOPs proxy counting a constant apart) is that member
+        duplicate = np.isfinite(values).all() and any(
+            np.array_equal(rankdata(oriented(values, table.directions[column])), ranks) for ranks in cost_ranks.values()
+        )
+        if duplicate:
+            continue
+        label = table.label(column)
+        # a proxy named like a cost member keeps its column name (proxy:flops) to stay apart from it
+        members.append(Member(column if label in cost_members else label, table.directions[column]))
     members.extend(Member(c, True) for c in cost_members)
     return members
 
