@@ -11,7 +11,7 @@ mkdir -p scores
 
 # The proxies each benchmark was scored with on a shared 2-core CPU (see README.md for why not all).
 NB201_PROXIES=flops,params,depth,l2_norm,synflow
-MACRO_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,jacob_cov,naswot,zico,myidea
+MACRO_PROXIES=flops,params,depth,l2_norm,synflow,zen
 NBZERO_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,jacob_cov,naswot,zico,myidea
 
 score() {  # benchmark, limit option, proxies
@@ -31,6 +31,9 @@ for bench in "${ALL[@]}"; do
   # ranked by mBR under FLOPs; the winners of each size evaluated on the two other benchmarks
   zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --transfer "${others%,}" > "$bench.hybrid.txt"
   zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --json > "$bench.hybrid.json"
+  # the members scored on all three benchmarks (depth, l2_norm, synflow, FLOPs, params), so every winner transfers
+  zsbench hybrid "${common[@]}" --proxies depth,l2_norm,synflow --rules rank_sum,log_rank,zscore,vote \
+    --transfer "${others%,}" > "$bench.hybrid-common.txt"
   # the learned rule (XGBoost, out of fold), pairs only: five fits per candidate
   zsbench hybrid "${common[@]}" --rules learned --max-size 2 --top 3 > "$bench.learned.txt"
   zsbench analyze importance "${common[@]}" > "$bench.importance.txt"
