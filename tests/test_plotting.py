@@ -160,7 +160,7 @@ def figures(sixteen, host):
     drawn = {}
     for kind, draw in plotting.FIGURES.items():
         drawn[kind] = draw(sixteen) if kind == "costs" else draw(sixteen, host=host)
-        drawn[kind].canvas.draw()
+        drawn[kind].draw_without_rendering()  # the layout, as savefig makes it (a bare Figure canvas draws nothing)
     return drawn
 
 
@@ -303,7 +303,20 @@ def test_importance_radars_show_shares_and_r2(figures):
 
 def test_hybrid_best_single_member_is_the_best_proxy(sixteen, figures):
     left = figures["hybrid"].axes[0]
-    texts = {round(t.xy[0]): t.get_text() for t in left.texts}
+    winners = {round(tick): label.get_text() for tick, label in zip(left.get_xticks(), left.get_xticklabels(), strict=True)}
     own = sixteen.summary.set_index("proxy")["mbr_flops"]
-    assert texts[1] in set(own[own == own.min()].index) | {"flops", "params"}
+    size, single = winners[1].split("\n")
+    assert size == "1" and single in set(own[own == own.min()].index) | {"flops", "params"}
+    assert len(winners[4].split("\n")) == 1 + 4 + 1  # the size, four members, the rule
     assert list(left.get_lines()[0].get_xdata()) == [1, 2, 3, 4]
+
+
+def test_hybrid_winners_are_judged_on_the_other_benchmark(host):
+    first = synthetic_result(host, ("noisy", "good", "perfect"), archs=60)
+    second = synthetic_result(host, ("noisy", "good", "perfect"), archs=60, seed=4)
+    second.benchmark = "toy-bench-2"
+    right = plotting.hybrid(first, host=host, transfer_to=[second], max_size=2).axes[1]
+    assert right.get_title(loc="left") == "(b) transfer of the winners"
+    applied = next(line for line in right.get_lines() if line.get_label() == "applied to toy-bench-2")
+    # the size-1 winner is the perfect proxy: on the other benchmark too it picks the oracle's architectures
+    assert applied.get_ydata()[0] == pytest.approx(0.0)

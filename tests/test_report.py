@@ -63,8 +63,19 @@ def test_a_figure_that_does_not_apply_says_why(two_results, host, tmp_path):
     assert "<img" not in page
 
 
-def test_several_benchmarks_get_transfer_tables(two_results, host, tmp_path):
-    page = write_report(list(two_results), tmp_path / "r", host=host, kinds=["costs"], dpi=60).read_text()
+def test_several_benchmarks_get_transfer_tables(two_results, host, tmp_path, monkeypatch):
+    from zsbench import plotting
+
+    given = {}
+
+    def hybrid(result, *, host=None, transfer_to=()):
+        given[result.benchmark] = [other.benchmark for other in transfer_to]
+        return plotting.costs(result)
+
+    monkeypatch.setitem(plotting.FIGURES, "hybrid", hybrid)
+    page = write_report(list(two_results), tmp_path / "r", host=host, kinds=["costs", "hybrid"], dpi=60).read_text()
+    # each benchmark's hybrid winners are applied to the other benchmarks of the report
+    assert given == {"toy-bench": ["toy-bench-2"], "toy-bench-2": ["toy-bench"]}
     assert page.count('<section id="toy-bench') == 2 and '<section id="transfer">' in page
     for index in ("kendall", "spearman", "mbr_flops"):
         assert f"<h3>{index}</h3>" in page

@@ -101,14 +101,22 @@ def proxy_styles(names: Sequence[str]) -> dict[str, ProxyStyle]:
 
 
 def new_figure(width: float, height: float) -> Figure:
-    """A figure of the given print size (inches) in the house style, with constrained layout."""
+    """A figure of the given print size (inches) in the house style, with constrained layout.
+
+    The style holds while the figure is built and whenever it is drawn, by whoever draws it
+    (``savefig`` of a caller, a notebook): tick labels are made at draw time from the rc
+    settings of that moment, and without the style they would come out at 10 pt and be cut.
+    """
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
+    class StyledFigure(Figure):
+        def draw(self, renderer: Any) -> None:
+            with mpl.rc_context(_STYLE):
+                super().draw(renderer)
+
     with mpl.rc_context(_STYLE):
-        # rc values are read when artists are created: every drawing call below runs
-        # inside _styled(), and the figure itself takes its defaults here
-        return Figure(figsize=(width, height), layout="constrained")
+        return StyledFigure(figsize=(width, height), layout="constrained")
 
 
 def _styled() -> Any:
@@ -893,15 +901,17 @@ def hybrid(
     with _styled():
         left, right = figure.subplots(1, 2, width_ratios=[1.0, 1.1])
         left.plot(sizes, values, color=PALETTE[0], marker="o", label=f"best hybrid on {result.benchmark}")
-        for size, value, members, rule in zip(sizes, values, best["members"], best["rule"], strict=True):
-            text = "\n".join(members) + ("" if rule == "single" else f"\n({rule})")  # stacked: stays narrow
-            left.annotate(text, (size, value), textcoords="offset points", xytext=(4, 4), fontsize=5)
-        left.set_xticks(sizes)
-        left.set_xlabel("members in the hybrid")
+        # each winner's members under its size, stacked: below the axis there is room for any number of names
+        winners = [
+            f"{size}\n" + "\n".join(members) + ("" if rule == "single" else f"\n({rule})")
+            for size, members, rule in zip(sizes, best["members"], best["rule"], strict=True)
+        ]
+        left.set_xticks(sizes, winners, fontsize=5.5, linespacing=1.1)
+        left.set_xlabel("members in the hybrid (the winner of each size)")
         left.set_ylabel(f"{metric.name} ({better} is better)")
         left.set_title(f"(a) best {metric.name} per number of members", loc="left")
         left.grid(axis="y", linewidth=0.3, alpha=0.5)
-        left.margins(x=0.25, y=0.2)
+        left.margins(x=0.2, y=0.15)
         definitions = [definition_of(row, found.members) for row in best.to_dict(orient="records")]
         if transfer_to:
             for position, other in enumerate(transfer_to, start=1):

@@ -503,7 +503,17 @@ def write_report(
         raise UsageError(f"--out {root} is a file; name a folder for the report")
     root.mkdir(parents=True, exist_ok=True)
     figures = {
-        r.benchmark: draw_figures(r, root / _slug(r.benchmark), kinds=kinds, host=host, dpi=dpi, relative_to=root, log=log) for r in results
+        r.benchmark: draw_figures(
+            r,
+            root / _slug(r.benchmark),
+            kinds=kinds,
+            host=host,
+            dpi=dpi,
+            relative_to=root,
+            log=log,
+            transfer_to=[other for other in results if other is not r],  # the hybrid winners applied elsewhere
+        )
+        for r in results
     }
     page = root / "index.html"
     page.write_text(render_html(results, figures, host=host, sort=sort, title=title), encoding="utf-8")
