@@ -3,15 +3,16 @@
 Usage::
 
     python benchmarks/perf/throughput.py [--proxies all] [--archs 200] [--workers 1,2]
-        [--threads 1] [--memory-archs 1000] [--memory-proxies all] [--benchmark nb201-cifar10]
+        [--threads 1] [--repeats 1] [--memory-archs 1000] [--memory-proxies all] [--benchmark nb201-cifar10]
 
 Part 1, throughput: :func:`zsbench.evaluate` scores the first ``--archs`` cells of a seeded
 subset of the benchmark with every proxy of ``--proxies``, into a fresh cache, once per
 worker count of ``--workers`` (process executor, ``--threads`` torch threads per worker).
 ``archs/s`` counts every architecture over the whole run (worker start included);
 ``steady archs/s`` counts those after the first finished one, until the last, so that
-process start and plugin loading are left out. The speed-up is against the first worker
-count, measured in the same call.
+process start and plugin loading are left out. With ``--repeats``, the worker counts
+alternate within every repeat, and the speed-up is against the first worker count of the
+same repeat.
 
 Part 2, memory: one worker process scores ``--memory-archs`` cells with
 ``--memory-proxies``; after every tenth of them the script reads the worker's resident set
@@ -78,6 +79,7 @@ def main() -> None:
     parser.add_argument("--archs", type=int, default=200)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--memory-archs", type=int, default=1000)
     parser.add_argument("--memory-proxies", default=None, help="default: --proxies")
     parser.add_argument("--seed", type=int, default=0)
@@ -89,19 +91,24 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} at start", flush=True)  # fmt: skip
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
     if counts and args.archs > 0:
-        print(f"# throughput: {args.archs} archs of {args.benchmark}, proxies {args.proxies}, {args.threads} thread(s)/worker")
+        print(f"# throughput: {args.archs} archs of {args.benchmark}, proxies {args.proxies}, "
+              f"{args.threads} thread(s)/worker, {args.repeats} repeat(s)", flush=True)  # fmt: skip
         rows = []
-        for workers in counts:
-            wall, finished = run(args, args.proxies, args.archs, workers)
-            steady = (len(finished) - 1) / (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
-            rows.append((workers, wall, len(finished) / wall, steady))
-            print(f"#   {workers} worker(s): {wall:.1f} s", flush=True)
-        base = rows[0]
+        for repeat in range(args.repeats):
+            # the worker counts alternate within every repeat, so that changing load hits them alike
+            for workers in counts:
+                wall, finished = run(args, args.proxies, args.archs, workers)
+                steady = (len(finished) - 1) / (finished[-1] - finished[0]) if len(finished) > 1 else float("nan")
+                rows.append((repeat, workers, wall, len(finished) / wall, steady))
+                print(f"#   repeat {repeat + 1}, {workers} worker(s): {wall:.1f} s, "
+                      f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
         print()
-        print(f"| workers | wall s | archs/s | steady archs/s | speed-up (steady) vs {base[0]} worker(s) |")
-        print("|---|---|---|---|---|")
-        for workers, wall, rate, steady in rows:
-            print(f"| {workers} | {wall:.1f} | {rate:.3f} | {steady:.3f} | {steady / base[3]:.2f}x |")
+        base = counts[0]
+        print(f"| repeat | workers | wall s | archs/s | steady archs/s | archs/s vs {base} worker(s), same repeat |")
+        print("|---|---|---|---|---|---|")
+        for repeat, workers, wall, rate, steady in rows:
+            base_rate = next(r[3] for r in rows if r[0] == repeat and r[1] == base)
+            print(f"| {repeat + 1} | {workers} | {wall:.1f} | {rate:.4f} | {steady:.4f} | {rate / base_rate:.2f}x |")
     if args.memory_archs > 0:
         proxies = args.memory_proxies or args.proxies
         step = max(1, args.memory_archs // 10)
