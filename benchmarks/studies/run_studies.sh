@@ -37,6 +37,9 @@ for bench in "${ALL[@]}"; do
   # the learned rule (XGBoost, out of fold), pairs only: five fits per candidate
   zsbench hybrid "${common[@]}" --rules learned --max-size 2 --top 3 > "$bench.learned.txt"
   zsbench analyze importance "${common[@]}" > "$bench.importance.txt"
+  # each proxy's pick per FLOPs budget with its widths and depths (Figure 8), and the picks judged by each ranking (Figure 1)
+  zsbench analyze picks "${common[@]}" > "$bench.picks.txt"
+  zsbench analyze agreement "${common[@]}" > "$bench.agreement.txt"
 done
 
 # proxies x benchmarks (mBR under FLOPs and the accuracy of the overall pick) beside NAS-Bench-Zero's Tables 2 and 3

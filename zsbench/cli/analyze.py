@@ -256,13 +256,13 @@ def agreement_cmd(
             print_json(
                 {
                     "benchmark": table.benchmark,
-                    "index": index,
+                    "index": metric.name,
                     "matrix": {r: {c: _num(v) for c, v in row.items()} for r, row in frame.iterrows()},
                 }
             )
             return
         view = Table(
-            title=f"{table.benchmark}: {index} of each proxy's ranking (rows) judged by each ranking (columns)",
+            title=f"{table.benchmark}: {metric.name} of each proxy's ranking (rows) judged by each ranking (columns)",
             title_justify="left",
             caption="column 'oracle': judged by the true accuracy (the proxy's own index)",
             caption_justify="left",
