@@ -602,14 +602,15 @@ def indices(
             limit = ceiling.get(name)
             if limit is not None and not _missing(limit):
                 ax.axvline(float(limit), color=ORACLE_COLOR, linestyle="--", linewidth=0.9)
-                ax.text(float(limit), 1.0, " noise\n ceiling", transform=ax.get_xaxis_transform(), fontsize=5.5, va="top", ha="right")
+                # in a row of its own above the proxies, so it never covers a point
+                ax.text(float(limit), len(ordered) - 0.35, "noise ceiling ", fontsize=5.5, va="center", ha="right")
             if _group(name, host) == "correlation":
                 ax.axvline(0.0, color="#BBBBBB", linewidth=0.6, zorder=0)
             better = {True: "higher is better", False: "lower is better"}.get(orientation.get(name), "")
             ax.set_title(name + (f"\n({better})" if better else ""), loc="left")
             ax.grid(axis="x", linewidth=0.3, alpha=0.5)
             ax.set_yticks(positions, ordered)
-            ax.set_ylim(-0.7, len(ordered) - 0.3)
+            ax.set_ylim(-0.7, len(ordered) + (0.2 if ceiling else -0.3))
         _hide_unused(axes, len(chosen))
         figure.suptitle(f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; proxies ordered by {key})")
     return figure
