@@ -31,8 +31,8 @@ def register(app: typer.Typer) -> None:
 
 # the options every analysis shares: where the scores come from
 _PROXIES = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop.")
-_BENCHMARK = typer.Option(None, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table [default: the default benchmark].")
-_INDEX = typer.Option(None, "--index", help="The index (any installed one) [default: the headline index that picks, mbr_flops].")
+_BENCHMARK = typer.Option(None, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table (default: the default benchmark).")
+_INDEX = typer.Option(None, "--index", help="The index (any installed one) (default: the headline index that picks, mbr_flops).")
 _SCORES = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring).")
 _SPACE = typer.Option(None, "--space", help="Search space of --scores (needed for architecture features).")
 _DIRECTION = typer.Option(None, "--direction", help="NAME=higher|lower,... for --scores columns of no installed proxy.")
@@ -46,7 +46,7 @@ _CACHE = typer.Option(None, "--cache", help="Score cache file.")
 _JSON = typer.Option(False, "--json", help="Print only JSON on stdout.")
 _OUTPUT = typer.Option(None, "--output", "-o", help="Write the table (.csv or .parquet).")
 _QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-_BUDGETS = typer.Option(None, "--budgets", help="Budget thresholds of an index with option budgets (mBR) [default: 5].")
+_BUDGETS = typer.Option(None, "--budgets", help="Budget thresholds of an index with option budgets (mBR) (default: 5).")
 
 
 def _table(
@@ -278,7 +278,7 @@ def agreement_cmd(
 @analyze_app.command("transfer")
 def transfer_cmd(
     proxies: str = _PROXIES,
-    benchmark: str | None = typer.Option(None, "--benchmark", "-b", help="Benchmarks, comma-separated [default: the default one]."),
+    benchmark: str | None = typer.Option(None, "--benchmark", "-b", help="Benchmarks, comma-separated (default: the default one)."),
     scores: str | None = typer.Option(None, "--scores", help="Score files instead, comma-separated."),
     direction: str | None = _DIRECTION,
     limit: int | None = _LIMIT,

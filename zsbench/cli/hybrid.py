@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
     def hybrid_cmd(
         proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies to combine: names, globs, 'all', '-name' to drop."),
         benchmark: str | None = typer.Option(
-            None, "--benchmark", "-b", help="Benchmark name or .parquet/.csv table [default: the default one]."
+            None, "--benchmark", "-b", help="Benchmark name or .parquet/.csv table (default: the default one)."
         ),
         scores: str | None = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring)."),
         space: str | None = typer.Option(None, "--space", help="Search space of --scores (or of a benchmark table file)."),
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         rules: str = typer.Option("rank_sum,log_rank,zscore", "--rules", help="rank_sum, log_rank, zscore, vote, learned (comma list)."),
         max_size: int = typer.Option(4, "--max-size", help="Largest combination searched."),
         index: str | None = typer.Option(
-            None, "--index", help="Index ranking the candidates [default: the headline one that picks: mbr_flops]."
+            None, "--index", help="Index ranking the candidates (default: the headline one that picks: mbr_flops)."
         ),
         metrics: str = typer.Option("all", "--metrics", "-m", help="Indices reported for the best candidates."),
         top: int = typer.Option(1, "--top", help="Best candidates shown per size."),
@@ -99,8 +99,8 @@ def register(app: typer.Typer) -> None:
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
         cache: str | None = typer.Option(None, "--cache", help="Score cache file."),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the intervals of the shown rows."),
-        top_k: str | None = typer.Option(None, "--top-k", help="Fractions of N for every index with option k [default: 0.001,0.05]."),
-        budgets: int | None = typer.Option(None, "--budgets", help="Budget thresholds for every index with option budgets [default: 5]."),
+        top_k: str | None = typer.Option(None, "--top-k", help="Fractions of N for every index with option k (default: 0.001,0.05)."),
+        budgets: int | None = typer.Option(None, "--budgets", help="Budget thresholds for every index with option budgets (default: 5)."),
         as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
         output: str | None = typer.Option(None, "--output", "-o", help="Write every candidate's figures (.parquet or .csv)."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
