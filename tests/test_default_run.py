@@ -91,6 +91,7 @@ def test_gaussian_inputs_are_said_in_the_table(cli, monkeypatch):  # noqa: F811
     monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: gaussian)
     text = " ".join(cli("-p", "toy_params", "-b", "toy-bench").stdout.split())
     assert "inputs: Gaussian N(0,1) noise, not images (no toy images under the data root)" in text
+    assert "put an ImageFolder tree in <data-root>/toy/train" in text
     monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: batch)
     assert "Gaussian" not in cli("-p", "toy_params", "-b", "toy-bench").stdout
 

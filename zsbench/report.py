@@ -204,10 +204,12 @@ def input_note(result: EvaluationResult) -> str | None:
     source = str(result.settings.get("input") or "")
     if not source.startswith("gaussian"):
         return None
-    dataset = result.settings.get("dataset") or "the dataset"
+    from zsbench.data import fetch_hint
+
+    dataset = str(result.settings.get("dataset") or "")
     return (
-        f"inputs: Gaussian N(0,1) noise, not images (no {dataset} images under the data root): data-dependent "
-        "proxies are not scored as published; see `zsbench data download --help`"
+        f"inputs: Gaussian N(0,1) noise, not images (no {dataset or 'dataset'} images under the data root): "
+        f"data-dependent proxies are not scored as published; {fetch_hint(dataset) if dataset else 'see zsbench/data.py'}"
     )
 
 
