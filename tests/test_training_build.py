@@ -327,3 +327,22 @@ def test_spread_of_cpu_seconds() -> None:
     assert _spread([]) == {"median": None, "mean": None, "max": None}
     assert _spread([3.0, 1.0, 2.0, 10.0]) == {"median": 2.5, "mean": 4.0, "max": 10.0}
     assert _spread([5.0]) == {"median": 5.0, "mean": 5.0, "max": 5.0}
+
+
+def test_a_space_without_the_max_flops_keyword_gets_the_default_bounded_draw() -> None:
+    """A space whose sample() predates ``max_flops`` is drawn by rejection, never a TypeError."""
+    from test_training_toyspace import ToySpace
+
+    from zsbench.training.builder import draw_pool
+
+    class OldToySpace(ToySpace):
+        def sample(self, n: int, seed: int = 0) -> list[str]:  # type: ignore[override]
+            return ToySpace.sample(self, n, seed)
+
+    space = OldToySpace()
+    bound = sorted(space.cost(a).flops for a in space.enumerate())[4]
+    pool = draw_pool(space, 3, 0, max_flops=bound)
+    assert len(set(pool)) == 3
+    assert all(space.cost(a).flops <= bound for a in pool)
+    assert pool == space.sample_by_rejection(3, 0, bound)
+    assert draw_pool(space, 3, 0) == ToySpace().sample(3, 0)

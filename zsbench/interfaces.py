@@ -231,6 +231,10 @@ class SearchSpace(ABC):
                     return self.sample_by_rejection(n, seed, max_flops)
                 ...  # the unbounded draw
 
+        A space written before ``max_flops`` joined this contract keeps working: where its
+        ``sample`` does not take the keyword, a bounded pool is drawn with
+        :meth:`sample_by_rejection` instead.
+
         Raises:
             ValueError: ``n`` is negative or larger than the space, or fewer than ``n``
                 architectures were found within ``max_flops``.

@@ -329,6 +329,9 @@ def default_executor(
 def draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: float | None = None) -> list[str]:
     """The pool a build trains: ``space.sample(pool_size, pool_seed, max_flops=max_flops)``.
 
+    A space whose ``sample`` predates the ``max_flops`` keyword still gets a bounded pool:
+    the contract's default draw, :meth:`SearchSpace.sample_by_rejection`.
+
     Raises:
         UsageError: ``max_flops`` is not positive, or the space cannot find ``pool_size``
             architectures within it.
@@ -336,7 +339,14 @@ def draw_pool(space: SearchSpace, pool_size: int, pool_seed: int, max_flops: flo
     if max_flops is not None and max_flops <= 0:
         raise UsageError(f"max_flops must be positive, got {max_flops:g}")
     try:
-        return space.sample(pool_size, pool_seed, max_flops=max_flops)
+        if max_flops is None:
+            return space.sample(pool_size, pool_seed)
+        try:
+            return space.sample(pool_size, pool_seed, max_flops=max_flops)
+        except TypeError as exc:
+            if "max_flops" not in str(exc):
+                raise
+            return space.sample_by_rejection(pool_size, pool_seed, max_flops)
     except ValueError as exc:
         raise UsageError(f"cannot draw the pool: {exc}") from exc
 
