@@ -1,4 +1,4 @@
-"""The example report in docs/example-report is complete, self-contained and small: every
+"""The example report in benchmarks/example-report is complete, self-contained and small: every
 figure it shows is there at the size the page says, nothing points outside the folder, and
 the PNGs stay a few hundred kilobytes; in Chromium (when installed) it loads cleanly."""
 
@@ -11,7 +11,7 @@ import pytest
 from test_plotting import png_size
 from test_report_browser import CHROMIUM, checker
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-report"
+EXAMPLE = Path(__file__).resolve().parents[1] / "benchmarks" / "example-report"
 PAGE = EXAMPLE / "index.html"
 
 
@@ -36,7 +36,7 @@ def test_the_readme_shows_the_report_it_describes():
     assert f"{archs} " in readme  # the README states how many architectures the page covers
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH; scripts/check_report_in_browser.py runs this check by hand")
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH; tests/check_report_in_browser.py runs this check by hand")
 def test_the_example_loads_cleanly_in_chromium():
     check = checker.check_page(PAGE, CHROMIUM)
     assert check.problems() == []

@@ -1,7 +1,7 @@
 """The report opens in a real browser: headless Chromium loads every image and logs no error.
 
 Skipped, with the reason, when no Chromium is installed (Debian/Ubuntu: ``apt-get install
-chromium``; CI installs it when it can); ``scripts/check_report_in_browser.py`` runs the same
+chromium``; CI installs it when it can); ``tests/check_report_in_browser.py`` runs the same
 check on any report.
 """
 
@@ -17,7 +17,7 @@ from test_plotting import synthetic_result
 
 from zsbench.report import write_report
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "check_report_in_browser.py"
+SCRIPT = Path(__file__).resolve().parent / "check_report_in_browser.py"
 
 
 def _checker():
@@ -33,7 +33,7 @@ CHROMIUM = checker.find_chromium()
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium on PATH (apt-get install chromium, or set ZSBENCH_CHROMIUM); "
-    "scripts/check_report_in_browser.py runs the same check by hand",
+    "tests/check_report_in_browser.py runs the same check by hand",
 )
 
 

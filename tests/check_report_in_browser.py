@@ -2,7 +2,7 @@
 """Open an HTML report in headless Chromium and check that it renders: every image loaded
 (complete, with a natural size) and the console has no error or warning, exceptions included.
 
-    python scripts/check_report_in_browser.py REPORT_DIR/index.html [--chromium PATH]
+    python tests/check_report_in_browser.py REPORT_DIR/index.html [--chromium PATH]
 
 Exits 0 when the page is clean and 1 otherwise, printing what failed. The test suite runs the
 same check (tests/test_report_browser.py) when Chromium is installed (Debian/Ubuntu:
