@@ -17,21 +17,30 @@ again, e.g. after an out-of-memory failure on a smaller device.
 Schema: the database records its layout's version (:data:`SCHEMA_VERSION`); a cache written
 with another layout is refused with a one-line error naming the file, never read or written.
 
+Sharing: :meth:`ScoreCache.export_records` writes every stored score and cost (optionally of
+some spaces only) to a JSON-lines file, gzip-compressed when its name ends in ``.gz``, and
+:meth:`ScoreCache.import_records` merges such a file into a cache (``zsbench cache export`` /
+``import``): a colleague, a CI job or a later session then computes only what the file lacks,
+and a long study can commit its records as it goes.
+
 Location: ``--cache PATH``, else ``$ZSBENCH_CACHE``, else ``$XDG_CACHE_HOME/zsbench/scores.sqlite``,
 else ``~/.cache/zsbench/scores.sqlite``.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from zsbench.errors import ZsbenchError
 
@@ -251,6 +260,97 @@ class ScoreCache:
                 ),
             )
 
+    # -- sharing -----------------------------------------------------------------------------
+
+    def summary(self) -> list[tuple[str, str, str, int, int]]:
+        """``(space, proxy, proxy_version, scores, failures)`` for every stored proxy, sorted."""
+        rows = self._db.execute(
+            "SELECT space, proxy, proxy_version, COUNT(*), SUM(error IS NOT NULL) FROM scores "
+            "GROUP BY space, proxy, proxy_version ORDER BY space, proxy, proxy_version"
+        )
+        return [(space, proxy, version, int(n), int(failed)) for space, proxy, version, n, failed in rows]
+
+    def export_records(self, path: str | Path, spaces: Sequence[str] | None = None) -> tuple[int, int]:
+        """Write the stored scores and costs (of ``spaces`` only, if given) to a JSON-lines file.
+
+        The first line is a header naming the format and :data:`SCHEMA_VERSION`; then one
+        object per score (``"kind": "score"``) and per cost (``"kind": "cost"``), in key order,
+        so that two exports of the same cache are identical. A name ending in ``.gz`` is
+        gzip-compressed (with a fixed timestamp, for the same reason).
+
+        Returns:
+            ``(scores, costs)``: how many records were written.
+        """
+        where, args = "", ()
+        if spaces:
+            where = f" WHERE space IN ({','.join('?' * len(spaces))})"
+            args = tuple(spaces)
+        n_scores = n_costs = 0
+        with _open_records(path, "w") as out:
+            out.write(json.dumps({"kind": "header", "format": _EXPORT_FORMAT, "schema_version": SCHEMA_VERSION}) + "\n")
+            for row in self._db.execute(
+                f"SELECT {', '.join(_SCORE_COLUMNS)} FROM scores{where} ORDER BY space, arch, proxy, proxy_version, contract",
+                args,
+            ):
+                out.write(json.dumps({"kind": "score", **dict(zip(_SCORE_COLUMNS, row, strict=True))}) + "\n")
+                n_scores += 1
+            for row in self._db.execute(
+                f"SELECT {', '.join(_COST_COLUMNS)} FROM costs{where} ORDER BY space, arch, num_classes, input_size", args
+            ):
+                out.write(json.dumps({"kind": "cost", **dict(zip(_COST_COLUMNS, row, strict=True))}) + "\n")
+                n_costs += 1
+        return n_scores, n_costs
+
+    def import_records(self, path: str | Path, *, replace: bool = False) -> tuple[int, int]:
+        """Merge a file written by :meth:`export_records` into this cache, in one transaction.
+
+        A record whose key is already stored is kept as it is unless ``replace``. A file of
+        another format or schema version is refused with a one-line error before anything is
+        written.
+
+        Returns:
+            ``(scores, costs)``: how many records were new (or replaced).
+        """
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+        score_sql = (
+            f"{verb} INTO scores ({', '.join(_SCORE_COLUMNS)}) VALUES ({', '.join('?' * len(_SCORE_COLUMNS))})"
+        )
+        cost_sql = f"{verb} INTO costs ({', '.join(_COST_COLUMNS)}) VALUES ({', '.join('?' * len(_COST_COLUMNS))})"
+        before_scores, before_costs = self.count_scores(), self._count_costs()
+        with _open_records(path, "r") as lines, self._transaction():
+            header = _read_header(path, next(lines, ""))
+            del header
+            for number, line in enumerate(lines, start=2):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    kind = record.pop("kind")
+                    if kind == "score":
+                        self._db.execute(score_sql, tuple(record[c] for c in _SCORE_COLUMNS))
+                    elif kind == "cost":
+                        self._db.execute(cost_sql, tuple(record[c] for c in _COST_COLUMNS))
+                    else:
+                        raise KeyError(f"kind {kind!r}")
+                except (ValueError, KeyError) as exc:
+                    raise CacheSchemaError(f"{path}, line {number}: not a cache record ({exc})") from None
+        if replace:
+            # REPLACE does not change the row count; report what the file held instead.
+            return self._count_in_file(path)
+        return self.count_scores() - before_scores, self._count_costs() - before_costs
+
+    def _count_costs(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM costs").fetchone()[0])
+
+    @staticmethod
+    def _count_in_file(path: str | Path) -> tuple[int, int]:
+        scores = costs = 0
+        with _open_records(path, "r") as lines:
+            for line in lines:
+                scores += '"kind": "score"' in line
+                costs += '"kind": "cost"' in line
+        return scores, costs
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
@@ -266,6 +366,47 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+_EXPORT_FORMAT = "zsbench-score-cache"
+_SCORE_COLUMNS = ("space", "arch", "proxy", "proxy_version", "contract", "value", "error", "seconds", "created")
+_COST_COLUMNS = ("space", "arch", "num_classes", "input_size", "flops", "params", "depth", "error", "created")
+
+
+@contextmanager
+def _open_records(path: str | Path, mode: str) -> Iterator[IO[str]]:
+    """A text stream of the records file, through gzip when its name ends in ``.gz``."""
+    path = Path(path)
+    if mode == "r" and not path.is_file():
+        raise ZsbenchError(f"no such cache export: {path}; write one with `zsbench cache export FILE`")
+    if mode == "w":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix != ".gz":
+        with open(path, mode, encoding="utf-8") as text:
+            yield text
+        return
+    # mtime=0 and the bare file name in the gzip header: the same records give the same bytes
+    with (
+        open(path, mode + "b") as raw,
+        gzip.GzipFile(filename=path.name, fileobj=raw, mode=mode + "b", mtime=0) as packed,
+        io.TextIOWrapper(packed, encoding="utf-8") as text,
+    ):
+        yield text
+
+
+def _read_header(path: str | Path, line: str) -> dict[str, Any]:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != _EXPORT_FORMAT:
+        raise CacheSchemaError(f"{path} is not a zsbench cache export (no header line); write one with `zsbench cache export`")
+    if header.get("schema_version") != SCHEMA_VERSION:
+        raise CacheSchemaError(
+            f"{path} was exported with cache schema version {header.get('schema_version')}, "
+            f"this zsbench reads version {SCHEMA_VERSION}"
+        )
+    return header
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

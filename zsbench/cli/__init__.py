@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.report",
     "zsbench.cli.train",
     "zsbench.cli.data",
+    "zsbench.cli.cache",
 )
 
 
