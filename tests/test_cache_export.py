@@ -111,3 +111,14 @@ def test_cli_info_export_import(tmp_path):
     assert done.exit_code == 0 and "imported 2 scores and 0 costs" in done.output
     missing = runner.invoke(app, ["cache", "import", str(tmp_path / "nope.jsonl"), "--cache", str(tmp_path / "d.sqlite")])
     assert missing.exit_code != 0 and "no such cache export" in missing.output
+
+
+def test_cli_info_names_the_inputs_as_text(tmp_path):
+    from zsbench.cli import build_app
+
+    contract = json.dumps({"input_source": "cifar10:train:augmented:seed=0", "num_classes": 100, "input_size": 32})
+    with ScoreCache(tmp_path / "c.sqlite") as store:
+        store.put_scores("nb201", "a", [ScoreRecord("snip", "1", contract, 1.0, None, 0.1)])
+    info = CliRunner().invoke(build_app(plugins=False), ["cache", "info", "--cache", str(tmp_path / "c.sqlite")])
+    assert info.exit_code == 0, info.output
+    assert "cifar10:train:augmented:seed=0, 100 classes, 32 px" in info.output  # not an emoji, not markup

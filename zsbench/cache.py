@@ -262,13 +262,23 @@ class ScoreCache:
 
     # -- sharing -----------------------------------------------------------------------------
 
-    def summary(self) -> list[tuple[str, str, str, int, int]]:
-        """``(space, proxy, proxy_version, scores, failures)`` for every stored proxy, sorted."""
+    def summary(self) -> list[tuple[str, str, str, str, int, int]]:
+        """``(space, proxy, proxy_version, inputs, scores, failures)`` per stored proxy and input, sorted.
+
+        ``inputs`` names the batch the scores were computed on (the contract's input source,
+        classifier width and input size), so that scores of one proxy on other data are told apart.
+        """
+        counts: dict[tuple[str, str, str, str], list[int]] = {}
         rows = self._db.execute(
-            "SELECT space, proxy, proxy_version, COUNT(*), SUM(error IS NOT NULL) FROM scores "
-            "GROUP BY space, proxy, proxy_version ORDER BY space, proxy, proxy_version"
+            "SELECT space, proxy, proxy_version, contract, COUNT(*), SUM(error IS NOT NULL) FROM scores "
+            "GROUP BY space, proxy, proxy_version, contract"
         )
-        return [(space, proxy, version, int(n), int(failed)) for space, proxy, version, n, failed in rows]
+        for space, proxy, version, contract, n, failed in rows:
+            key = (space, proxy, version, _describe_inputs(contract))
+            total = counts.setdefault(key, [0, 0])
+            total[0] += int(n)
+            total[1] += int(failed)
+        return [(*key, n, failed) for key, (n, failed) in sorted(counts.items())]
 
     def export_records(self, path: str | Path, spaces: Sequence[str] | None = None) -> tuple[int, int]:
         """Write the stored scores and costs (of ``spaces`` only, if given) to a JSON-lines file.
@@ -392,6 +402,17 @@ def _open_records(path: str | Path, mode: str) -> Iterator[IO[str]]:
         io.TextIOWrapper(packed, encoding="utf-8") as text,
     ):
         yield text
+
+
+def _describe_inputs(contract: str) -> str:
+    try:
+        fields = json.loads(contract)
+    except ValueError:
+        return contract
+    if not isinstance(fields, dict):
+        return contract
+    source = fields.get("input_source", "?")
+    return f"{source}, {fields.get('num_classes', '?')} classes, {fields.get('input_size', '?')} px"
 
 
 def _read_header(path: str | Path, line: str) -> dict[str, Any]:

@@ -4,17 +4,23 @@
 # every study reads those files: no study recomputes a score.
 #
 # usage: CACHE=<cache-file> bash benchmarks/studies/run_studies.sh
+#        CACHE=<cache-file> ONLY=nb201-cifar10 bash benchmarks/studies/run_studies.sh   # one benchmark's scores and
+#        studies again; the transfer columns read the other benchmarks' committed scores/ files
 set -euo pipefail
 cd "$(dirname "$0")"
 CACHE=${CACHE:?set CACHE to the score cache file (zsbench evaluate --cache)}
 mkdir -p scores
 
 # The proxies each benchmark was scored with on a shared 2-core CPU (see README.md for why not all).
-NB201_PROXIES=flops,params,depth,l2_norm,synflow
+NB201_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,grasp,jacob_cov,naswot,zico
 MACRO_PROXIES=flops,params,depth,l2_norm,synflow,zen
 NBZERO_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,jacob_cov,naswot,zico,myidea
 
+ONLY=${ONLY:-}
+selected() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
 score() {  # benchmark, limit option, proxies
+  selected "$1" || return 0
   zsbench evaluate --benchmark "$1" $2 --proxies "$3" --cache "$CACHE" --bootstrap 0 --quiet \
     --output "scores/$1.parquet" > /dev/null
 }
@@ -25,6 +31,7 @@ score nbzero-mini "" "$NBZERO_PROXIES"
 declare -A SPACE=([nb201-cifar10]=nb201 [nasbench-macro-cifar10]=nasbench-macro [nbzero-mini]=R2)
 ALL=(nb201-cifar10 nasbench-macro-cifar10 nbzero-mini)
 for bench in "${ALL[@]}"; do
+  selected "$bench" || continue
   others=$(for o in "${ALL[@]}"; do if [ "$o" != "$bench" ]; then printf 'scores/%s.parquet,' "$o"; fi; done)
   common=(--scores "scores/$bench.parquet" --space "${SPACE[$bench]}")
   # every subset of up to 4 members (FLOPs and params included) under rank_sum, log_rank, zscore and vote,

@@ -24,8 +24,8 @@ def _piped_width() -> int | None:
 
 
 # Results to stdout, everything else (progress, warnings, errors) to stderr.
-out_console = Console(soft_wrap=True, width=_piped_width())
-err_console = Console(stderr=True, soft_wrap=True)  # soft wrap: an error stays one line
+out_console = Console(soft_wrap=True, width=_piped_width(), emoji=False)  # "a:b:c" names stay text
+err_console = Console(stderr=True, soft_wrap=True, emoji=False)  # soft wrap: an error stays one line
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from zsbench.cli._common import err_console, handle_errors, out_console
 
@@ -21,17 +22,18 @@ def register(app: typer.Typer) -> None:
 
     @cache_app.command("info")
     def info_cmd(cache: str | None = typer.Option(None, "--cache", help=_CACHE_HELP)) -> None:
-        """Scores stored per space and proxy version, failures included."""
+        """Scores stored per space, proxy version and input batch, failures included."""
         from zsbench.cache import ScoreCache
 
         with handle_errors(), ScoreCache(cache) as store:
             table = Table(title=f"score cache {store.path or ':memory:'}", title_justify="left")
-            for column in ("space", "proxy", "version"):
+            for column in ("space", "proxy", "version", "inputs"):
                 table.add_column(column)
             table.add_column("scores", justify="right")
             table.add_column("failures", justify="right")
-            for space, proxy, version, n, failed in store.summary():
-                table.add_row(space, proxy, version, f"{n:,}", f"{failed:,}")
+            for space, proxy, version, inputs, n, failed in store.summary():
+                # Text cells: a contract's "cifar10:train:..." must not be read as rich markup or an emoji code
+                table.add_row(*(Text(cell) for cell in (space, proxy, version, inputs, f"{n:,}", f"{failed:,}")))
             out_console.print(table)
 
     @cache_app.command("export")

@@ -236,7 +236,7 @@ def print_wide(table: Table) -> None:
 
     unlimited = out_console.options.update_width(10_000)
     width = max(out_console.width, Measurement.get(out_console, unlimited, table).maximum)
-    Console(file=sys.stdout, width=width, soft_wrap=True).print(table)
+    Console(file=sys.stdout, width=width, soft_wrap=True, emoji=False).print(table)
 
 
 def _shared_options(top_k: str | None, budgets: int | None) -> dict[str, Any]:
