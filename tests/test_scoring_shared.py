@@ -225,3 +225,31 @@ def test_a_product_returned_as_an_exception_is_that_proxys_failure() -> None:
     separate = score_model(_toy_model, [summed, largest], _batch(), seed=0, share_passes=False)
     assert results[0].ok and results[0].value == pytest.approx(separate[0].value, rel=1e-6)
     assert results[1].error == separate[1].error == "ValueError: no max today"
+
+
+class _TimedPass(_ToyPass):
+    """Reports that product ``max`` alone took 5 s (no sleeping: the engine's accounting is under test)."""
+
+    key = "toy:timed"
+
+    def product_seconds(self) -> dict[str, float]:
+        return {"max": 5.0, "unread": 7.0}
+
+
+def test_a_products_own_time_is_charged_to_the_proxies_that_read_it() -> None:
+    timed = _TimedPass()
+    summed, largest = _ToyProxy("summed", "sum", timed), _ToyProxy("largest", "max", timed)
+    also_largest = _ToyProxy("largest_too", "max", timed)
+    results = score_model(_toy_model, [summed, largest, also_largest], _batch(), seed=0)
+    by_name = {r.proxy: r.seconds for r in results}
+    # max's 5 s split between its two readers; nobody reads "unread", so it is charged to no one
+    assert 2.5 <= by_name["largest"] < 3.0 and 2.5 <= by_name["largest_too"] < 3.0
+    assert by_name["summed"] < 0.5
+
+
+def test_without_a_report_the_pass_time_is_split_equally_and_adds_up() -> None:
+    toy = _ToyPass()
+    members = [_ToyProxy("summed", "sum", toy), _ToyProxy("largest", "max", toy)]
+    results = score_model(_toy_model, members, _batch(), seed=0)
+    assert all(r.seconds >= 0 for r in results)
+    assert abs(results[0].seconds - results[1].seconds) < 0.05  # equal shares plus tiny reductions

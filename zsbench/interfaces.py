@@ -72,6 +72,15 @@ class SharedPass(ABC):
         consume the RNG differently from separate ones)."""
         return True
 
+    def product_seconds(self) -> Mapping[str, float]:
+        """Seconds the last :meth:`run` spent on work that only the named product needed.
+
+        The engine charges each to the proxies that read that product (split among them) and
+        splits the rest of the run's time (the work all of them share) equally, so a proxy's
+        seconds say what it costs. The default names nothing: the whole run is split equally.
+        """
+        return {}
+
     @abstractmethod
     def run(self, model: torch.nn.Module, batch: Batch, products: frozenset[str]) -> Mapping[str, Any]:
         """Compute ``products`` (names this pass defines) on ``model`` (train mode) and ``batch``.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from zsbench.errors import describe_error
-from zsbench.interfaces import Batch, PassRequest, Proxy
+from zsbench.interfaces import Batch, PassRequest, Proxy, SharedPass
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -105,8 +105,10 @@ def score_model(
 
     Returns:
         One :class:`ProxyResult` per proxy, in the order given. In a shared group a proxy's
-        ``seconds`` is its own reduction time plus an equal share of the pass's time, so
-        the seconds of a group add up to its wall time.
+        ``seconds`` is its own reduction time, the time of the pass's work that only its
+        products needed (:meth:`SharedPass.product_seconds`, split among the proxies reading
+        them) and an equal share of the rest, so the seconds of a group add up to its wall
+        time and an expensive product (ntk's backward passes) shows in its proxy's seconds.
     """
     import torch
 
@@ -222,6 +224,25 @@ class _Products(Mapping[str, Any]):
         return len(self._products)
 
 
+def _pass_charges(shared_pass: SharedPass, members: list[tuple[int, Proxy, PassRequest]], pass_seconds: float) -> dict[int, float]:
+    """Each member's share of the pass's time: its products' own seconds (split among their
+    readers) plus an equal share of the rest."""
+    try:
+        own = {name: max(float(s), 0.0) for name, s in shared_pass.product_seconds().items()}
+    except Exception:  # a pass's timing report is a courtesy: never fail scoring over it
+        own = {}
+    readers: dict[str, int] = {}
+    for _, _, request in members:
+        for name in request.products:
+            readers[name] = readers.get(name, 0) + 1
+    own = {name: s for name, s in own.items() if name in readers}
+    common = max(pass_seconds - sum(own.values()), 0.0) / len(members)
+    return {
+        index: common + sum(own[name] / readers[name] for name in request.products if name in own)
+        for index, _, request in members
+    }
+
+
 def _score_group(
     build: Callable[[], torch.nn.Module],
     members: list[tuple[int, Proxy, PassRequest]],
@@ -250,6 +271,7 @@ def _score_group(
         del model
         _release(device)
         return None
+    charges = _pass_charges(shared_pass, members, pass_seconds)
     results = {}
     for index, proxy, _ in members:
         contract = run_contract(proxy, batch, seed, device)
@@ -260,7 +282,7 @@ def _score_group(
             value, error = _finite_or_reason(proxy.score_shared(products, model, batch_on_device))
         except Exception as exc:  # a failing proxy (out of memory included) is recorded, never fatal
             error = _failure_reason(exc)
-        seconds = time.perf_counter() - start + pass_seconds / len(members)
+        seconds = time.perf_counter() - start + charges[index]
         results[index] = ProxyResult(proxy.name, value, error, seconds, contract)
     del model, products
     _release(device)

@@ -526,6 +526,10 @@ class ModelPasses(zsbench.SharedPass):
         #: during it): what ``benchmarks/perf/suite_perf.py`` reports as marginal costs.
         self.last_stage_seconds: dict[str, float] = {}
 
+    def product_seconds(self) -> dict[str, float]:
+        """The last run's stages that belong to one product (all but the shared forward)."""
+        return {name: seconds for name, seconds in self.last_stage_seconds.items() if name in PRODUCTS}
+
     def accepts(self, model: nn.Module) -> bool:
         """False for a model with an active Dropout module (its masks would differ from the reference's)."""
         return not _has_active_dropout(model)
