@@ -295,21 +295,14 @@ class ScoreCache:
         if spaces:
             where = f" WHERE space IN ({','.join('?' * len(spaces))})"
             args = tuple(spaces)
-        n_scores = n_costs = 0
+        written = dict.fromkeys(_RECORD_TABLES, 0)
         with _open_records(path, "w") as out:
             out.write(json.dumps({"kind": "header", "format": _EXPORT_FORMAT, "schema_version": SCHEMA_VERSION}) + "\n")
-            for row in self._db.execute(
-                f"SELECT {', '.join(_SCORE_COLUMNS)} FROM scores{where} ORDER BY space, arch, proxy, proxy_version, contract",
-                args,
-            ):
-                out.write(json.dumps({"kind": "score", **dict(zip(_SCORE_COLUMNS, row, strict=True))}) + "\n")
-                n_scores += 1
-            for row in self._db.execute(
-                f"SELECT {', '.join(_COST_COLUMNS)} FROM costs{where} ORDER BY space, arch, num_classes, input_size", args
-            ):
-                out.write(json.dumps({"kind": "cost", **dict(zip(_COST_COLUMNS, row, strict=True))}) + "\n")
-                n_costs += 1
-        return n_scores, n_costs
+            for kind, (table, columns, order) in _RECORD_TABLES.items():
+                for row in self._db.execute(f"SELECT {', '.join(columns)} FROM {table}{where} ORDER BY {order}", args):
+                    out.write(json.dumps({"kind": kind, **dict(zip(columns, row, strict=True))}) + "\n")
+                    written[kind] += 1
+        return written["score"], written["cost"]
 
     def import_records(self, path: str | Path, *, replace: bool = False) -> tuple[int, int]:
         """Merge a file written by :meth:`export_records` into this cache, in one transaction.
@@ -322,44 +315,25 @@ class ScoreCache:
             ``(scores, costs)``: how many records were new (or replaced).
         """
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
-        score_sql = (
-            f"{verb} INTO scores ({', '.join(_SCORE_COLUMNS)}) VALUES ({', '.join('?' * len(_SCORE_COLUMNS))})"
-        )
-        cost_sql = f"{verb} INTO costs ({', '.join(_COST_COLUMNS)}) VALUES ({', '.join('?' * len(_COST_COLUMNS))})"
-        before_scores, before_costs = self.count_scores(), self._count_costs()
+        statements = {
+            kind: f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            for kind, (table, columns, _) in _RECORD_TABLES.items()
+        }
+        stored = dict.fromkeys(_RECORD_TABLES, 0)
         with _open_records(path, "r") as lines, self._transaction():
-            header = _read_header(path, next(lines, ""))
-            del header
+            _check_header(path, next(lines, ""))
             for number, line in enumerate(lines, start=2):
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                     kind = record.pop("kind")
-                    if kind == "score":
-                        self._db.execute(score_sql, tuple(record[c] for c in _SCORE_COLUMNS))
-                    elif kind == "cost":
-                        self._db.execute(cost_sql, tuple(record[c] for c in _COST_COLUMNS))
-                    else:
-                        raise KeyError(f"kind {kind!r}")
+                    columns = _RECORD_TABLES[kind][1]
+                    # rowcount: 1 when the row was written, 0 when INSERT OR IGNORE kept the stored one
+                    stored[kind] += self._db.execute(statements[kind], tuple(record[c] for c in columns)).rowcount
                 except (ValueError, KeyError) as exc:
                     raise CacheSchemaError(f"{path}, line {number}: not a cache record ({exc})") from None
-        if replace:
-            # REPLACE does not change the row count; report what the file held instead.
-            return self._count_in_file(path)
-        return self.count_scores() - before_scores, self._count_costs() - before_costs
-
-    def _count_costs(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM costs").fetchone()[0])
-
-    @staticmethod
-    def _count_in_file(path: str | Path) -> tuple[int, int]:
-        scores = costs = 0
-        with _open_records(path, "r") as lines:
-            for line in lines:
-                scores += '"kind": "score"' in line
-                costs += '"kind": "cost"' in line
-        return scores, costs
+        return stored["score"], stored["cost"]
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -379,8 +353,19 @@ class _Transaction:
 
 
 _EXPORT_FORMAT = "zsbench-score-cache"
-_SCORE_COLUMNS = ("space", "arch", "proxy", "proxy_version", "contract", "value", "error", "seconds", "created")
-_COST_COLUMNS = ("space", "arch", "num_classes", "input_size", "flops", "params", "depth", "error", "created")
+#: The exported record kinds: table, columns (the file's keys) and the key order they are written in.
+_RECORD_TABLES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "score": (
+        "scores",
+        ("space", "arch", "proxy", "proxy_version", "contract", "value", "error", "seconds", "created"),
+        "space, arch, proxy, proxy_version, contract",
+    ),
+    "cost": (
+        "costs",
+        ("space", "arch", "num_classes", "input_size", "flops", "params", "depth", "error", "created"),
+        "space, arch, num_classes, input_size",
+    ),
+}
 
 
 @contextmanager
@@ -415,7 +400,7 @@ def _describe_inputs(contract: str) -> str:
     return f"{source}, {fields.get('num_classes', '?')} classes, {fields.get('input_size', '?')} px"
 
 
-def _read_header(path: str | Path, line: str) -> dict[str, Any]:
+def _check_header(path: str | Path, line: str) -> None:
     try:
         header = json.loads(line)
     except ValueError:
@@ -427,7 +412,6 @@ def _read_header(path: str | Path, line: str) -> dict[str, Any]:
             f"{path} was exported with cache schema version {header.get('schema_version')}, "
             f"this zsbench reads version {SCHEMA_VERSION}"
         )
-    return header
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
