@@ -54,6 +54,20 @@ def test_the_bound_is_the_square_root_of_the_reliability():
     assert agreement["bound_ci"][0] < agreement["bound"] < agreement["bound_ci"][1]
 
 
+def test_too_few_pairs_get_no_interval():
+    # 4 networks that agree: every bootstrap resample agrees too, so a percentile interval
+    # would read [1, 1], a certainty that 4 networks cannot give
+    few = rank_agreement([1, 2, 3, 4], [1, 2, 3, 4])
+    assert few["spearman"] == 1.0 and few["spearman_ci"] is None and few["bound_ci"] is None
+    assert rank_agreement(list(range(8)), list(range(8)))["spearman_ci"] == [1.0, 1.0]  # 8: shown, as measured
+    from types import SimpleNamespace
+
+    from zsbench.report import ceiling_note
+
+    line = ceiling_note(SimpleNamespace(noise_ceiling=few, benchmark="partial-build"))
+    assert "agree with Spearman 1.000 (too few networks for an interval), Kendall 1.000" in line
+
+
 class MeasuredTwice(ToyBench):
     name = "toy-measured"
 

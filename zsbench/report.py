@@ -174,6 +174,8 @@ def ceiling_note(result: EvaluationResult) -> str | None:
     trainings of the same networks agree (with its interval), and the bound that sets on a
     proxy's correlation with the benchmark's accuracy (about the square root of that
     accuracy's reliability: attenuation), not the test-retest value itself."""
+    from zsbench.training.table import MIN_PAIRS_FOR_INTERVAL
+
     ceiling = result.noise_ceiling
     if not ceiling or ceiling.get("spearman") is None or missing(ceiling.get("spearman")):
         return None
@@ -181,6 +183,8 @@ def ceiling_note(result: EvaluationResult) -> str | None:
     span = ceiling.get("spearman_ci")
     if span and None not in span:
         shown += f" [{number(span[0], 3)}, {number(span[1], 3)}]"
+    elif ceiling.get("pairs") is not None and int(ceiling["pairs"]) < MIN_PAIRS_FOR_INTERVAL:
+        shown += " (too few networks for an interval)"
     if ceiling.get("kendall") is not None:
         shown += f", Kendall {number(ceiling.get('kendall'), 3)}"
     basis = ceiling.get("note") or (f"{ceiling.get('pairs')} networks" if ceiling.get("pairs") else "")

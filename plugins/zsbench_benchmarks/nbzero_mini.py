@@ -72,7 +72,7 @@ def shipped_benchmark(key: str, name: str | None = None, version: int = 1) -> Bu
     meta["command"] = _build_command(key, version)  # the portable form, whatever the machine ran
     benchmark = BuiltBenchmark(name or stem, DATA_DIR / f"{stem}.csv", meta)
     if name is not None and name != stem:
-        benchmark.description = f"default benchmark, same table as {stem}: {benchmark.description}"
+        benchmark.description = f"the family's default table, the same as {stem}: {benchmark.description}"
     return benchmark
 
 

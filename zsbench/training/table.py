@@ -78,6 +78,10 @@ def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None) -> dict[s
     return rank_agreement([r["accuracy"] for r in repeated], [r[column] for r in repeated])
 
 
+#: Fewest retrained networks for which :func:`rank_agreement` gives a bootstrap interval.
+MIN_PAIRS_FOR_INTERVAL = 8
+
+
 def rank_agreement(
     first: Sequence[float],
     second: Sequence[float],
@@ -92,7 +96,9 @@ def rank_agreement(
     "runs_averaged": k, "bound": b, "bound_ci": [low, high]}``, rounded to 4 digits:
 
     - ``spearman_ci``: 95 % percentile-bootstrap interval of rho over the networks
-      (``bootstrap`` resamples, seeded); with 30 pairs it is wide.
+      (``bootstrap`` resamples, seeded); with 30 pairs it is wide. ``None`` below
+      :data:`MIN_PAIRS_FOR_INTERVAL` pairs: so few networks have few distinct resamples, and
+      4 that agree give the interval [1, 1], a certainty the data cannot carry.
     - ``bound``: the highest correlation a proxy can be expected to reach with the
       benchmark's accuracy, about the square root of that accuracy's test-retest reliability
       (attenuation: a proxy is compared with a noisy measurement, not with the true
@@ -118,7 +124,7 @@ def rank_agreement(
     if math.isnan(rho):
         return {**empty, "kendall": None if math.isnan(tau) else round(tau, 4)}
     interval = None
-    if bootstrap > 0:
+    if bootstrap > 0 and len(x) >= MIN_PAIRS_FOR_INTERVAL:
         rng = np.random.default_rng(seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", stats.ConstantInputWarning)
@@ -203,7 +209,11 @@ class BuiltBenchmark(Benchmark):
             details.append(f"<= {float(meta['pool_max_flops']) / 1e6:g} M MACs at 32x32")
         ceiling = meta.get("noise_ceiling") or {}
         if ceiling.get("spearman") is not None:
-            details.append(f"noise ceiling Spearman {ceiling['spearman']:.2f} over {ceiling.get('pairs')} retrained")
+            shown = f"noise ceiling Spearman {ceiling['spearman']:.2f}"
+            span = ceiling.get("spearman_ci")
+            if span and None not in span:
+                shown += f" [{span[0]:.2f}, {span[1]:.2f}]"
+            details.append(f"{shown} over {ceiling.get('pairs')} retrained")
         if not meta.get("complete"):
             details.append(f"PARTIAL: {done}/{pool} networks trained")
         self.description = description or (  # type: ignore[misc]
