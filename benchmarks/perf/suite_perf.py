@@ -72,20 +72,34 @@ def suite_seconds(build, proxies, batch, share: bool) -> tuple[float, float, lis
 EXCLUSIVE_STAGES = {"naswot": ("relu_kernel",), "jacob_cov": ("input_jacobian",), "zico": ("zico_grads",)}
 
 
-def marginal_costs(results14, stages14: dict[str, float], stages13: dict[str, float], wall14: float) -> dict[str, float]:
+def marginal_costs(results14, proxies14, stages14: dict[str, float], stages13: dict[str, float], wall14: float) -> dict[str, float]:
     """Seconds each proxy adds to the shared suite14, plus the shared rows; they add up to ``wall14``.
 
-    A proxy's own part is its reduction (its ``seconds`` minus its equal share of the pass)
-    plus the stages only it causes; grasp's adds its H g stage and what ``create_graph`` adds
-    to the CE backward (that stage in suite14 minus in suite13). The shared forward and CE
+    A proxy's ``seconds`` in the shared path is its reduction plus the charge the engine gave
+    it for the pass (:func:`zsbench.scoring._pass_charges`: its products' own stages, split
+    among their readers, and an equal share of the rest); the charge is recomputed here the
+    same way and taken off, leaving the reduction. A proxy's own part is that reduction plus
+    the stages only it causes; grasp's adds its H g stage and what ``create_graph`` adds to
+    the CE backward (that stage in suite14 minus in suite13). The shared forward and CE
     backward, and the model builds with the engine's overhead, are rows of their own.
     """
-    pass_seconds = sum(stages14.values())
-    group = [r for r in results14 if r.proxy not in ("synflow", "zen")]
-    share = pass_seconds / len(group)
+    from types import SimpleNamespace
+
+    from zsbench_proxies._passes import MODEL_PASSES, PRODUCTS
+
+    from zsbench.scoring import _pass_charges, _request_of
+
+    members = []
+    for index, proxy in enumerate(proxies14):
+        request = _request_of(proxy)
+        if request is not None and request.shared_pass is MODEL_PASSES:
+            members.append((index, proxy, request))
+    # the suite14 run's stages (MODEL_PASSES itself now holds the last run's, suite13's)
+    run14 = SimpleNamespace(product_seconds=lambda: {k: v for k, v in stages14.items() if k in PRODUCTS})
+    charges = _pass_charges(run14, members, sum(stages14.values()))
     costs: dict[str, float] = {}
-    for r in results14:
-        own = r.seconds - (share if r in group else 0.0)
+    for index, r in enumerate(results14):
+        own = r.seconds - charges.get(index, 0.0)
         for stage in EXCLUSIVE_STAGES.get(r.proxy, ()):
             own += stages14.get(stage, 0.0)
         costs[r.proxy] = own
@@ -167,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
                         if share:
                             measured[label] = (wall, results, dict(MODEL_PASSES.last_stage_seconds))
                 wall14, results14, stages14 = measured["suite14"]
-                for name, seconds in marginal_costs(results14, stages14, measured["suite13"][2], wall14).items():
+                for name, seconds in marginal_costs(results14, suite14, stages14, measured["suite13"][2], wall14).items():
                     marginal.setdefault((space_name, name), []).append(seconds / unit)
 
     table = Table(title=f"proxy suite in units of one CE forward+backward (median), threads={args.threads}")
