@@ -24,6 +24,7 @@ from scipy import stats
 
 from zsbench.errors import DataMissingError, UsageError
 from zsbench.plugins import PluginHost, get_host
+from zsbench.training.table import MIN_PAIRS_FOR_INTERVAL
 
 DEFAULT = (
     "nbzero-mini-r1",
@@ -38,8 +39,11 @@ BOOTSTRAP = 2000
 
 
 def spearman_interval(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs)."""
+    """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs);
+    no interval (NaN) below ``MIN_PAIRS_FOR_INTERVAL`` pairs, as in the benchmarks' own ceilings."""
     rho = float(stats.spearmanr(x, y).statistic)
+    if len(x) < MIN_PAIRS_FOR_INTERVAL:
+        return rho, float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     draws = []
     for _ in range(BOOTSTRAP):
@@ -115,7 +119,11 @@ def main(names: list[str]) -> None:
         out.add_column(column)
 
     def fmt(value: tuple[float, float, float] | None) -> str:
-        return "" if value is None else f"{value[0]:+.2f} [{value[1]:+.2f}, {value[2]:+.2f}]"
+        if value is None:
+            return ""
+        if math.isnan(value[1]):
+            return f"{value[0]:+.2f} (no interval)"
+        return f"{value[0]:+.2f} [{value[1]:+.2f}, {value[2]:+.2f}]"
 
     for name in names:
         row = study(name, host)
