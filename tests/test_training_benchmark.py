@@ -118,6 +118,37 @@ def test_local_builds_are_registered_from_zsbench_builds(tmp_path, monkeypatch) 
     assert "orphan" not in host.benchmarks
 
 
+def test_a_partial_build_says_so_under_every_results_table(tmp_path, monkeypatch) -> None:
+    space = zsbench.get_host().spaces.get("R2")
+    archs = space.sample(3, seed=0)
+    pd.DataFrame({"arch": archs, "accuracy": [50.0, 60.0, 55.0]}).to_csv(tmp_path / "half.csv", index=False)
+    meta = {"space": "R2", "dataset": "cifar10", "num_classes": 10, "input_size": 16, "networks_done": 3,
+            "pool_size": 150, "complete": False, "recipe_name": "cpu-v2", "command": "zsbench build half ..."}
+    (tmp_path / "half.meta.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("ZSBENCH_BUILDS", str(tmp_path))
+    from typer.testing import CliRunner
+
+    from zsbench.cli import build_app
+    from zsbench.plugins import set_host
+
+    caveat = "half is a partial build: 3 of 150 networks trained so far"
+    previous = set_host(None)  # a host that reads ZSBENCH_BUILDS afresh
+    try:
+        app = build_app()
+        args = ["evaluate", "-b", "half", "-p", "params", "--bootstrap", "0", "--workers", "1"]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert f"caveat: {caveat}" in " ".join(result.output.split())
+        payload = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    finally:
+        set_host(previous)
+    assert payload["settings"]["benchmark_caveat"].startswith(caveat)
+    assert "resume it with: zsbench build half ..." in payload["settings"]["benchmark_caveat"]
+    # a complete build, and every benchmark that does not define one, carries none
+    assert nbzero_mini.shipped_benchmark("r2").caveat() is None
+    assert zsbench.get_host().benchmarks.get("nb201-cifar10").caveat() is None
+
+
 def test_evaluate_runs_on_the_shipped_default_benchmark_without_a_data_root(tmp_path) -> None:
     # What a new user runs first: no data root, the installed plugins, the default benchmark
     # (shipped real ground truth; here with --limit, so not the default sample).

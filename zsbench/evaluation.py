@@ -819,6 +819,7 @@ def _settings(job: _Job, pool: PoolOptions, scoring: ScoringOptions, indices: In
         "bootstrap": indices.bootstrap,
         "confidence": indices.confidence,
         "metric_options": {name: {k: _plain(v) for k, v in options.items()} for name, options in job.metric_options.items()},
+        "benchmark_caveat": _caveat(job.bench),
         "proxy_versions": {job.columns[e.qualified_name]: str(e.obj.version) for e in job.proxies},
         "versions": {"zsbench": __version__, "torch": torch.__version__, "python": platform.python_version()},
     }
@@ -827,6 +828,16 @@ def _settings(job: _Job, pool: PoolOptions, scoring: ScoringOptions, indices: In
 def _plain(value: Any) -> Any:
     """An option value as JSON-friendly data (tuples as lists)."""
     return list(value) if isinstance(value, tuple) else value
+
+
+def _caveat(bench: Benchmark) -> str | None:
+    """The benchmark's caveat line; a plugin that fails to give it only loses the line."""
+    try:
+        line = bench.caveat()
+    except Exception as exc:  # third-party code; the evaluation itself succeeded
+        warnings.warn(f"benchmark {bench.name!r}: caveat unavailable: {describe_error(exc)}", stacklevel=2)
+        return None
+    return str(line) if line else None
 
 
 def _noise_ceiling(bench: Benchmark, data_root: str | Path | None) -> dict[str, Any] | None:

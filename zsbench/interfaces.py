@@ -505,3 +505,9 @@ class Benchmark(ABC):
         accuracy's test-retest reliability (``bound``), not by the test-retest correlation
         itself: a proxy may well exceed the latter."""
         return None
+
+    def caveat(self) -> str | None:
+        """One line that every results table on this ground truth must carry (for example, a
+        build still in progress, whose indices will move as it fills), or ``None`` (the
+        default)."""
+        return None

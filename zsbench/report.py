@@ -203,6 +203,12 @@ def ceiling_note(result: EvaluationResult) -> str | None:
     return line
 
 
+def caveat_note(result: EvaluationResult) -> str | None:
+    """The benchmark's own caveat (e.g. a partial build), as recorded in the run's settings."""
+    line = result.settings.get("benchmark_caveat")
+    return f"caveat: {line}" if line else None
+
+
 def input_note(result: EvaluationResult) -> str | None:
     """One line when the proxies scored Gaussian inputs instead of images, else None."""
     source = str(result.settings.get("input") or "")
@@ -337,9 +343,9 @@ def _benchmark_section(result: EvaluationResult, figures: Sequence[FigureFile], 
     out.append("<h3>Summary</h3>")
     summary = sort_rows(result, sort, host) if sort else result.summary
     out.append(_summary_table(result, summary, wide=False, host=host))
-    note = ceiling_note(result)
-    if note:
-        out.append(f'<p class="note">{_e(note)}.</p>')
+    for note in (caveat_note(result), ceiling_note(result)):
+        if note:
+            out.append(f'<p class="note">{_e(note)}.</p>')
     out.append("<details><summary>every index</summary>")
     out.append(_summary_table(result, summary, wide=True, host=host))
     out.append("</details>")
@@ -539,6 +545,7 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FigureFile",
     "TableColumn",
+    "caveat_note",
     "ceiling_note",
     "draw_figures",
     "headline_indices",

@@ -269,12 +269,12 @@ def render_table(
     """
     from rich import box
 
-    from zsbench.report import ceiling_note, input_note, interval, number, sort_rows, table_columns
+    from zsbench.report import caveat_note, ceiling_note, input_note, interval, number, sort_rows, table_columns
 
     summary = sort_rows(result, sort, host) if sort else result.summary
     columns = table_columns(result, wide=wide, host=host)
     # What the numbers rest on (Gaussian inputs?) and how much of any index is reachable at all.
-    caption = "\n".join(line for line in (input_note(result), ceiling_note(result)) if line) or None
+    caption = "\n".join(line for line in (caveat_note(result), input_note(result), ceiling_note(result)) if line) or None
     if not wide and len(columns) < len(table_columns(result, wide=True, host=host)):
         caption = f"{caption}\n--wide shows every index" if caption else "--wide shows every index"
     table = Table(

@@ -241,6 +241,18 @@ class BuiltBenchmark(Benchmark):
             )
         return frame
 
+    def caveat(self) -> str | None:
+        """For a build that is not complete: how far it is, and that its indices will move."""
+        if self.meta.get("complete"):
+            return None
+        done, pool = self.meta.get("networks_done", "?"), self.meta.get("pool_size", "?")
+        resume = self.meta.get("command")
+        return (
+            f"{self.name} is a partial build: {done} of {pool} networks trained so far, so these indices "
+            "describe those networks and will move as the build goes on"
+            + (f" (resume it with: {resume})" if resume else "")
+        )
+
     def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
         """The build's measured noise ceiling: Spearman and Kendall between the test
         accuracies of the networks trained with both seeds, with the interval and the bound
