@@ -126,6 +126,7 @@ def test_a_partial_build_says_so_under_every_results_table(tmp_path, monkeypatch
             "pool_size": 150, "complete": False, "recipe_name": "cpu-v2", "command": "zsbench build half ..."}
     (tmp_path / "half.meta.json").write_text(json.dumps(meta))
     monkeypatch.setenv("ZSBENCH_BUILDS", str(tmp_path))
+    monkeypatch.setenv("ZSBENCH_CACHE", str(tmp_path / "scores.sqlite"))  # not the user's cache
     from typer.testing import CliRunner
 
     from zsbench.cli import build_app
