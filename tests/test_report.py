@@ -63,6 +63,16 @@ def test_a_figure_that_does_not_apply_says_why(two_results, host, tmp_path):
     assert "<img" not in page
 
 
+def test_a_benchmark_caveat_is_on_the_page(two_results, host, tmp_path):
+    first, _ = two_results
+    settings = {**first.settings, "benchmark_caveat": "toy is a partial build: 3 of 150 networks trained so far"}
+    flagged = type(first)(**{**first.__dict__, "settings": settings})
+    page = write_report([flagged], tmp_path / "r", host=host, kinds=["picks"], dpi=60).read_text()
+    assert '<p class="note">caveat: toy is a partial build: 3 of 150 networks trained so far.</p>' in page
+    plain = write_report([first], tmp_path / "s", host=host, kinds=["picks"], dpi=60).read_text()
+    assert "caveat:" not in plain
+
+
 def test_several_benchmarks_get_transfer_tables(two_results, host, tmp_path, monkeypatch):
     from zsbench import plotting
 
