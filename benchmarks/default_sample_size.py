@@ -21,16 +21,14 @@ from scipy import stats
 from zsbench.evaluation import resolve_benchmark, sample_rows
 from zsbench.plugins import get_host
 from zsbench.settings import default_benchmark
+from zsbench.training.table import rank_agreement
 
 
-def interval(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, resamples: int) -> tuple[float, float]:
-    """95 % percentile-bootstrap interval of Spearman's rho over the pairs."""
-    draws = []
-    for _ in range(resamples):
-        rows = rng.integers(0, len(x), len(x))
-        draws.append(stats.spearmanr(x[rows], y[rows]).statistic)
-    low, high = np.nanquantile(draws, [0.025, 0.975])
-    return float(low), float(high)
+def interval(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> tuple[float, float]:
+    """95 % percentile-bootstrap interval of Spearman's rho over the pairs (the one the
+    benchmarks' noise ceilings use, :func:`zsbench.training.table.rank_agreement`)."""
+    low, high = rank_agreement(x, y, bootstrap=resamples, seed=seed)["spearman_ci"]
+    return low, high
 
 
 def main() -> None:
@@ -58,11 +56,11 @@ def main() -> None:
         for n in sizes:
             rows = np.asarray(sample_rows(len(table), n, args.seed))
             rho = stats.spearmanr(values[rows], accuracy[rows]).statistic
-            low, high = interval(values[rows], accuracy[rows], rng, 1000)
+            low, high = interval(values[rows], accuracy[rows], 1000, seed=0)
             clear = 0
-            for _ in range(args.samples):
+            for sample in range(args.samples):
                 drawn = rng.choice(len(table), n, replace=False)
-                clear += interval(values[drawn], accuracy[drawn], rng, args.resamples)[0] > 0
+                clear += interval(values[drawn], accuracy[drawn], args.resamples, seed=sample)[0] > 0
             print(f"| {column} | {whole:.2f} | {n} | {rho:.2f} [{low:.2f}, {high:.2f}] | {clear / args.samples:.0%} |")
 
 
