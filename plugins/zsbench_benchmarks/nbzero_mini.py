@@ -82,19 +82,18 @@ def family_default() -> tuple[str, int]:
     every version, the one with the highest noise ceiling (Spearman between two trainings),
     the newer version on a tie. A partial build never becomes the default, however well its
     first networks agree: its ceiling rests on fewer networks than it will."""
-    best: tuple[tuple[float, int], str] | None = None
+    candidates = []  # (ceiling, version, key), in version and space order
     for version, (prefix, _) in VERSIONS.items():
         for key in SPACES:
             meta_path = DATA_DIR / f"{prefix}-{key}.meta.json"
-            if not meta_path.is_file():
-                continue
-            meta = read_meta(meta_path)
+            meta = read_meta(meta_path) if meta_path.is_file() else {}
             rho = (meta.get("noise_ceiling") or {}).get("spearman")
-            if not meta.get("complete") or rho is None:
-                continue
-            if best is None or (float(rho), version) > best[0]:
-                best = ((float(rho), version), key)
-    return (best[1], best[0][1]) if best else (DEFAULT_SPACE, 1)
+            if meta.get("complete") and rho is not None:
+                candidates.append((float(rho), version, key))
+    if not candidates:
+        return DEFAULT_SPACE, 1
+    _, version, key = max(candidates, key=lambda c: (c[0], c[1]))  # a tie within a version: the first listed
+    return key, version
 
 
 def local_builds() -> list[BuiltBenchmark]:
