@@ -100,6 +100,64 @@ def test_local_build_end_to_end_resume_and_proxy(tmp_path, image_root) -> None:
                    data_root=image_root, repeat_seed=7, repeat_count=2, progress=False)
 
 
+def test_build_averaging_runs_per_network(tmp_path, image_root) -> None:
+    """--runs 2: the table's accuracy is the mean of two trainings, and the noise ceiling
+    compares that mean with the mean of two more trainings from the repeat seed."""
+    from scipy import stats
+
+    space = ToySpace()
+    kwargs = dict(pool_seed=1, recipe=QUICK, out_dir=tmp_path, data_root=image_root, progress=False)
+    report = build_pool("avg", space, 4, repeat_seed=2, repeat_count=3, runs=2,
+                        executor=InlineExecutor(threads=1), **kwargs)
+    pool = space.sample(4, 1)
+    records = ResultStore(report.results_path).records()
+    assert report.total == 3 * 4 + 2 and len(report.trained) == 14 and not report.failed
+    assert [(r["arch"], r["seed"]) for r in records[:4]] == [(pool[0], s) for s in (0, 1, 2, 3)]
+    assert [(r["arch"], r["seed"]) for r in records[-2:]] == [(pool[3], 0), (pool[3], 1)]
+    acc = {(r["arch"], r["seed"]): r["test_accuracy"] for r in records}
+
+    frame = discover_builds(tmp_path)[0].load()
+    assert list(frame.columns[-3:]) == ["accuracy_seed0", "accuracy_seed1", "accuracy_seeds2-3"]
+    for row in frame.itertuples():
+        assert row.accuracy == pytest.approx((acc[(row.arch, 0)] + acc[(row.arch, 1)]) / 2, abs=1e-4)
+        assert (row.accuracy_seed0, row.accuracy_seed1) == (acc[(row.arch, 0)], acc[(row.arch, 1)])
+    repeated = frame.dropna(subset=["accuracy_seeds2-3"])
+    assert list(repeated["arch"]) == pool[:3]
+    for row in repeated.itertuples():
+        assert row[-1] == pytest.approx((acc[(row.arch, 2)] + acc[(row.arch, 3)]) / 2, abs=1e-4)
+
+    meta = read_meta(report.meta_path)
+    assert meta["runs"] == 2 and meta["networks_done"] == 4 and meta["repeats_done"] == 3 and meta["complete"]
+    assert "mean of 2 trainings (seeds 0-1)" in meta["accuracy"]
+    benchmark = discover_builds(tmp_path)[0]
+    assert "each the mean of 2 trainings" in benchmark.description
+    expected = stats.spearmanr(repeated["accuracy"], repeated["accuracy_seeds2-3"]).statistic
+    ceiling = benchmark.noise_ceiling()  # the seeded toy trainings give distinct means: 0.5 here
+    assert np.isfinite(expected) and ceiling["pairs"] == 3
+    assert ceiling["spearman"] == pytest.approx(expected, abs=1e-4)
+    assert "seeds 0-1 and again with seeds 2-3" in ceiling["note"]
+
+    # a rerun resumes; other runs, or seed sets that overlap, are refused with the reason
+    assert build_pool("avg", space, 4, repeat_seed=2, repeat_count=3, runs=2, **kwargs).trained == []
+    with pytest.raises(UsageError, match="runs: 2 there, 1 now"):
+        build_pool("avg", space, 4, repeat_seed=2, repeat_count=3, **kwargs)
+    with pytest.raises(UsageError, match="overlap the training seeds 0-1; choose --repeat-seed 2"):
+        build_pool("other", space, 4, repeat_seed=1, repeat_count=3, runs=2, **kwargs)
+
+
+def test_build_metadata_from_before_runs_existed_still_resumes(tmp_path, image_root) -> None:
+    """A build whose metadata predates ``runs`` is a one-training build: it resumes as such."""
+    kwargs = dict(pool_seed=1, recipe=QUICK, out_dir=tmp_path, data_root=image_root, progress=False)
+    first = build_pool("old", ToySpace(), 2, limit=1, executor=InlineExecutor(threads=1), **kwargs)
+    meta = read_meta(first.meta_path)
+    del meta["runs"]
+    first.meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    second = build_pool("old", ToySpace(), 2, executor=InlineExecutor(threads=1), **kwargs)
+    assert second.skipped == 1 and len(second.trained) == 1
+    with pytest.raises(UsageError, match="runs: 1 there, 2 now"):
+        build_pool("old", ToySpace(), 2, runs=2, **kwargs)
+
+
 class FlakySpace(ToySpace):
     """Fails to build ``w12-d3`` always, with a reason."""
 

@@ -81,6 +81,11 @@ def register(app: typer.Typer) -> None:
         train_seed: int = typer.Option(0, "--train-seed", help="Training seed of every network."),
         repeat_seed: int | None = typer.Option(None, "--repeat-seed", help="Second training seed (noise ceiling)."),
         repeat_count: int = typer.Option(0, "--repeat-count", help="Architectures retrained with --repeat-seed."),
+        runs: int = typer.Option(
+            1,
+            "--runs",
+            help="Trainings averaged per network (seeds --train-seed, +1, ...; repeats from --repeat-seed likewise).",
+        ),
         limit: int | None = typer.Option(None, "--limit", help="Train at most this many networks now."),
         executor: str = typer.Option(
             "local", "--executor", help="local (this process; more workers: processes), process or ray."
@@ -121,6 +126,7 @@ def register(app: typer.Typer) -> None:
                 train_seed=train_seed,
                 repeat_seed=repeat_seed,
                 repeat_count=repeat_count,
+                runs=runs,
                 limit=limit,
                 executor=runner,
                 data_root=data_root,

@@ -22,7 +22,14 @@ from zsbench.errors import UsageError
 from zsbench.progress import Progress
 from zsbench.training.recipes import Recipe, get_recipe
 from zsbench.training.store import ResultStore
-from zsbench.training.table import make_table, noise_ceiling, table_paths, write_atomic, write_table
+from zsbench.training.table import (
+    make_table,
+    noise_ceiling,
+    table_columns,
+    table_paths,
+    write_atomic,
+    write_table,
+)
 from zsbench.training.tasks import TrainTask, TrainWork, cuda_count, failure_record, resolve_space
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +49,10 @@ _IDENTITY = (
     "train_seed",
     "repeat_seed",
     "repeat_count",
+    "runs",
 )
+# What a field means when an older build's metadata lacks it.
+_IDENTITY_DEFAULTS = {"runs": 1}
 
 
 @dataclass
@@ -91,19 +101,22 @@ def build_tasks(
     data_root: str | None,
     device: str,
     space_ref: str | SearchSpace,
+    runs: int = 1,
 ) -> list[TrainTask]:
     """The tasks of a build, in training order: the first ``repeat_count`` architectures
-    with both seeds (so a partial build already measures its noise ceiling), then the rest."""
+    with both seed sets (so a partial build already measures its noise ceiling), then the
+    rest. A seed set is ``runs`` consecutive seeds from ``train_seed`` (``repeat_seed``)."""
     tasks = []
     repeated = archs[:repeat_count] if repeat_seed is not None else []
+    train_seeds = [train_seed + i for i in range(runs)]
+    repeat_seeds = [repeat_seed + i for i in range(runs)] if repeat_seed is not None else []
 
     def task(arch: str, seed: int) -> TrainTask:
         return TrainTask(space_ref, arch, dataset, recipe, seed=seed, data_root=data_root, device=device)
 
     for arch in repeated:
-        tasks.append(task(arch, train_seed))
-        tasks.append(task(arch, repeat_seed))  # type: ignore[arg-type]
-    tasks.extend(task(arch, train_seed) for arch in archs[len(repeated) :])
+        tasks.extend(task(arch, seed) for seed in train_seeds + repeat_seeds)
+    tasks.extend(task(arch, seed) for arch in archs[len(repeated) :] for seed in train_seeds)
     return tasks
 
 
@@ -120,6 +133,7 @@ def build_pool(
     train_seed: int = 0,
     repeat_seed: int | None = None,
     repeat_count: int = 0,
+    runs: int = 1,
     limit: int | None = None,
     executor: Executor | None = None,
     data_root: str | Path | None = None,
@@ -145,6 +159,10 @@ def build_pool(
         train_seed: training seed of every network (its initial weights and data order).
         repeat_seed: a second training seed for the noise ceiling (``None``: no repeats).
         repeat_count: how many architectures (the first of the pool) get the second seed.
+        runs: trainings per network whose test accuracies the table averages, with seeds
+            ``train_seed`` to ``train_seed + runs - 1``; the repeated architectures are trained
+            ``runs`` more times from ``repeat_seed``, so the noise ceiling compares two means.
+            Averaging makes the ranking less noisy where networks differ little.
         limit: train at most this many networks in this call (the rest stays pending).
         executor: where to train (default: :func:`default_executor`).
         data_root: the data root (``None``: ``ZSBENCH_DATA``).
@@ -156,7 +174,7 @@ def build_pool(
 
     Raises:
         UsageError: the folder holds a build of that name with another space, dataset,
-            recipe, pool or seeds.
+            recipe, pool, seeds or runs; the two seed sets overlap.
     """
     from zsbench.devices import check_device
     from zsbench.executors import RayExecutor
@@ -169,8 +187,13 @@ def build_pool(
     space_obj = resolve_space(space)
     if pool_size < 1:
         raise UsageError(f"pool size must be >= 1, got {pool_size}")
-    if repeat_seed is not None and repeat_seed == train_seed:
-        raise UsageError("the repeat seed must differ from the training seed")
+    if runs < 1:
+        raise UsageError(f"runs must be at least 1, got {runs}")
+    if repeat_seed is not None and abs(repeat_seed - train_seed) < runs:
+        raise UsageError(
+            f"the repeat seeds {_seed_span(repeat_seed, runs)} overlap the training seeds "
+            f"{_seed_span(train_seed, runs)}; choose --repeat-seed {train_seed + runs} or further"
+        )
     repeat_count = min(max(0, repeat_count), pool_size) if repeat_seed is not None else 0
     results_path, table_path, meta_path = table_paths(out_dir, name)
     input_size = recipe.input_size or NATIVE_SIZE[dataset]
@@ -184,6 +207,7 @@ def build_pool(
         "train_seed": train_seed,
         "repeat_seed": repeat_seed,
         "repeat_count": repeat_count,
+        "runs": runs,
     }
     _check_identity(meta_path, identity, name)
 
@@ -200,6 +224,7 @@ def build_pool(
         data_root=root,
         device=device,
         space_ref=space if isinstance(space, str) else space_obj,
+        runs=runs,
     )
     store = ResultStore(results_path)
     finished = store.finished()
@@ -221,15 +246,16 @@ def build_pool(
         "input_size": input_size,
         "recipe_name": recipe.name,
         "recipe": recipe.as_dict(),
-        "accuracy": "top-1 accuracy (percent) on the official test split",
+        "accuracy": "top-1 accuracy (percent) on the official test split"
+        + (f", the mean of {runs} trainings (seeds {_seed_span(train_seed, runs)})" if runs > 1 else ""),
         "command": command,
     }
 
     def refresh() -> None:
         records = store.records()
-        rows = make_table(records, archs, train_seed, repeat_seed)
-        write_table(table_path, rows, repeat_seed)
-        report.noise = noise_ceiling(rows, repeat_seed)
+        rows = make_table(records, archs, train_seed, repeat_seed, runs)
+        write_table(table_path, rows, table_columns(train_seed, repeat_seed, runs))
+        report.noise = noise_ceiling(rows, repeat_seed, runs)
         keys = {t.key for t in tasks}
         ok = [r for r in records if r.get("status") == "ok" and r["key"] in keys]
         failed_keys = {k for k in store.failures() if k in keys}
@@ -361,6 +387,10 @@ def _spread(values: list[float]) -> dict[str, float | None]:
     return {"median": round(median, 1), "mean": round(sum(values) / len(values), 1), "max": round(max(values), 1)}
 
 
+def _seed_span(first: int, runs: int) -> str:
+    return str(first) if runs == 1 else f"{first}-{first + runs - 1}"
+
+
 def _check_identity(meta_path: Path, identity: dict[str, Any], name: str) -> None:
     if not meta_path.exists():
         return
@@ -369,7 +399,9 @@ def _check_identity(meta_path: Path, identity: dict[str, Any], name: str) -> Non
     except (OSError, json.JSONDecodeError):
         return  # unreadable metadata is rewritten; the records decide what is done
     differences = [
-        f"{k}: {previous.get(k)!r} there, {identity[k]!r} now" for k in _IDENTITY if previous.get(k) != identity[k]
+        f"{k}: {previous.get(k, _IDENTITY_DEFAULTS.get(k))!r} there, {identity[k]!r} now"
+        for k in _IDENTITY
+        if previous.get(k, _IDENTITY_DEFAULTS.get(k)) != identity[k]
     ]
     if differences:
         raise UsageError(

@@ -4,10 +4,11 @@ A build named ``NAME`` in folder ``OUT`` leaves three files:
 
 - ``OUT/NAME.jsonl``: every training record (the source of truth, used to resume);
 - ``OUT/NAME.csv``: the benchmark table, one row per architecture trained with the
-  build's seed: ``arch``, ``accuracy`` (official test split, percent),
-  ``valid_accuracy`` (NAS-valid split, percent), ``flops``, ``params``, ``depth``,
-  ``train_seconds``, and ``accuracy_seed<S>`` for architectures retrained with a second
-  seed ``S`` (the noise ceiling);
+  build's seed(s): ``arch``, ``accuracy`` (official test split, percent; the mean when a
+  build averages several trainings per network), ``valid_accuracy`` (NAS-valid split,
+  percent), ``flops``, ``params``, ``depth``, ``train_seconds``, ``accuracy_seed<S>`` for
+  each averaged training, and the repeat column (:func:`repeat_column`) for architectures
+  trained again with other seeds (the noise ceiling);
 - ``OUT/NAME.meta.json``: how it was built (space, dataset, recipe and its hash, pool
   size and seed, how many networks are done) and the noise ceiling.
 
@@ -37,43 +38,80 @@ def table_paths(out_dir: str | Path, name: str) -> tuple[Path, Path, Path]:
     return out / f"{name}.jsonl", out / f"{name}.csv", out / f"{name}.meta.json"
 
 
+def repeat_column(repeat_seed: int, runs: int = 1) -> str:
+    """The table column of the retrained networks' accuracy: ``accuracy_seed<R>`` for single
+    trainings, ``accuracy_seeds<R>-<R+runs-1>`` (the mean of the repeat set) when ``runs``
+    trainings are averaged."""
+    return f"accuracy_seed{repeat_seed}" if runs <= 1 else f"accuracy_seeds{repeat_seed}-{repeat_seed + runs - 1}"
+
+
 def make_table(
-    records: list[dict[str, Any]], archs: list[str], train_seed: int, repeat_seed: int | None
+    records: list[dict[str, Any]], archs: list[str], train_seed: int, repeat_seed: int | None, runs: int = 1
 ) -> list[dict[str, Any]]:
-    """Rows of the benchmark table, in pool order, for the architectures done with ``train_seed``."""
+    """Rows of the benchmark table, in pool order, for the architectures done with every training seed.
+
+    With ``runs`` > 1 each network is trained with seeds ``train_seed`` to ``train_seed +
+    runs - 1``: ``accuracy`` and ``valid_accuracy`` are their means, ``train_seconds`` their
+    sum, ``accuracy_seed<S>`` each training's test accuracy; the repeat column (see
+    :func:`repeat_column`) is the mean over seeds ``repeat_seed`` to ``repeat_seed + runs - 1``,
+    present once all of them are done.
+    """
     by_arch_seed: dict[tuple[str, int], dict[str, Any]] = {}
     for record in records:
         if record.get("status") == "ok":
             by_arch_seed.setdefault((record["arch"], int(record["seed"])), record)
+    runs = max(1, int(runs))
     rows = []
     for arch in archs:
-        primary = by_arch_seed.get((arch, train_seed))
-        if primary is None:
+        trained = [by_arch_seed.get((arch, train_seed + i)) for i in range(runs)]
+        if any(t is None for t in trained):
             continue
+        first = trained[0]
         row = {
             "arch": arch,
-            "accuracy": primary["test_accuracy"],
-            "valid_accuracy": primary["valid_accuracy"],
-            "flops": primary["flops"],
-            "params": primary["params"],
-            "depth": primary["depth"],
-            "train_seconds": round(float(primary.get("train_seconds", float("nan"))), 2),
+            "accuracy": _mean([t["test_accuracy"] for t in trained]),
+            "valid_accuracy": _mean([t["valid_accuracy"] for t in trained]),
+            "flops": first["flops"],
+            "params": first["params"],
+            "depth": first["depth"],
+            "train_seconds": round(sum(float(t.get("train_seconds", float("nan"))) for t in trained), 2),
         }
+        if runs > 1:
+            row.update({f"accuracy_seed{train_seed + i}": t["test_accuracy"] for i, t in enumerate(trained)})
         if repeat_seed is not None:
-            repeat = by_arch_seed.get((arch, repeat_seed))
-            row[f"accuracy_seed{repeat_seed}"] = repeat["test_accuracy"] if repeat else None
+            repeats = [by_arch_seed.get((arch, repeat_seed + i)) for i in range(runs)]
+            done = None not in repeats
+            row[repeat_column(repeat_seed, runs)] = _mean([r["test_accuracy"] for r in repeats]) if done else None
         rows.append(row)
     return rows
 
 
-def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None) -> dict[str, Any]:
-    """Spearman and Kendall correlation between the two seeds' test accuracies.
+def table_columns(train_seed: int, repeat_seed: int | None, runs: int = 1) -> list[str]:
+    """The CSV columns of a build (see :func:`make_table`)."""
+    columns = list(TABLE_COLUMNS)
+    if runs > 1:
+        columns += [f"accuracy_seed{train_seed + i}" for i in range(runs)]
+    if repeat_seed is not None:
+        columns.append(repeat_column(repeat_seed, runs))
+    return columns
 
-    Returns ``{"pairs": n, "spearman": rho, "kendall": tau}`` (NaN with fewer than 3 pairs).
+
+def _mean(values: list[float]) -> float:
+    """The mean; a single value is returned as it is (so single-training tables keep their exact values)."""
+    return values[0] if len(values) == 1 else round(sum(float(v) for v in values) / len(values), 4)
+
+
+def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None, runs: int = 1) -> dict[str, Any]:
+    """Spearman and Kendall correlation between the table's accuracy and the repeat set's,
+    over the networks trained with both (see :func:`rank_agreement`).
+
+    With ``runs`` > 1 both sides are means of ``runs`` trainings, so this measures the
+    reliability of the table's accuracy itself, not of one training. Returns
+    ``{"pairs": 0, ...}`` without a repeat seed.
     """
     if repeat_seed is None:
         return {"pairs": 0, "spearman": None, "kendall": None}
-    column = f"accuracy_seed{repeat_seed}"
+    column = repeat_column(repeat_seed, runs)
     repeated = [r for r in rows if r.get(column) is not None]
     return rank_agreement([r["accuracy"] for r in repeated], [r[column] for r in repeated])
 
@@ -158,14 +196,14 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def write_table(path: Path, rows: list[dict[str, Any]], repeat_seed: int | None) -> None:
-    """Write the CSV atomically (a kill never leaves half a table)."""
+def write_table(path: Path, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Write the CSV with ``columns`` (see :func:`table_columns`) atomically (a kill never
+    leaves half a table)."""
     import csv
     import io
 
-    columns = list(TABLE_COLUMNS) + ([f"accuracy_seed{repeat_seed}"] if repeat_seed is not None else [])
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({c: ("" if row.get(c) is None else row[c]) for c in columns})
@@ -204,7 +242,8 @@ class BuiltBenchmark(Benchmark):
         self.table = Path(table)
         self.meta = meta
         done, pool = meta.get("networks_done", "?"), meta.get("pool_size", "?")
-        details = [f"{done} networks"]
+        runs = int(meta.get("runs", 1))
+        details = [f"{done} networks" + (f", each the mean of {runs} trainings" if runs > 1 else "")]
         if meta.get("pool_max_flops"):
             details.append(f"<= {float(meta['pool_max_flops']) / 1e6:g} M MACs at 32x32")
         ceiling = meta.get("noise_ceiling") or {}
@@ -255,13 +294,24 @@ class BuiltBenchmark(Benchmark):
 
     def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
         """The build's measured noise ceiling: Spearman and Kendall between the test
-        accuracies of the networks trained with both seeds, with the interval and the bound
-        of :func:`rank_agreement` (``None`` below 3 pairs)."""
+        accuracies of the networks trained with both seeds (both seed sets, for a build that
+        averages several trainings per network), with the interval and the bound of
+        :func:`rank_agreement` (``None`` below 3 pairs)."""
         ceiling = self.meta.get("noise_ceiling") or {}
         if int(ceiling.get("pairs") or 0) < 3 or ceiling.get("spearman") is None:
             return None
-        seeds = f"seeds {self.meta.get('train_seed', 0)} and {self.meta.get('repeat_seed')}"
-        column = f"accuracy_seed{self.meta.get('repeat_seed')}"
+        if self.meta.get("repeat_seed") is None:  # a hand-made metadata file: its stored values as they are
+            return dict(ceiling)
+        train_seed, repeat_seed = int(self.meta.get("train_seed", 0)), int(self.meta["repeat_seed"])
+        runs = int(self.meta.get("runs", 1))
+        column = repeat_column(repeat_seed, runs)
+        if runs == 1:
+            what = f"test accuracy of {{pairs}} networks trained with seeds {train_seed} and {repeat_seed}"
+        else:
+            what = (
+                f"test accuracy, the mean of {runs} trainings, of {{pairs}} networks trained with seeds "
+                f"{train_seed}-{train_seed + runs - 1} and again with seeds {repeat_seed}-{repeat_seed + runs - 1}"
+            )
         measured = dict(ceiling)
         try:
             import pandas as pd
@@ -271,7 +321,7 @@ class BuiltBenchmark(Benchmark):
                 measured = rank_agreement(frame["accuracy"].tolist(), frame[column].tolist())
         except (OSError, ValueError, KeyError):  # an old table without the repeat column: the stored values
             pass
-        return {**measured, "note": f"test accuracy of {measured['pairs']} networks trained with {seeds}"}
+        return {**measured, "note": what.format(pairs=measured["pairs"])}
 
 
 def discover_builds(folder: str | Path) -> list[BuiltBenchmark]:
