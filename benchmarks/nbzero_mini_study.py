@@ -24,7 +24,7 @@ from scipy import stats
 
 from zsbench.errors import DataMissingError, UsageError
 from zsbench.plugins import PluginHost, get_host
-from zsbench.training.table import MIN_PAIRS_FOR_INTERVAL
+from zsbench.training.table import MIN_PAIRS_FOR_INTERVAL, repeat_column
 
 DEFAULT = (
     "nbzero-mini-r1",
@@ -78,20 +78,38 @@ def projected_ceiling(first: np.ndarray, second: np.ndarray) -> dict[str, float]
     }
 
 
-def study(name: str, host: PluginHost) -> dict[str, Any] | None:
-    """One row of the table, ``None`` when the benchmark is not registered or has no data."""
+def study(name: str, host: PluginHost) -> list[dict[str, Any]]:
+    """The table's rows for one benchmark (none when it is not registered or has no data).
+
+    A build that averages ``runs`` trainings per network gets a second row, ``NAME (one
+    training)``: its first two training seeds against each other over every network trained
+    with both, the reliability of a single training that the mean improves on."""
     try:
         benchmark = host.benchmarks.get(name)
         table = benchmark.load(None)
     except (KeyError, DataMissingError, UsageError):
-        return None
+        return []
     accuracy = table["accuracy"].to_numpy(float)
     row: dict[str, Any] = {"benchmark": name, "networks": len(table)}
     for column in ("flops", "params"):  # undefined below 3 networks
         row[column] = spearman_interval(accuracy, table[column].to_numpy(float)) if len(table) >= 3 else None
-    repeat = [c for c in table.columns if c.startswith("accuracy_seed")]
+    meta = getattr(benchmark, "meta", {}) or {}
+    runs = int(meta.get("runs", 1))
+    if meta.get("repeat_seed") is not None:  # a build: its own repeat column
+        repeat = [repeat_column(int(meta["repeat_seed"]), runs)]
+    else:
+        repeat = [c for c in table.columns if c.startswith("accuracy_seed")]
     first = second = None
-    if repeat:
+    rows = [row]
+    if runs > 1:
+        seed = int(meta.get("train_seed", 0))
+        singles = table.dropna(subset=[f"accuracy_seed{seed}", f"accuracy_seed{seed + 1}"])
+        single = {"benchmark": f"{name} (one training: seeds {seed}, {seed + 1})", "networks": len(singles),
+                  "flops": None, "params": None}
+        _add_ceiling(single, singles[f"accuracy_seed{seed}"].to_numpy(float),
+                     singles[f"accuracy_seed{seed + 1}"].to_numpy(float))
+        rows.append(single)
+    if repeat and repeat[0] in table.columns:
         pairs = table.dropna(subset=[repeat[0]])
         first, second = pairs["accuracy"].to_numpy(float), pairs[repeat[0]].to_numpy(float)
     elif name == "nasbench-macro-cifar10":  # two of its three single runs
@@ -102,11 +120,16 @@ def study(name: str, host: PluginHost) -> dict[str, Any] | None:
         runs = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
         runs = runs[runs["is_canonical"].astype(bool)]
         first, second = runs["test_acc_run0"].to_numpy(float), runs["test_acc_run1"].to_numpy(float)
-    if first is not None and len(first) >= 3:
+    if first is not None:
+        _add_ceiling(row, first, second)
+    return rows
+
+
+def _add_ceiling(row: dict[str, Any], first: np.ndarray, second: np.ndarray) -> None:
+    if len(first) >= 3:
         row["pairs"] = len(first)
         row["ceiling"] = spearman_interval(first, second)
         row.update(projected_ceiling(first, second))
-    return row
 
 
 def main(names: list[str]) -> None:
@@ -125,12 +148,9 @@ def main(names: list[str]) -> None:
             return f"{value[0]:+.2f} (no interval)"
         return f"{value[0]:+.2f} [{value[1]:+.2f}, {value[2]:+.2f}]"
 
-    for name in names:
-        row = study(name, host)
-        if row is None:
-            continue
+    for row in (row for name in names for row in study(name, host)):
         out.add_row(
-            name,
+            row["benchmark"],
             str(row["networks"]),
             fmt(row["flops"]),
             fmt(row["params"]),

@@ -87,16 +87,27 @@ def test_shipped_tables_match_their_metadata_and_records(key, version) -> None:
     assert meta["pool_max_flops"] == 1e8
     assert set(frame["arch"]) <= set(space.sample(150, seed=meta["pool_seed"], max_flops=meta["pool_max_flops"]))
     assert all(space.canonical(a) == a for a in frame["arch"])
-    # The table is a projection of the committed records.
+    # The table is a projection of the committed records: with `runs` trainings per network,
+    # the accuracy is their mean and the repeat column the mean of as many from the repeat seed.
+    runs = nbzero_mini.RUNS.get((version, key), 1)
+    assert meta.get("runs", 1) == runs and (f"--runs {runs} " in meta["command"]) == (runs > 1)
     records = [json.loads(line) for line in (nbzero_mini.DATA_DIR / f"{stem}.jsonl").read_text().splitlines()]
-    primary = {r["arch"]: r for r in records if r["status"] == "ok" and r["seed"] == meta["train_seed"]}
-    assert list(frame["accuracy"]) == [primary[a]["test_accuracy"] for a in frame["arch"]]
-    assert list(frame["params"]) == [primary[a]["params"] for a in frame["arch"]]
+    test_accuracy = {(r["arch"], r["seed"]): r["test_accuracy"] for r in records if r["status"] == "ok"}
+    params = {r["arch"]: r["params"] for r in records if r["status"] == "ok"}
+
+    def mean_of(arch: str, first_seed: int) -> float:
+        return float(np.mean([test_accuracy[(arch, first_seed + i)] for i in range(runs)]))
+
+    assert np.allclose(frame["accuracy"], [mean_of(a, meta["train_seed"]) for a in frame["arch"]], atol=1e-4, rtol=0)
+    assert list(frame["params"]) == [params[a] for a in frame["arch"]]
     assert all(r["recipe_hash"] == recipe.hash() for r in records)
-    pairs = frame.dropna(subset=["accuracy_seed1"])
+    repeat = "accuracy_seed1" if runs == 1 else f"accuracy_seeds{runs}-{2 * runs - 1}"
+    assert meta["repeat_seed"] == runs
+    pairs = frame.dropna(subset=[repeat])
+    assert np.allclose(pairs[repeat], [mean_of(a, runs) for a in pairs["arch"]], atol=1e-4, rtol=0)
     assert len(pairs) == meta["noise_ceiling"]["pairs"]
     if len(pairs) >= 3:
-        expected = pairs["accuracy"].rank().corr(pairs["accuracy_seed1"].rank())
+        expected = pairs["accuracy"].rank().corr(pairs[repeat].rank())
         assert np.isclose(meta["noise_ceiling"]["spearman"], expected, atol=1e-4)
         # what `zsbench evaluate` prints under its indices
         ceiling = benchmark.noise_ceiling()

@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
             "--runs",
             help="Trainings averaged per network (seeds --train-seed, +1, ...; repeats from --repeat-seed likewise).",
         ),
-        limit: int | None = typer.Option(None, "--limit", help="Train at most this many networks now."),
+        limit: int | None = typer.Option(None, "--limit", help="Run at most this many trainings now."),
         executor: str = typer.Option(
             "local", "--executor", help="local (this process; more workers: processes), process or ray."
         ),
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
                 print_json(summary)
                 return
             out_console.print(
-                f"{report.name}: {report.done}/{report.total} networks done "
+                f"{report.name}: {report.done}/{report.total} trainings done "
                 f"({len(report.trained)} trained now, {report.skipped} already done, "
                 f"{len(report.failed)} failed, {summary['pending']} pending) in {report.seconds:.0f} s"
             )
