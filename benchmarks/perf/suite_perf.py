@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/perf/suite_perf.py [--spaces nb201,R1,MB] [--archs 2] [--repeats 3]
-        [--threads 1] [--batch-size 64] [--max-macs 50e6] [--data-root DIR]
+        [--threads 1] [--batch-size 64] [--max-macs 50e6] [--data-root DIR] [--device cuda]
 
 For every space, the first ``--archs`` architectures of ``space.sample(20 * archs, seed=0)``
 with at most ``--max-macs`` MACs per image are built with seed 0 and scored on the default
@@ -24,7 +24,10 @@ so that load on the machine hits all of them alike, it times:
   (Leaving one proxy out and differencing two noisy walls cannot resolve costs of a few
   per cent of a pass on a loaded machine.)
 
-Figures are medians over architectures and repeats of per-architecture ratios.
+Figures are medians over architectures and repeats of per-architecture ratios. With
+``--device cuda`` every timing waits for the GPU (``torch.cuda.synchronize``) before it
+stops; the marginal-cost table is left out there, because the pass's stage timers do not
+synchronise and would time kernel launches, not kernels.
 """
 
 from __future__ import annotations
@@ -41,29 +44,42 @@ SUITE14 = (
 SUITE13 = tuple(name for name in SUITE14 if name != "grasp")
 
 
-def ce_forward_backward_seconds(build, batch) -> float:
+def synchronize(device: str) -> None:
+    """Wait for the device's queued work (a no-op on the CPU)."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize(device)
+
+
+def ce_forward_backward_seconds(build, batch, device: str = "cpu") -> float:
     """Seconds of one CE forward + backward of a freshly built train-mode model (build excluded)."""
     import torch.nn.functional as F
 
     from zsbench.scoring import seed_everything
 
     seed_everything(0)
-    model = build().train()
+    model = build().to(device).train()
+    inputs, targets = batch.inputs.to(device), batch.targets.to(device)
+    synchronize(device)
     start = time.perf_counter()
-    output = model(batch.inputs)
+    output = model(inputs)
     logits = output[-1] if isinstance(output, (tuple, list)) else output
-    F.cross_entropy(logits, batch.targets).backward()
+    F.cross_entropy(logits, targets).backward()
+    synchronize(device)
     seconds = time.perf_counter() - start
     del model
     return seconds
 
 
-def suite_seconds(build, proxies, batch, share: bool) -> tuple[float, float, list[str], list]:
+def suite_seconds(build, proxies, batch, share: bool, device: str = "cpu") -> tuple[float, float, list[str], list]:
     """``(wall seconds with builds, sum of the proxies' own seconds, failures, results)``."""
     from zsbench.scoring import score_model
 
+    synchronize(device)
     start = time.perf_counter()
-    results = score_model(build, proxies, batch, seed=0, share_passes=share)
+    results = score_model(build, proxies, batch, seed=0, share_passes=share, device=device)
+    synchronize(device)
     wall = time.perf_counter() - start
     return wall, sum(r.seconds for r in results), [f"{r.proxy}: {r.error}" for r in results if not r.ok], results
 
@@ -121,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--max-macs", type=float, default=50e6, help="skip sampled architectures above this")
     parser.add_argument("--data-root", type=Path, default=None)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the marginal-cost table is CPU only)")
     args = parser.parse_args(argv)
 
     import os
@@ -132,7 +149,14 @@ def main(argv: list[str] | None = None) -> None:
 
     import zsbench
     from zsbench.data import proxy_batch
+    from zsbench.devices import check_device
+    from zsbench.errors import UsageError
 
+    try:
+        check_device(args.device)
+    except UsageError as exc:
+        parser.error(str(exc))
+    on_gpu = args.device.startswith("cuda")
     torch.set_num_threads(args.threads)
     console = Console(emoji=False, highlight=False, width=max(160, Console().width))
     host = zsbench.get_host()
@@ -140,9 +164,10 @@ def main(argv: list[str] | None = None) -> None:
     suite13 = [host.proxies.get(name) for name in SUITE13]
     batch = proxy_batch("cifar10", batch_size=args.batch_size, seed=0, data_root=args.data_root)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    where = torch.cuda.get_device_name(args.device) if on_gpu else "cpu"
     console.print(
-        f"batch {batch.size} x {batch.input_shape}, source {batch.source}; torch threads {args.threads}; "
-        f"load average at start {load:.1f}"
+        f"batch {batch.size} x {batch.input_shape}, source {batch.source}; device {where}; "
+        f"torch {torch.__version__}, threads {args.threads}; load average at start {load:.1f}"
     )
     spaces = [s.strip() for s in args.spaces.split(",") if s.strip()]
     ratios: dict[tuple[str, str], list[float]] = {}
@@ -165,26 +190,28 @@ def main(argv: list[str] | None = None) -> None:
             def build(arch=arch, space=space):
                 return space.build(arch, num_classes=batch.num_classes, seed=0)
 
-            ce_forward_backward_seconds(build, batch)  # warm-up: first calls pay one-off kernel set-up
-            suite_seconds(build, suite14, batch, True)
+            ce_forward_backward_seconds(build, batch, args.device)  # warm-up: first calls pay one-off set-up
+            suite_seconds(build, suite14, batch, True, args.device)
             for _ in range(args.repeats):
-                unit = statistics.median(ce_forward_backward_seconds(build, batch) for _ in range(3))
+                unit = statistics.median(ce_forward_backward_seconds(build, batch, args.device) for _ in range(3))
                 units.setdefault(space_name, []).append(unit)
                 measured = {}
                 for label, proxies in (("suite14", suite14), ("suite13", suite13)):
                     for share in (True, False):
-                        wall, calls, failed, results = suite_seconds(build, proxies, batch, share)
+                        wall, calls, failed, results = suite_seconds(build, proxies, batch, share, args.device)
                         failures.update(failed)
                         mode = "shared" if share else "separate"
                         ratios.setdefault((space_name, f"{label} {mode} wall"), []).append(wall / unit)
                         ratios.setdefault((space_name, f"{label} {mode} calls"), []).append(calls / unit)
                         if share:
                             measured[label] = (wall, results, dict(MODEL_PASSES.last_stage_seconds))
+                if on_gpu:
+                    continue
                 wall14, results14, stages14 = measured["suite14"]
                 for name, seconds in marginal_costs(results14, suite14, stages14, measured["suite13"][2], wall14).items():
                     marginal.setdefault((space_name, name), []).append(seconds / unit)
 
-    table = Table(title=f"proxy suite in units of one CE forward+backward (median), threads={args.threads}")
+    table = Table(title=f"proxy suite in units of one CE forward+backward (median), {where}, threads={args.threads}")
     table.add_column("figure")
     for space_name in spaces:
         table.add_column(space_name, justify="right")
@@ -195,6 +222,9 @@ def main(argv: list[str] | None = None) -> None:
                 key = f"{label} {mode} {what}"
                 table.add_row(key, *[f"{statistics.median(ratios[(s, key)]):.2f}x" for s in spaces])
     console.print(table)
+    if on_gpu:
+        console.print(f"total wall time {time.perf_counter() - wall_start:.0f} s (marginal costs: CPU only)")
+        return
     mtable = Table(title="marginal cost in the shared suite14 (x fwd+bwd; the rows add up to suite14 shared wall)")
     mtable.add_column("proxy or shared part")
     for space_name in spaces:

@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/perf/throughput.py [--proxies all] [--archs 200] [--workers 1,2]
         [--threads 1] [--repeats 1] [--memory-archs 1000] [--memory-proxies all] [--benchmark nb201-cifar10]
+        [--device cuda]
 
 Part 1, throughput: :func:`zsbench.evaluate` scores the first ``--archs`` cells of a seeded
 subset of the benchmark with every proxy of ``--proxies``, into a fresh cache, once per
@@ -43,7 +44,7 @@ def _status_mib(pid: int, field: str) -> float | None:
 
 def run(args: argparse.Namespace, proxies: str, archs: int, workers: int, on_progress=None) -> tuple[float, list[float]]:
     """Wall seconds of the evaluation and the time of every finished architecture."""
-    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, evaluate
+    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
 
     finished: list[float] = []
 
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace, proxies: str, archs: int, workers: int, on_pro
             args.benchmark,
             metrics="kendall",
             pool=PoolOptions(limit=archs, seed=args.seed, data_root=args.data_root),
+            scoring=ScoringOptions(device=args.device),
             run=RunOptions(
                 cache=Path(folder) / "scores.sqlite", executor="process", workers=workers, threads=args.threads
             ),
@@ -84,14 +86,22 @@ def main() -> None:
     parser.add_argument("--memory-proxies", default=None, help="default: --proxies")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-root", default=None)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (every worker scores there)")
     args = parser.parse_args()
+    from zsbench.devices import check_device
+    from zsbench.errors import UsageError
+
+    try:
+        check_device(args.device)
+    except UsageError as exc:
+        parser.error(str(exc))
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cores} cores, "
           f"load average {os.getloadavg()[0]:.1f} at start", flush=True)  # fmt: skip
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
     if counts and args.archs > 0:
-        print(f"# throughput: {args.archs} archs of {args.benchmark}, proxies {args.proxies}, "
+        print(f"# throughput: {args.archs} archs of {args.benchmark}, proxies {args.proxies}, device {args.device}, "
               f"{args.threads} thread(s)/worker, {args.repeats} repeat(s)", flush=True)  # fmt: skip
         rows = []
         for repeat in range(args.repeats):
