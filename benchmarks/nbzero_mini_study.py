@@ -20,11 +20,10 @@ import sys
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from zsbench.errors import DataMissingError, UsageError
 from zsbench.plugins import PluginHost, get_host
-from zsbench.training.table import MIN_PAIRS_FOR_INTERVAL, repeat_column
+from zsbench.training.table import rank_agreement, repeat_column
 
 DEFAULT = (
     "nbzero-mini-r1",
@@ -39,22 +38,14 @@ BOOTSTRAP = 2000
 
 
 def spearman_interval(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
-    """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs);
-    no interval (NaN) below ``MIN_PAIRS_FOR_INTERVAL`` pairs, as in the benchmarks' own ceilings."""
-    rho = float(stats.spearmanr(x, y).statistic)
-    if len(x) < MIN_PAIRS_FOR_INTERVAL:
-        return rho, float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(BOOTSTRAP):
-        idx = rng.integers(0, len(x), len(x))
-        value = stats.spearmanr(x[idx], y[idx]).statistic
-        if not math.isnan(value):
-            draws.append(value)
-    if not draws:  # every resample constant (a handful of networks)
-        return rho, float("nan"), float("nan")
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return rho, float(low), float(high)
+    """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs,
+    ``BOOTSTRAP`` draws): :func:`~zsbench.training.table.rank_agreement`, the interval the
+    benchmarks' own ceilings carry, with more draws. No interval (NaN) below
+    ``MIN_PAIRS_FOR_INTERVAL`` pairs or when every resample is constant."""
+    agreement = rank_agreement(x, y, bootstrap=BOOTSTRAP, seed=seed)
+    rho = agreement["spearman"]
+    low, high = agreement["spearman_ci"] or (math.nan, math.nan)
+    return (math.nan if rho is None else rho), low, high
 
 
 def projected_ceiling(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
