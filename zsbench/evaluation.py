@@ -831,23 +831,26 @@ def _plain(value: Any) -> Any:
 
 
 def _caveat(bench: Benchmark) -> str | None:
-    """The benchmark's caveat line; a plugin that fails to give it only loses the line."""
-    try:
-        line = bench.caveat()
-    except Exception as exc:  # third-party code; the evaluation itself succeeded
-        warnings.warn(f"benchmark {bench.name!r}: caveat unavailable: {describe_error(exc)}", stacklevel=2)
-        return None
+    """The benchmark's caveat line (see :func:`_optional_extra`)."""
+    line = _optional_extra(bench, "caveat", bench.caveat)
     return str(line) if line else None
 
 
 def _noise_ceiling(bench: Benchmark, data_root: str | Path | None) -> dict[str, Any] | None:
-    """The benchmark's noise ceiling; a plugin that fails to compute it only loses the line."""
-    try:
-        ceiling = bench.noise_ceiling(Path(data_root) if data_root is not None else None)
-    except Exception as exc:  # third-party code; the evaluation itself succeeded
-        warnings.warn(f"benchmark {bench.name!r}: noise ceiling unavailable: {describe_error(exc)}", stacklevel=2)
-        return None
+    """The benchmark's noise ceiling (see :func:`_optional_extra`)."""
+    root = Path(data_root) if data_root is not None else None
+    ceiling = _optional_extra(bench, "noise ceiling", lambda: bench.noise_ceiling(root))
     return dict(ceiling) if ceiling else None
+
+
+def _optional_extra(bench: Benchmark, what: str, call: Callable[[], Any]) -> Any:
+    """``call()``, one of a benchmark's optional extras; a plugin whose extra raises only
+    loses that line of the output (with a warning), not the evaluation that succeeded."""
+    try:
+        return call()
+    except Exception as exc:  # third-party code
+        warnings.warn(f"benchmark {bench.name!r}: {what} unavailable: {describe_error(exc)}", stacklevel=3)
+        return None
 
 
 def _json_value(value: Any) -> Any:
