@@ -168,3 +168,15 @@ def test_cached_only_uses_the_fully_cached_architectures_and_computes_nothing(cl
     assert "10 archs of toy-bench (toy): 0 scores computed, 20 from the cache" in report.stderr
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "only those with every score in the cache (--cached-only)" in page
+
+
+def test_the_ceiling_line_says_when_both_sides_are_means_of_trainings() -> None:
+    from types import SimpleNamespace
+
+    from zsbench.report import ceiling_note
+
+    ceiling = {"spearman": 0.85, "kendall": 0.7, "pairs": 30, "spearman_ci": [0.7, 0.93], "bound": 0.92}
+    single = ceiling_note(SimpleNamespace(benchmark="b", noise_ceiling=ceiling))
+    assert single.startswith("noise ceiling of b: two trainings of the same networks agree with Spearman 0.850")
+    averaged = ceiling_note(SimpleNamespace(benchmark="b", noise_ceiling={**ceiling, "trainings_per_side": 2}))
+    assert averaged.startswith("noise ceiling of b: two independent means of 2 trainings of the same networks agree")

@@ -135,7 +135,7 @@ def test_build_averaging_runs_per_network(tmp_path, image_root) -> None:
     ceiling = benchmark.noise_ceiling()  # the seeded toy trainings give distinct means: 0.5 here
     assert np.isfinite(expected) and ceiling["pairs"] == 3
     assert ceiling["spearman"] == pytest.approx(expected, abs=1e-4)
-    assert "seeds 0-1 and again with seeds 2-3" in ceiling["note"]
+    assert "seeds 0-1 and again with seeds 2-3" in ceiling["note"] and ceiling["trainings_per_side"] == 2
 
     # a rerun resumes; other runs, or seed sets that overlap, are refused with the reason
     assert build_pool("avg", space, 4, repeat_seed=2, repeat_count=3, runs=2, **kwargs).trained == []

@@ -496,9 +496,11 @@ class Benchmark(ABC):
     def noise_ceiling(self, data_root: Path | None = None) -> dict[str, Any] | None:
         """How well the ground truth agrees with itself: rank correlations between two
         independent trainings of the same networks, ``{"spearman", "kendall", "pairs"}``
-        plus optional ``"spearman_ci"`` (its interval), ``"bound"`` and ``"bound_ci"`` and a
-        ``"note"`` (:func:`zsbench.training.table.rank_agreement` computes them all); ``None``
-        (the default) when the benchmark cannot say.
+        plus optional ``"spearman_ci"`` (its interval), ``"bound"`` and ``"bound_ci"``, a
+        ``"note"`` (:func:`zsbench.training.table.rank_agreement` computes them all) and
+        ``"trainings_per_side"`` (when the accuracy is a mean of k trainings and the two
+        sides compared are two such means: k); ``None`` (the default) when the benchmark
+        cannot say.
 
         A proxy is compared with one noisy measurement of each network's quality, so its
         correlation with the benchmark's accuracy is bounded by about the square root of the

@@ -188,7 +188,9 @@ def ceiling_note(result: EvaluationResult) -> str | None:
     if ceiling.get("kendall") is not None:
         shown += f", Kendall {number(ceiling.get('kendall'), 3)}"
     basis = ceiling.get("note") or (f"{ceiling.get('pairs')} networks" if ceiling.get("pairs") else "")
-    line = f"noise ceiling of {result.benchmark}: two trainings of the same networks agree with {shown}"
+    per_side = int(ceiling.get("trainings_per_side") or 1)  # a benchmark whose accuracy is a mean of trainings
+    compared = "two trainings" if per_side == 1 else f"two independent means of {per_side} trainings"
+    line = f"noise ceiling of {result.benchmark}: {compared} of the same networks agree with {shown}"
     line += f" ({basis})" if basis else ""
     bound = ceiling.get("bound")
     if bound is not None:

@@ -321,7 +321,7 @@ class BuiltBenchmark(Benchmark):
                 measured = rank_agreement(frame["accuracy"].tolist(), frame[column].tolist())
         except (OSError, ValueError, KeyError):  # an old table without the repeat column: the stored values
             pass
-        return {**measured, "note": what.format(pairs=measured["pairs"])}
+        return {**measured, "trainings_per_side": runs, "note": what.format(pairs=measured["pairs"])}
 
 
 def discover_builds(folder: str | Path) -> list[BuiltBenchmark]:
