@@ -163,7 +163,7 @@ def build_pool(
             ``train_seed`` to ``train_seed + runs - 1``; the repeated architectures are trained
             ``runs`` more times from ``repeat_seed``, so the noise ceiling compares two means.
             Averaging makes the ranking less noisy where networks differ little.
-        limit: train at most this many networks in this call (the rest stays pending).
+        limit: run at most this many trainings in this call (the rest stays pending).
         executor: where to train (default: :func:`default_executor`).
         data_root: the data root (``None``: ``ZSBENCH_DATA``).
         device: ``auto``, ``cpu`` or ``cuda``.
