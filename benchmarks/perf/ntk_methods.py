@@ -33,6 +33,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _device import checked_device, synchronize
+
 
 def _weight_params(model):
     return [(name, p) for name, p in model.named_parameters() if "weight" in name and p.requires_grad]
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     from zsbench.scoring import seed_everything
 
     torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
+    device = checked_device(parser, args.device)
     console = Console(emoji=False, highlight=False, width=max(160, Console().width))
     host = zsbench.get_host()
     batch = proxy_batch("cifar10", batch_size=args.batch_size, seed=0, data_root=args.data_root)
@@ -168,10 +170,6 @@ def main(argv: list[str] | None = None) -> None:
             variants.append(("per-row", method, 1))
         else:
             variants.extend((f"{method}({c})", method, c) for c in chunks)
-
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize()
 
     table = Table(title=f"NTK Gram methods: seconds, x one CE fwd+bwd, condition number vs per-row (threads={args.threads}, {device})")
     for column in ("space", "arch", "P", "fwd+bwd s", "method", "seconds", "x fwd+bwd", "cond", "rel. diff", "peak MiB"):
@@ -188,10 +186,10 @@ def main(argv: list[str] | None = None) -> None:
             units = []
             for _ in range(4):
                 model = fresh()
-                sync()
+                synchronize(device)
                 start = time.perf_counter()
                 F.cross_entropy(logits_of(model(inputs)), targets).backward()
-                sync()
+                synchronize(device)
                 units.append(time.perf_counter() - start)
             unit = statistics.median(units[1:])
             width = sum(p.numel() for _, p in _weight_params(fresh()))
@@ -202,10 +200,10 @@ def main(argv: list[str] | None = None) -> None:
                     if device.type == "cuda":
                         torch.cuda.reset_peak_memory_stats(device)
                     model = fresh()
-                    sync()
+                    synchronize(device)
                     start = time.perf_counter()
                     gram = METHODS[method](model, inputs, chunk)
-                    sync()
+                    synchronize(device)
                     seconds = time.perf_counter() - start
                     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
                     cond = condition_number(gram)

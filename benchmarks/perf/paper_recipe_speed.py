@@ -31,6 +31,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _device import checked_device, synchronize
+
 FULL_TRAIN_IMAGES = 45_000  # the 90 % NAS-train part of CIFAR-10's 50,000 training images
 FULL_EPOCHS = 360
 FULL_EVAL_IMAGES = 5_000 + 10_000  # NAS-valid and the official test split
@@ -56,24 +58,18 @@ def main(argv: list[str] | None = None) -> None:
     from rich.table import Table
 
     import zsbench
-    from zsbench.devices import check_device
-    from zsbench.errors import UsageError
     from zsbench.scoring import seed_everything
     from zsbench.training.datasets import prepare_training_data
     from zsbench.training.recipes import PAPER
     from zsbench.training.trainer import evaluate_accuracy, train_network
 
-    try:
-        check_device(args.device)
-    except UsageError as exc:
-        parser.error(str(exc))
+    device = checked_device(parser, args.device)
     console = Console(emoji=False, highlight=False, width=max(150, Console().width))
     recipe = PAPER.replace(
         epochs=args.epochs, train_subset=args.train_images, valid_subset=args.eval_images, test_subset=args.eval_images
     )
     started = time.perf_counter()
     data = prepare_training_data("cifar10", recipe, None if args.data_root is None else str(args.data_root))
-    device = torch.device(args.device)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     console.print(
         f"device {where}; torch {torch.__version__}; {len(data.train)} NAS-train images "
@@ -98,8 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             steady = statistics.mean(epochs[1:])
             eval_start = time.perf_counter()
             evaluate_accuracy(model, data.test, _normaliser(data, device), recipe.eval_batch_size)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
+            synchronize(device)
             eval_per_image = (time.perf_counter() - eval_start) / max(1, len(data.test))
             full = steady * FULL_TRAIN_IMAGES / len(data.train) * FULL_EPOCHS + eval_per_image * FULL_EVAL_IMAGES
             per_hour.append(3600.0 / full)

@@ -37,19 +37,13 @@ import statistics
 import time
 from pathlib import Path
 
+from _device import checked_device, synchronize
+
 SUITE14 = (
     "grad_norm", "plain", "snip", "grasp", "fisher", "jacob_cov", "synflow", "zen",
     "naswot", "zico", "l2_norm", "flops", "params", "depth",
 )  # fmt: skip
 SUITE13 = tuple(name for name in SUITE14 if name != "grasp")
-
-
-def synchronize(device: str) -> None:
-    """Wait for the device's queued work (a no-op on the CPU)."""
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize(device)
 
 
 def ce_forward_backward_seconds(build, batch, device: str = "cpu") -> float:
@@ -149,14 +143,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import zsbench
     from zsbench.data import proxy_batch
-    from zsbench.devices import check_device
-    from zsbench.errors import UsageError
-
-    try:
-        check_device(args.device)
-    except UsageError as exc:
-        parser.error(str(exc))
-    on_gpu = args.device.startswith("cuda")
+    on_gpu = checked_device(parser, args.device).type == "cuda"
     torch.set_num_threads(args.threads)
     console = Console(emoji=False, highlight=False, width=max(160, Console().width))
     host = zsbench.get_host()

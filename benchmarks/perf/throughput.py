@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _device import checked_device
+
 
 def _status_mib(pid: int, field: str) -> float | None:
     try:
@@ -88,13 +90,7 @@ def main() -> None:
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--device", default="cpu", help="cpu or cuda (every worker scores there)")
     args = parser.parse_args()
-    from zsbench.devices import check_device
-    from zsbench.errors import UsageError
-
-    try:
-        check_device(args.device)
-    except UsageError as exc:
-        parser.error(str(exc))
+    checked_device(parser, args.device)
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cores} cores, "
