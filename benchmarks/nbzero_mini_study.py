@@ -87,9 +87,9 @@ def study(name: str, host: PluginHost) -> list[dict[str, Any]]:
     meta = getattr(benchmark, "meta", {}) or {}
     runs = int(meta.get("runs", 1))
     if meta.get("repeat_seed") is not None:  # a build: its own repeat column
-        repeat = [repeat_column(int(meta["repeat_seed"]), runs)]
+        repeat = repeat_column(int(meta["repeat_seed"]), runs)
     else:
-        repeat = [c for c in table.columns if c.startswith("accuracy_seed")]
+        repeat = next((c for c in table.columns if c.startswith("accuracy_seed")), None)
     first = second = None
     rows = [row]
     if runs > 1:
@@ -100,17 +100,17 @@ def study(name: str, host: PluginHost) -> list[dict[str, Any]]:
         _add_ceiling(single, singles[f"accuracy_seed{seed}"].to_numpy(float),
                      singles[f"accuracy_seed{seed + 1}"].to_numpy(float))
         rows.append(single)
-    if repeat and repeat[0] in table.columns:
-        pairs = table.dropna(subset=[repeat[0]])
-        first, second = pairs["accuracy"].to_numpy(float), pairs[repeat[0]].to_numpy(float)
+    if repeat in table.columns:
+        pairs = table.dropna(subset=[repeat])
+        first, second = pairs["accuracy"].to_numpy(float), pairs[repeat].to_numpy(float)
     elif name == "nasbench-macro-cifar10":  # two of its three single runs
         from zsbench_benchmarks.nasbench_macro import TABLE_PATH
 
         from zsbench.tables import read_table
 
-        runs = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
-        runs = runs[runs["is_canonical"].astype(bool)]
-        first, second = runs["test_acc_run0"].to_numpy(float), runs["test_acc_run1"].to_numpy(float)
+        macro = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), name)
+        macro = macro[macro["is_canonical"].astype(bool)]
+        first, second = macro["test_acc_run0"].to_numpy(float), macro["test_acc_run1"].to_numpy(float)
     if first is not None:
         _add_ceiling(row, first, second)
     return rows
