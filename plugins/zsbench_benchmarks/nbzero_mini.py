@@ -9,7 +9,7 @@ measured). Registered benchmarks:
 - ``nbzero-mini``: the family's default table (by name; no longer the default of ``zsbench evaluate``):
   of the complete tables of both versions, the one whose networks trained twice rank most
   alike (highest noise ceiling, see ``benchmarks/nbzero-mini.md``; :func:`family_default`).
-  Today that is version 2's R2 table, ``nbzero-mini-v2-r2`` (ceiling 0.83; version 1's best is 0.72);
+  Today that is version 2's MB table, ``nbzero-mini-v2-mb`` (ceiling 0.88; version 1's best is 0.72);
 - ``nbzero-mini-v2-r1``, ``nbzero-mini-v2-r2``, ``nbzero-mini-v2-mb``: the second version,
   trained with the longer ``cpu-v2`` recipe and evaluated on the full test split (R1's
   accuracy the mean of two trainings, see :data:`RUNS`), registered
