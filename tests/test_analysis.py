@@ -97,6 +97,29 @@ def test_transfer_puts_each_benchmark_in_a_column():
         analysis.transfer([first], SPEARMAN, entries=["spearman/absent"])
 
 
+def test_column_agreement_orders_proxies_across_columns():
+    proxies = ["oracle", "p1", "p2", "p3", "p4", "p5", "p6"]
+    frame = pd.DataFrame(
+        {
+            "proxy": [*proxies, "p1"],
+            "entry": ["mbr_flops"] * 7 + ["mbr_flops/acc@100%"],
+            "a": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 99.0],
+            "b": [0.0, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, -99.0],  # the reverse order of a
+            "c": [0.0, 0.1, 0.3, 0.2, np.nan, np.nan, np.nan, 0.0],  # only 3 proxies scored
+            "d": [0.9, 0.1, 0.2, 0.3, 0.4, 0.6, 0.5, 0.0],  # a with the last two swapped; its oracle is ignored
+        }
+    )
+    pairs = analysis.column_agreement(frame, "mbr_flops").set_index(["first", "second"])
+    assert list(pairs.index) == [("a", "b"), ("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"), ("c", "d")]
+    assert pairs.loc[("a", "b"), "spearman"] == pytest.approx(-1.0)
+    assert pairs.loc[("a", "b"), "kendall"] == pytest.approx(-1.0)
+    assert pairs.loc[("a", "b"), "proxies"] == 6  # the oracle row and the other entry are left out
+    assert pairs.loc[("a", "d"), "spearman"] == pytest.approx(1 - 6 * 2 / (6 * 35))  # one adjacent swap
+    assert pairs.loc[("a", "c"), "proxies"] == 3 and np.isnan(pairs.loc[("a", "c"), "spearman"])
+    relaxed = analysis.column_agreement(frame, "mbr_flops", min_proxies=3).set_index(["first", "second"])
+    assert relaxed.loc[("a", "c"), "spearman"] == pytest.approx(0.5)
+
+
 def test_published_nbzero_figures_match_the_paper():
     data = published.load("nbzero")
     columns = {c["key"]: c for c in data["columns"]}

@@ -121,8 +121,14 @@ def test_analyze_importance_and_transfer_beside_published_figures(cli):
     assert zen["nbzero:R2"] == 0.045 and zen["toy-bench"] is None
     oracle = next(r for r in rows if r["proxy"] == "oracle" and r["entry"] == "mbr_flops")
     assert oracle["toy-bench"] == 0.0
+    # how alike the columns order the proxies: the paper's R2 and MB share 11 proxies; toy-bench shares none
+    agreement = {(r["first"], r["second"]): r for r in json.loads(transfer.stdout)["column_agreement"]}
+    assert agreement[("nbzero:R2", "nbzero:MB")]["proxies"] == 11
+    assert agreement[("nbzero:R2", "nbzero:MB")]["spearman"] == pytest.approx(0.40, abs=0.005)
+    assert agreement[("toy-bench", "nbzero:R2")]["proxies"] == 0 and agreement[("toy-bench", "nbzero:R2")]["spearman"] is None
     table = cli("analyze", "transfer", "--benchmark", "toy-bench", "--proxies", "toy_params", "--quiet", "--published", "nbzero")
     assert table.exit_code == 0 and "repeats Table 2" in table.stdout
+    assert "how alike the columns order the proxies" in table.stdout and "+0.40 (11)" in table.stdout
 
 
 def test_analyze_picks_and_agreement(cli):

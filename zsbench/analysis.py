@@ -9,7 +9,8 @@
   oracle (true accuracy) included: entry ``[A, B]`` is the index (e.g. mBR) of A's scores
   when B's oriented scores stand in for the accuracy, so the ``oracle`` column is A's index.
 - :func:`transfer` (Tables 2 and 3): proxies x benchmarks for one index entry, to set beside
-  the published figures of :mod:`zsbench.published`.
+  the published figures of :mod:`zsbench.published`; :func:`column_agreement`: how alike two
+  of its columns order the proxies (section 4.4).
 
 Everything works from :class:`~zsbench.scoretable.ScoreTable` objects (scores read through the
 cache or from a score file); the architecture features come from the search space's
@@ -312,12 +313,50 @@ def transfer(
     return pd.DataFrame(rows)
 
 
+def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = 5) -> pd.DataFrame:
+    """How alike two columns of a transfer table order the proxies (NAS-Bench-Zero's question of
+    section 4.4: does a proxy's standing carry over to another dataset or space?).
+
+    For every pair of benchmark columns of ``frame`` (a :func:`transfer` table, published
+    columns merged in or not), the Spearman and Kendall correlations of ``entry``'s values over
+    the proxies both columns have, the oracle left out (it is best everywhere by definition).
+
+    Args:
+        frame: rows ``proxy``, ``entry`` and one column per benchmark.
+        entry: the row kind compared, e.g. ``"mbr_flops"``.
+        min_proxies: below this many shared proxies the correlations are NaN (too few to
+            order anything; with 4 proxies Spearman takes only 11 distinct values).
+
+    Returns:
+        One row per unordered pair: ``first``, ``second``, ``proxies`` (how many were
+        shared), ``spearman``, ``kendall``; in column order.
+    """
+    import itertools
+
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    rows = frame[(frame["entry"] == entry) & (frame["proxy"] != ORACLE)].set_index("proxy")
+    columns = [c for c in frame.columns if c not in ("proxy", "entry")]
+    out = []
+    for first, second in itertools.combinations(columns, 2):
+        pair = rows[[first, second]].apply(pd.to_numeric, errors="coerce").dropna()
+        spearman = kendall = np.nan
+        if len(pair) >= max(min_proxies, 2):
+            spearman = float(stats.spearmanr(pair[first], pair[second]).statistic)
+            kendall = float(stats.kendalltau(pair[first], pair[second]).statistic)
+        out.append({"first": first, "second": second, "proxies": len(pair), "spearman": spearman, "kendall": kendall})
+    return pd.DataFrame(out, columns=["first", "second", "proxies", "spearman", "kendall"])
+
+
 __all__ = [
     "ORACLE",
     "ImportanceResult",
     "agreement",
     "architecture_features",
     "budget_masks",
+    "column_agreement",
     "default_index",
     "importance",
     "overall_pick_entry",

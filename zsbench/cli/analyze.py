@@ -356,8 +356,17 @@ def show_transfer(
         frame = frame.sort_values(["proxy", "entry"], key=lambda s: s.map(order) if s.name == "proxy" else s, kind="stable")
         caption = published_figures.caption(published)
     _write(frame, output)
+    agreement = analysis.column_agreement(frame, index)
     if as_json:
-        print_json({"index": index, "benchmarks": [t.benchmark for t in tables], "published": published, "rows": _records(frame)})
+        print_json(
+            {
+                "index": index,
+                "benchmarks": [t.benchmark for t in tables],
+                "published": published,
+                "rows": _records(frame),
+                "column_agreement": _records(agreement),
+            }
+        )
         return
     benchmarks = [c for c in frame.columns if c not in ("proxy", "entry")]
     view = Table(
@@ -377,6 +386,33 @@ def show_transfer(
         digits = 1 if pick else 3
         view.add_row(str(record["proxy"]), label, *[_fmt(record.get(b), digits) for b in benchmarks])
     _print(view)
+    if len(benchmarks) > 1:
+        _print(_agreement_view(agreement, benchmarks, index))
+
+
+def _agreement_view(agreement: Any, benchmarks: list[str], index: str) -> Table:
+    """The columns' pairwise Spearman over shared proxies, as a lower triangle (``rho (n)``)."""
+    cells = {(r.first, r.second): r for r in agreement.itertuples(index=False)}
+    view = Table(
+        title=f"how alike the columns order the proxies by {index}: Spearman (proxies shared), oracle left out",
+        title_justify="left",
+        caption="'-': fewer than 5 proxies in common. Few proxies leave much to chance: unrelated orders reach"
+        " |Spearman| 0.71 one time in twenty with 8 proxies, 0.61 with 11, 0.45 with 20.",
+        caption_justify="left",
+    )
+    view.add_column("", style="bold")
+    for name in benchmarks[:-1]:
+        view.add_column(name, justify="right")
+    for i, row_name in enumerate(benchmarks[1:], start=1):
+        values = []
+        for name in benchmarks[:-1]:
+            pair = cells.get((name, row_name)) if benchmarks.index(name) < i else None
+            if pair is None:
+                values.append("")
+            else:
+                values.append("-" if pair.spearman != pair.spearman else f"{pair.spearman:+.2f} ({pair.proxies})")
+        view.add_row(row_name, *values)
+    return view
 
 
 def _budget_option(metric: Any, budgets: int | None) -> dict[str, Any]:
