@@ -11,10 +11,12 @@ cd "$(dirname "$0")"
 CACHE=${CACHE:?set CACHE to the score cache file (zsbench evaluate --cache)}
 mkdir -p scores
 
-# The proxies each benchmark was scored with on a shared 2-core CPU (see README.md for why not all).
+# The proxies each benchmark was scored with on a 2-core CPU: every first-party proxy but ntk (20 to 250 CPU-s per
+# network on NAS-Bench-201 and NAS-Bench-Macro), and ntk too on nbzero-mini (see README.md).
 NB201_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,grasp,jacob_cov,naswot,zico
-MACRO_PROXIES=flops,params,depth,l2_norm,synflow,zen
-NBZERO_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,jacob_cov,naswot,zico,myidea
+MACRO_PROXIES=$NB201_PROXIES
+# nbzero-mini version 2 (R1, R2, MB; trained by zsbench, noise ceilings 0.83 to 0.88): every first-party proxy
+NBZERO_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,grasp,jacob_cov,naswot,zico,ntk
 
 ONLY=${ONLY:-}
 selected() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
@@ -26,21 +28,25 @@ score() {  # benchmark, limit option, proxies
 }
 score nb201-cifar10 "--limit 1000" "$NB201_PROXIES"
 score nasbench-macro-cifar10 "--limit 100" "$MACRO_PROXIES"
-score nbzero-mini "" "$NBZERO_PROXIES"
+for bench in nbzero-mini-v2-r1 nbzero-mini-v2-r2 nbzero-mini-v2-mb; do score "$bench" "" "$NBZERO_PROXIES"; done
 
-declare -A SPACE=([nb201-cifar10]=nb201 [nasbench-macro-cifar10]=nasbench-macro [nbzero-mini]=R2)
-ALL=(nb201-cifar10 nasbench-macro-cifar10 nbzero-mini)
+declare -A SPACE=([nb201-cifar10]=nb201 [nasbench-macro-cifar10]=nasbench-macro
+  [nbzero-mini-v2-r1]=R1 [nbzero-mini-v2-r2]=R2 [nbzero-mini-v2-mb]=MB)
+ALL=(nb201-cifar10 nasbench-macro-cifar10 nbzero-mini-v2-r1 nbzero-mini-v2-r2 nbzero-mini-v2-mb)
 for bench in "${ALL[@]}"; do
   selected "$bench" || continue
   others=$(for o in "${ALL[@]}"; do if [ "$o" != "$bench" ]; then printf 'scores/%s.parquet,' "$o"; fi; done)
   common=(--scores "scores/$bench.parquet" --space "${SPACE[$bench]}")
   # every subset of up to 4 members (FLOPs and params included) under rank_sum, log_rank, zscore and vote,
-  # ranked by mBR under FLOPs; the winners of each size evaluated on the two other benchmarks
+  # ranked by mBR under FLOPs; the winners of each size evaluated on the other benchmarks
   zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --transfer "${others%,}" > "$bench.hybrid.txt"
   zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --json > "$bench.hybrid.json"
-  # the members scored on all three benchmarks (depth, l2_norm, synflow, FLOPs, params), so every winner transfers
-  zsbench hybrid "${common[@]}" --proxies depth,l2_norm,synflow --rules rank_sum,log_rank,zscore,vote \
-    --transfer "${others%,}" > "$bench.hybrid-common.txt"
+  # ntk was scored on nbzero-mini only: there, the search again without it, over the members scored on every
+  # benchmark, so that every winner can be evaluated everywhere
+  if [[ "$bench" == nbzero-mini-* ]]; then
+    zsbench hybrid "${common[@]}" --proxies "$NB201_PROXIES" --rules rank_sum,log_rank,zscore,vote \
+      --transfer "${others%,}" > "$bench.hybrid-common.txt"
+  fi
   # the learned rule (XGBoost, out of fold), pairs only: five fits per candidate
   zsbench hybrid "${common[@]}" --rules learned --max-size 2 --top 3 > "$bench.learned.txt"
   zsbench analyze importance "${common[@]}" > "$bench.importance.txt"
@@ -50,5 +56,4 @@ for bench in "${ALL[@]}"; do
 done
 
 # proxies x benchmarks (mBR under FLOPs and the accuracy of the overall pick) beside NAS-Bench-Zero's Tables 2 and 3
-zsbench analyze transfer --scores scores/nb201-cifar10.parquet,scores/nasbench-macro-cifar10.parquet,scores/nbzero-mini.parquet \
-  --published nbzero > transfer.txt
+zsbench analyze transfer --scores "$(printf 'scores/%s.parquet,' "${ALL[@]}" | sed 's/,$//')" --published nbzero > transfer.txt
