@@ -3,6 +3,8 @@ whose answer is known by construction."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -118,6 +120,11 @@ def test_column_agreement_orders_proxies_across_columns():
     assert pairs.loc[("a", "c"), "proxies"] == 3 and np.isnan(pairs.loc[("a", "c"), "spearman"])
     relaxed = analysis.column_agreement(frame, "mbr_flops", min_proxies=3).set_index(["first", "second"])
     assert relaxed.loc[("a", "c"), "spearman"] == pytest.approx(0.5)
+    frame["e"] = 0.5  # every proxy equal: no order to compare, NaN without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flat = analysis.column_agreement(frame, "mbr_flops").set_index(["first", "second"])
+    assert np.isnan(flat.loc[("a", "e"), "spearman"]) and flat.loc[("a", "e"), "proxies"] == 6
 
 
 def test_published_nbzero_figures_match_the_paper():

@@ -313,7 +313,11 @@ def transfer(
     return pd.DataFrame(rows)
 
 
-def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = 5) -> pd.DataFrame:
+#: Fewest proxies two columns must share for :func:`column_agreement` to correlate them.
+MIN_SHARED_PROXIES = 5
+
+
+def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = MIN_SHARED_PROXIES) -> pd.DataFrame:
     """How alike two columns of a transfer table order the proxies (NAS-Bench-Zero's question of
     section 4.4: does a proxy's standing carry over to another dataset or space?).
 
@@ -332,6 +336,7 @@ def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = 5) -
         shared), ``spearman``, ``kendall``; in column order.
     """
     import itertools
+    import warnings
 
     import numpy as np
     import pandas as pd
@@ -344,13 +349,16 @@ def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = 5) -
         pair = rows[[first, second]].apply(pd.to_numeric, errors="coerce").dropna()
         spearman = kendall = np.nan
         if len(pair) >= max(min_proxies, 2):
-            spearman = float(stats.spearmanr(pair[first], pair[second]).statistic)
-            kendall = float(stats.kendalltau(pair[first], pair[second]).statistic)
+            with warnings.catch_warnings():  # a column of equal values has no order: NaN, said in the table
+                warnings.simplefilter("ignore", stats.ConstantInputWarning)
+                spearman = float(stats.spearmanr(pair[first], pair[second]).statistic)
+                kendall = float(stats.kendalltau(pair[first], pair[second]).statistic)
         out.append({"first": first, "second": second, "proxies": len(pair), "spearman": spearman, "kendall": kendall})
     return pd.DataFrame(out, columns=["first", "second", "proxies", "spearman", "kendall"])
 
 
 __all__ = [
+    "MIN_SHARED_PROXIES",
     "ORACLE",
     "ImportanceResult",
     "agreement",

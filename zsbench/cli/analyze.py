@@ -392,12 +392,17 @@ def show_transfer(
 
 def _agreement_view(agreement: Any, benchmarks: list[str], index: str) -> Table:
     """The columns' pairwise Spearman over shared proxies, as a lower triangle (``rho (n)``)."""
+    import math
+
+    from zsbench.analysis import MIN_SHARED_PROXIES
+
     cells = {(r.first, r.second): r for r in agreement.itertuples(index=False)}
     view = Table(
         title=f"how alike the columns order the proxies by {index}: Spearman (proxies shared), oracle left out",
         title_justify="left",
-        caption="'-': fewer than 5 proxies in common. Few proxies leave much to chance: unrelated orders reach"
-        " |Spearman| 0.71 one time in twenty with 8 proxies, 0.61 with 11, 0.45 with 20.",
+        caption=f"'-': fewer than {MIN_SHARED_PROXIES} proxies in common, or a column whose values are all equal. Few"
+        " proxies leave much to chance: unrelated orders reach |Spearman| 0.71 one time in twenty with 8 proxies,"
+        " 0.61 with 11, 0.45 with 20.",
         caption_justify="left",
     )
     view.add_column("", style="bold")
@@ -410,7 +415,7 @@ def _agreement_view(agreement: Any, benchmarks: list[str], index: str) -> Table:
             if pair is None:
                 values.append("")
             else:
-                values.append("-" if pair.spearman != pair.spearman else f"{pair.spearman:+.2f} ({pair.proxies})")
+                values.append("-" if math.isnan(pair.spearman) else f"{pair.spearman:+.2f} ({pair.proxies})")
         view.add_row(row_name, *values)
     return view
 
