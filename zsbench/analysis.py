@@ -317,6 +317,21 @@ def transfer(
 MIN_SHARED_PROXIES = 5
 
 
+def shared_correlations(first: Sequence[float], second: Sequence[float], *, min_shared: int) -> tuple[int, float, float]:
+    """``(n, spearman, kendall)`` of two columns over the rows where both are finite (a proxy
+    both benchmarks scored); the correlations are NaN below ``min_shared`` such rows."""
+    import numpy as np
+    from scipy import stats
+
+    x, y = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    shared = int(keep.sum())
+    if shared < max(min_shared, 2):
+        return shared, float("nan"), float("nan")
+    x, y = x[keep], y[keep]
+    return shared, float(stats.spearmanr(x, y).statistic), float(stats.kendalltau(x, y).statistic)
+
+
 def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = MIN_SHARED_PROXIES) -> pd.DataFrame:
     """How alike two columns of a transfer table order the proxies (NAS-Bench-Zero's question of
     section 4.4: does a proxy's standing carry over to another dataset or space?).
@@ -338,22 +353,18 @@ def column_agreement(frame: pd.DataFrame, entry: str, *, min_proxies: int = MIN_
     import itertools
     import warnings
 
-    import numpy as np
     import pandas as pd
     from scipy import stats
 
-    rows = frame[(frame["entry"] == entry) & (frame["proxy"] != ORACLE)].set_index("proxy")
+    rows = frame[(frame["entry"] == entry) & (frame["proxy"] != ORACLE)]
     columns = [c for c in frame.columns if c not in ("proxy", "entry")]
+    values = {c: pd.to_numeric(rows[c], errors="coerce") for c in columns}  # a published '-' is no value
     out = []
     for first, second in itertools.combinations(columns, 2):
-        pair = rows[[first, second]].apply(pd.to_numeric, errors="coerce").dropna()
-        spearman = kendall = np.nan
-        if len(pair) >= max(min_proxies, 2):
-            with warnings.catch_warnings():  # a column of equal values has no order: NaN, said in the table
-                warnings.simplefilter("ignore", stats.ConstantInputWarning)
-                spearman = float(stats.spearmanr(pair[first], pair[second]).statistic)
-                kendall = float(stats.kendalltau(pair[first], pair[second]).statistic)
-        out.append({"first": first, "second": second, "proxies": len(pair), "spearman": spearman, "kendall": kendall})
+        with warnings.catch_warnings():  # a column of equal values has no order: NaN, said in the table
+            warnings.simplefilter("ignore", stats.ConstantInputWarning)
+            shared, spearman, kendall = shared_correlations(values[first], values[second], min_shared=min_proxies)
+        out.append({"first": first, "second": second, "proxies": shared, "spearman": spearman, "kendall": kendall})
     return pd.DataFrame(out, columns=["first", "second", "proxies", "spearman", "kendall"])
 
 
@@ -369,5 +380,6 @@ __all__ = [
     "importance",
     "overall_pick_entry",
     "picks",
+    "shared_correlations",
     "transfer",
 ]

@@ -454,14 +454,9 @@ def transfer_rows(results: Sequence[EvaluationResult], index: str) -> list[tuple
 
 def rank_agreement(a: Sequence[float], b: Sequence[float]) -> float:
     """Kendall's tau between two benchmarks' values of the proxies they share (NaN below 3)."""
-    import numpy as np
-    from scipy import stats
+    from zsbench.analysis import shared_correlations
 
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    if keep.sum() < 3:
-        return float("nan")
-    return float(stats.kendalltau(x[keep], y[keep]).statistic)
+    return shared_correlations(a, b, min_shared=3)[2]
 
 
 def _transfer_section(results: Sequence[EvaluationResult], *, host: PluginHost | None) -> list[str]:

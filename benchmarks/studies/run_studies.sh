@@ -15,6 +15,7 @@ mkdir -p scores
 # network on NAS-Bench-201 and NAS-Bench-Macro), and ntk too on nbzero-mini (see README.md).
 NB201_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,grasp,jacob_cov,naswot,zico
 MACRO_PROXIES=$NB201_PROXIES
+COMMON_PROXIES=$NB201_PROXIES  # scored on every benchmark here
 # nbzero-mini version 2 (R1, R2, MB; trained by zsbench, noise ceilings 0.83 to 0.88): every first-party proxy
 NBZERO_PROXIES=flops,params,depth,l2_norm,synflow,zen,snip,grad_norm,fisher,plain,grasp,jacob_cov,naswot,zico,ntk
 
@@ -44,7 +45,7 @@ for bench in "${ALL[@]}"; do
   # ntk was scored on nbzero-mini only: there, the search again without it, over the members scored on every
   # benchmark, so that every winner can be evaluated everywhere
   if [[ "$bench" == nbzero-mini-* ]]; then
-    zsbench hybrid "${common[@]}" --proxies "$NB201_PROXIES" --rules rank_sum,log_rank,zscore,vote \
+    zsbench hybrid "${common[@]}" --proxies "$COMMON_PROXIES" --rules rank_sum,log_rank,zscore,vote \
       --transfer "${others%,}" > "$bench.hybrid-common.txt"
   fi
   # the learned rule (XGBoost, out of fold), pairs only: five fits per candidate

@@ -408,15 +408,10 @@ def _agreement_view(agreement: Any, benchmarks: list[str], index: str) -> Table:
     view.add_column("", style="bold")
     for name in benchmarks[:-1]:
         view.add_column(name, justify="right")
-    for i, row_name in enumerate(benchmarks[1:], start=1):
-        values = []
-        for name in benchmarks[:-1]:
-            pair = cells.get((name, row_name)) if benchmarks.index(name) < i else None
-            if pair is None:
-                values.append("")
-            else:
-                values.append("-" if math.isnan(pair.spearman) else f"{pair.spearman:+.2f} ({pair.proxies})")
-        view.add_row(row_name, *values)
+    for i, row_name in enumerate(benchmarks[1:], start=1):  # lower triangle: the columns before this row
+        pairs = (cells[(name, row_name)] for name in benchmarks[:i])
+        shown = ["-" if math.isnan(p.spearman) else f"{p.spearman:+.2f} ({p.proxies})" for p in pairs]
+        view.add_row(row_name, *shown, *[""] * (len(benchmarks) - 1 - i))
     return view
 
 
