@@ -18,15 +18,15 @@ import argparse
 import numpy as np
 from scipy import stats
 
-from zsbench.evaluation import resolve_benchmark, sample_rows
+from zsbench.builds import rank_agreement
+from zsbench.engine.evaluation import resolve_benchmark, sample_rows
 from zsbench.plugins import get_host
 from zsbench.settings import default_benchmark
-from zsbench.training.table import rank_agreement
 
 
 def interval(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> tuple[float, float]:
     """95 % percentile-bootstrap interval of Spearman's rho over the pairs (the one the
-    benchmarks' noise ceilings use, :func:`zsbench.training.table.rank_agreement`)."""
+    benchmarks' noise ceilings use, :func:`zsbench.builds.rank_agreement`)."""
     low, high = rank_agreement(x, y, bootstrap=resamples, seed=seed)["spearman_ci"]
     return low, high
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from zsbench.builds import rank_agreement, repeat_column
 from zsbench.errors import DataMissingError, UsageError
 from zsbench.plugins import PluginHost, get_host
-from zsbench.training.table import rank_agreement, repeat_column
 
 DEFAULT = (
     "nbzero-mini-r1",
@@ -39,7 +39,7 @@ BOOTSTRAP = 2000
 
 def spearman_interval(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs,
-    ``BOOTSTRAP`` draws): :func:`~zsbench.training.table.rank_agreement`, the interval the
+    ``BOOTSTRAP`` draws): :func:`~zsbench.builds.rank_agreement`, the interval the
     benchmarks' own ceilings carry, with more draws. No interval (NaN) below
     ``MIN_PAIRS_FOR_INTERVAL`` pairs or when every resample is constant."""
     agreement = rank_agreement(x, y, bootstrap=BOOTSTRAP, seed=seed)

@@ -11,9 +11,9 @@ import pytest
 from zsbench_metrics import mbr_flops, spearman
 
 import zsbench
-from zsbench import analysis, published
 from zsbench.errors import UsageError
-from zsbench.scoretable import ScoreTable
+from zsbench.studies import analysis, published
+from zsbench.studies.scores import ScoreTable
 
 MBR = mbr_flops.MeanBestRankFlops()
 SPEARMAN = spearman.SpearmanMetric()

@@ -12,7 +12,7 @@ import pytest
 from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
 from typer.testing import CliRunner
 
-from zsbench.cache import SCHEMA_VERSION, CacheSchemaError, ScoreCache, ScoreRecord
+from zsbench.engine.cache import SCHEMA_VERSION, CacheSchemaError, ScoreCache, ScoreRecord
 
 PROXIES = "toy_params,toy_output,toy_flaky"
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from zsbench.cache import SCHEMA_VERSION, CacheSchemaError, ScoreCache, ScoreRecord
+from zsbench.engine.cache import SCHEMA_VERSION, CacheSchemaError, ScoreCache, ScoreRecord
 
 
 def test_a_cache_of_this_schema_reopens_with_its_scores(tmp_path):

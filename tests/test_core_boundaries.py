@@ -3,9 +3,10 @@
 1. The core imports no plugin package: any import of a top-level ``zsbench_*`` module (first-
    or third-party), anywhere in a module (inside functions and ``TYPE_CHECKING`` blocks too),
    or an ``importlib.import_module("zsbench_...")``, fails.
-2. Layers: a core module imports only core modules of its own layer or a lower one
-   (``base`` < ``host`` < ``engine`` < ``cli``), so the contracts never depend on the engine
-   and the engine never on the command line.
+2. Packages: the top level of ``zsbench/`` is the public plugin API and imports only itself; each
+   subpackage (``engine``, ``training``, ``studies``, ``reporting``, ``cli``) imports only what its rule in
+   ``ALLOWED`` names, so the contracts never depend on the engine and the engine never on the command line.
+   No command module imports another, and no two core modules import each other, directly or in a circle.
 3. The modules read when listing plugins or parsing the command line import no heavy library
    (torch, numpy, pandas, scipy) at module level, so ``zsbench --help`` and ``zsbench proxies`` stay fast.
 """
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
@@ -21,53 +23,23 @@ import zsbench
 
 CORE = Path(zsbench.__file__).parent
 
-#: Layer of each core module (a name ending in ``.*`` covers a package's modules).
-LAYERS: dict[str, tuple[str, ...]] = {
-    # contracts and leaf utilities: what plugins code against; no engine, no plugin host
-    "base": (
-        "zsbench.errors",
-        "zsbench.settings",
-        "zsbench.devices",
-        "zsbench.interfaces",
-        "zsbench.hookspecs",
-        "zsbench.registry",
-        "zsbench.ranking",
-        "zsbench.progress",
-        "zsbench.cache",
-        "zsbench.costs",
-        "zsbench.published",
-    ),
-    # the plugin host and what builds on the contracts alone
-    "host": (
-        "zsbench",
-        "zsbench.plugins",
-        "zsbench.data",
-        "zsbench.tables",
-        "zsbench.scoring",
-        "zsbench.indices",
-        "zsbench.testing",
-    ),
-    # running work (scoring a benchmark, training a build) and presenting its results
-    "engine": (
-        "zsbench.executors",
-        "zsbench.scoring_tasks",
-        "zsbench.evaluation",
-        "zsbench.plotting",
-        "zsbench.report",
-        "zsbench.training",
-        "zsbench.training.*",
-        "zsbench.scoretable",
-        "zsbench.hybrid",
-        "zsbench.analysis",
-    ),
-    # the command line
-    "cli": ("zsbench.__main__", "zsbench.cli", "zsbench.cli.*"),
+#: What each package of the core may import: a module gets its rule from the folder it sits in, so a new
+#: module needs no entry here. ``zsbench`` is the top level: the public plugin API (contracts, hooks, host,
+#: registry, errors and the helpers plugin authors import); the subpackages are the application.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "zsbench": ("zsbench",),
+    "zsbench.engine": ("zsbench", "zsbench.engine"),
+    "zsbench.training": ("zsbench", "zsbench.engine", "zsbench.training"),
+    "zsbench.studies": ("zsbench", "zsbench.engine", "zsbench.studies"),
+    "zsbench.reporting": ("zsbench", "zsbench.engine", "zsbench.studies", "zsbench.reporting"),
+    "zsbench.cli": ("zsbench", "zsbench.engine", "zsbench.training", "zsbench.studies", "zsbench.reporting", "zsbench.cli"),
 }
-ORDER = ("base", "host", "engine", "cli")
-#: Imports across layers that are allowed, with the reason.
+#: Imports across that rule which are allowed, with the reason.
 EXCEPTIONS: dict[str, set[str]] = {
     # ``zsbench.evaluate`` is re-exported lazily (a function-level import) for the public API
-    "zsbench": {"zsbench.evaluation"},
+    "zsbench": {"zsbench.engine", "zsbench.engine.evaluation"},
+    # the contract checks plugin authors run score through the real harness, not a copy of it
+    "zsbench.testing": {"zsbench.engine.harness"},
 }
 LIGHT = (
     "zsbench",
@@ -77,7 +49,7 @@ LIGHT = (
     "zsbench.hookspecs",
     "zsbench.registry",
     "zsbench.plugins",
-    "zsbench.progress",
+    "zsbench.engine.progress",
     "zsbench.cli",
     "zsbench.cli._common",
     "zsbench.cli.listing",
@@ -97,12 +69,14 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(path): path for path in sorted(CORE.rglob("*.py"))}
 
 
-def layer_of(module: str) -> str:
-    for layer, patterns in LAYERS.items():
-        for pattern in patterns:
-            if module == pattern or (pattern.endswith(".*") and module.startswith(pattern[:-1])):
-                return layer
-    raise AssertionError(f"core module {module} has no layer: add it to LAYERS in {Path(__file__).name}")
+def package_of(module: str) -> str:
+    """The package whose rule applies: the subpackage a module sits in, or the top level."""
+    parts = module.split(".")
+    if len(parts) >= 2 and f"zsbench.{parts[1]}" in ALLOWED:
+        return f"zsbench.{parts[1]}"
+    if module == "zsbench.__main__":
+        return "zsbench.cli"
+    return "zsbench"
 
 
 def imports(tree: ast.AST, *, module_level_only: bool = False) -> list[tuple[int, str]]:
@@ -161,8 +135,8 @@ def test_the_core_imports_no_plugin_package(module: str) -> None:
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
-def test_a_core_module_imports_only_its_own_layer_or_lower(module: str) -> None:
-    rank = ORDER.index(layer_of(module))
+def test_a_core_module_imports_only_what_its_package_may(module: str) -> None:
+    package = package_of(module)
     wrong = []
     for line, name in imports(parsed(module)):
         if name != "zsbench" and not name.startswith("zsbench."):
@@ -170,9 +144,92 @@ def test_a_core_module_imports_only_its_own_layer_or_lower(module: str) -> None:
         target = name if name in MODULES else name.rpartition(".")[0]  # ``from zsbench.x import y``
         if target in EXCEPTIONS.get(module, set()):
             continue
-        if ORDER.index(layer_of(target)) > rank:
-            wrong.append(f"line {line}: {name} ({layer_of(target)})")
-    assert not wrong, f"{module} ({layer_of(module)} layer) imports a higher layer: {'; '.join(wrong)}"
+        if package_of(target) not in ALLOWED[package]:
+            wrong.append(f"line {line}: {name} ({package_of(target)})")
+    assert not wrong, f"{module} ({package}) imports what its package may not: {'; '.join(wrong)}"
+
+
+def test_every_module_sits_in_a_package_with_a_rule() -> None:
+    for module in MODULES:
+        parts = module.split(".")
+        assert len(parts) <= 2 or f"zsbench.{parts[1]}" in ALLOWED, f"{module}: its package has no rule in ALLOWED"
+
+
+def test_command_modules_import_no_other_command_module() -> None:
+    """Shared options, the score-source loader and rendering live in the CLI's shared modules (their
+    names start with an underscore); a command module never imports another command module."""
+    commands = [m for m in MODULES if m.startswith("zsbench.cli.") and not m.rpartition(".")[2].startswith("_")]
+    wrong = [
+        f"{module} line {line}: {name}"
+        for module in commands
+        for line, name in imports(parsed(module))
+        if any(name == other or name.startswith(other + ".") for other in commands if other != module)
+    ]
+    assert not wrong, f"command modules import each other: {wrong}"
+
+
+def import_graph(modules: dict[str, Path], root: str) -> dict[str, set[str]]:
+    """Module -> the modules of ``modules`` it imports (anywhere in it, function-level imports
+    included), leaving out the package ``root`` itself (its ``__init__`` re-exports)."""
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        for _, name in imports(ast.parse(path.read_text(encoding="utf-8"))):
+            target = name if name in modules else name.rpartition(".")[0]
+            if target in modules and target not in (module, root):
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_between_core_modules() -> None:
+    assert cycles(import_graph(MODULES, "zsbench")) == []
+
+
+@pytest.mark.parametrize("package", ["zsbench_proxies", "zsbench_metrics", "zsbench_spaces", "zsbench_benchmarks"])
+def test_no_import_circle_inside_a_first_party_plugin_package(package: str) -> None:
+    folder = Path(importlib.import_module(package).__file__).parent
+    modules = {
+        package if path.stem == "__init__" else f"{package}.{path.stem}": path for path in sorted(folder.glob("*.py"))
+    }
+    assert cycles(import_graph(modules, package)) == []
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
 
 
 @pytest.mark.parametrize("module", LIGHT)
@@ -188,7 +245,7 @@ def test_the_checks_catch_what_they_forbid() -> None:
         "def f():\n    from zsbench_proxies.snip import Snip\n"
         "if TYPE_CHECKING:\n    import zsbench_spaces.r1\n"
         "importlib.import_module('zsbench_benchmarks.nb201')\n"
-        "from zsbench import evaluation\n"
+        "from zsbench.engine import evaluation\n"
     )
     names = [name for _, name in imports(ast.parse(source))]
     assert [n for n in names if n.startswith("zsbench_")] == [
@@ -197,8 +254,8 @@ def test_the_checks_catch_what_they_forbid() -> None:
         "zsbench_spaces.r1",
         "zsbench_benchmarks.nb201",
     ]
-    assert "zsbench.evaluation" in names and layer_of("zsbench.evaluation") == "engine"
-    assert ORDER.index(layer_of("zsbench.interfaces")) < ORDER.index(layer_of("zsbench.evaluation"))
+    assert "zsbench.engine.evaluation" in names and package_of("zsbench.engine.evaluation") == "zsbench.engine"
+    assert package_of("zsbench.engine.evaluation") not in ALLOWED[package_of("zsbench.interfaces")]
     source = "import numpy\nif TYPE_CHECKING:\n    import torch\ndef f():\n    import pandas\n"
     assert [n for _, n in imports(ast.parse(source), module_level_only=True)] == ["numpy"]
 

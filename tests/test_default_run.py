@@ -13,9 +13,9 @@ from test_evaluate_cli import cli  # noqa: F401  (the fixture)
 from test_evaluate_fakes import ToyBench
 
 import zsbench
-from zsbench.evaluation import read_settings
+from zsbench.builds import correlation_bound, rank_agreement
+from zsbench.engine.evaluation import read_settings
 from zsbench.settings import DEFAULT_BENCHMARK_SETTING, default_sample
-from zsbench.training.table import correlation_bound, rank_agreement
 
 
 def test_the_default_benchmark_has_the_highest_measured_noise_ceiling_of_the_shipped_ones():
@@ -62,7 +62,7 @@ def test_too_few_pairs_get_no_interval():
     assert rank_agreement(list(range(8)), list(range(8)))["spearman_ci"] == [1.0, 1.0]  # 8: shown, as measured
     from types import SimpleNamespace
 
-    from zsbench.report import ceiling_note
+    from zsbench.reporting.html import ceiling_note
 
     line = ceiling_note(SimpleNamespace(noise_ceiling=few, benchmark="partial-build"))
     assert "agree with Spearman 1.000 (too few networks for an interval), Kendall 1.000" in line
@@ -99,7 +99,7 @@ def test_the_default_run_is_a_stated_seeded_sample(cli, monkeypatch):  # noqa: F
 def test_gaussian_inputs_are_said_in_the_table(cli, monkeypatch):  # noqa: F811
     from test_evaluate_fakes import toy_batch
 
-    from zsbench import evaluation
+    from zsbench.engine import evaluation
 
     batch = toy_batch()
     gaussian = zsbench.Batch(batch.inputs, batch.targets, batch.num_classes, source="gaussian:seed=0")

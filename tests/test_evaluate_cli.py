@@ -10,8 +10,8 @@ from test_evaluate_fakes import toy_batch, toy_host
 from typer.testing import CliRunner
 
 import zsbench
-from zsbench import evaluation
 from zsbench.cli import build_app
+from zsbench.engine import evaluation
 
 
 @pytest.fixture()
@@ -111,7 +111,7 @@ def test_a_device_this_machine_lacks_is_a_one_line_error(cli, monkeypatch):
 
 
 def test_threads_reach_the_executor(cli, monkeypatch):
-    from zsbench import executors
+    from zsbench.engine import executors
 
     chosen: list[int] = []
     monkeypatch.setattr(executors, "set_torch_threads", chosen.append)  # records, sets nothing in the test process

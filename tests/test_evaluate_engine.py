@@ -15,7 +15,7 @@ from scipy import stats
 from test_evaluate_fakes import ToySpace, evaluate_with, toy_accuracy, toy_batch, toy_host
 
 import zsbench
-from zsbench.cache import ScoreCache
+from zsbench.engine.cache import ScoreCache
 
 PROXIES = "toy_params,toy_lower,toy_output,toy_flaky"
 
@@ -38,7 +38,7 @@ def calls(log: Path) -> Counter:
     return Counter(line.split()[0] for line in log.read_text().splitlines())
 
 
-def run(host, cache, **kwargs) -> zsbench.evaluation.EvaluationResult:
+def run(host, cache, **kwargs) -> zsbench.engine.evaluation.EvaluationResult:
     kwargs.setdefault("batch", toy_batch())
     kwargs.setdefault("bootstrap", 0)
     kwargs.setdefault("metrics", "kendall,spearman,pearson,br_at_k,mbr_flops,mbr_params")
@@ -269,7 +269,7 @@ def test_toy_costs_match_the_counters():
 
 
 def test_default_cache_location_follows_xdg(monkeypatch, tmp_path):
-    from zsbench.cache import default_cache_path
+    from zsbench.engine.cache import default_cache_path
 
     monkeypatch.delenv("ZSBENCH_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -221,7 +221,7 @@ def evaluate_with(proxies: Any = "all", benchmark: Any = None, **flat: Any) -> A
     goes to the options group that has a field of its name, so tests read as one call."""
     import dataclasses
 
-    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+    from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
 
     direct = {key: flat.pop(key) for key in ("metrics", "host", "progress") if key in flat}
     groups = {"pool": PoolOptions, "scoring": ScoringOptions, "run": RunOptions, "indices": IndexOptions}

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
 
-from zsbench.cache import ScoreCache, contract_key
-from zsbench.scoring import run_contract
+from zsbench.engine.cache import ScoreCache, contract_key
+from zsbench.engine.harness import run_contract
 
 TESTS_DIR = Path(__file__).resolve().parent
 PROXIES = "toy_params,toy_output"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from zsbench import executors
+from zsbench.engine import executors
+from zsbench.engine.executors import InlineExecutor, ProcessExecutor, Work, default_threads, make_executor
 from zsbench.errors import UsageError, ZsbenchError
-from zsbench.executors import InlineExecutor, ProcessExecutor, Work, default_threads, make_executor
 
 
 class Probe(Work[str, dict]):

@@ -16,11 +16,11 @@ from scipy.stats import rankdata, spearmanr
 from zsbench_metrics import kendall, mbr_flops, mbr_params, pearson, spearman
 
 import zsbench
-from zsbench import hybrid
 from zsbench.errors import UsageError
-from zsbench.hybrid import HybridDefinition, Member
 from zsbench.ranking import average_ranks_rows
-from zsbench.scoretable import ScoreTable
+from zsbench.studies import hybrid
+from zsbench.studies.hybrid import HybridDefinition, Member
+from zsbench.studies.scores import ScoreTable
 
 SPEARMAN = spearman.SpearmanMetric()
 PEARSON = pearson.PearsonMetric()

@@ -11,8 +11,8 @@ from test_evaluate_fakes import toy_batch, toy_host
 from typer.testing import CliRunner
 
 import zsbench
-from zsbench import evaluation
 from zsbench.cli import build_app
+from zsbench.engine import evaluation
 
 
 @pytest.fixture()

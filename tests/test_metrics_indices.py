@@ -15,7 +15,7 @@ import pytest
 from zsbench_metrics import br_at_k, kendall, mbr_depth, mbr_flops, mbr_params, p_at_k, pearson, spearman
 
 import zsbench
-import zsbench.indices
+import zsbench.engine.indices
 
 
 def _host() -> zsbench.PluginHost:
@@ -319,6 +319,6 @@ def test_indices_declare_the_role_and_label_of_every_entry_they_return():
         "mbr_flops/br@100%": ("detail", "100%"),
         "mbr_flops/acc@100%": ("pick", "100%"),
     }
-    assert [e.obj.name for e in zsbench.indices.order_metrics(list(HOST.metrics))] == [
+    assert [e.obj.name for e in zsbench.engine.indices.order_metrics(list(HOST.metrics))] == [
         "pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth"
     ]

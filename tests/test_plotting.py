@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 import zsbench
-from zsbench import plotting
-from zsbench.evaluation import EvaluationResult, score_column
-from zsbench.indices import compute_with_interval, entry_labels, entry_roles
+from zsbench.engine.evaluation import EvaluationResult, score_column
+from zsbench.engine.indices import compute_with_interval, entry_labels, entry_roles
+from zsbench.reporting import figures
 
 METRICS = ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth")
 SIXTEEN = (
@@ -155,53 +155,53 @@ def sixteen(host):
 
 
 @pytest.fixture(scope="module")
-def figures(sixteen, host):
+def drawn(sixteen, host):
     """Every figure of the 16-proxy result, drawn once."""
     drawn = {}
-    for kind, draw in plotting.FIGURES.items():
+    for kind, draw in figures.FIGURES.items():
         drawn[kind] = draw(sixteen) if kind == "costs" else draw(sixteen, host=host)
         drawn[kind].draw_without_rendering()  # the layout, as savefig makes it (a bare Figure canvas draws nothing)
     return drawn
 
 
-@pytest.mark.parametrize("kind", sorted(plotting.FIGURES))
-def test_each_figure_writes_a_png_of_its_print_size(kind, figures, tmp_path):
-    figure = figures[kind]
+@pytest.mark.parametrize("kind", sorted(figures.FIGURES))
+def test_each_figure_writes_a_png_of_its_print_size(kind, drawn, tmp_path):
+    figure = drawn[kind]
     width, height = figure.get_size_inches()
-    path = plotting.save(figure, tmp_path / f"{kind}.png", dpi=100)
+    path = figures.save(figure, tmp_path / f"{kind}.png", dpi=100)
     written = png_size(path)
     assert abs(written[0] - width * 100) < 1 and abs(written[1] - height * 100) < 1, written
-    assert width == pytest.approx(plotting.PAGE_WIDTH)
+    assert width == pytest.approx(figures.PAGE_WIDTH)
 
 
-def test_svg_and_pdf_are_written_by_suffix(figures, tmp_path):
-    figure = figures["costs"]
-    assert plotting.save(figure, tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
-    assert plotting.save(figure, tmp_path / "c.pdf").read_bytes()[:5] == b"%PDF-"
+def test_svg_and_pdf_are_written_by_suffix(drawn, tmp_path):
+    figure = drawn["costs"]
+    assert figures.save(figure, tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
+    assert figures.save(figure, tmp_path / "c.pdf").read_bytes()[:5] == b"%PDF-"
     with pytest.raises(zsbench.UsageError, match=r"\.png, \.svg or \.pdf"):
-        plotting.save(figure, tmp_path / "c.jpg")
+        figures.save(figure, tmp_path / "c.jpg")
 
 
 def test_scatter_title_of_a_perfect_proxy_shows_rank_correlation_one(host):
     result = synthetic_result(host, ("noisy", "perfect"))
     result.summary = result.summary.drop(columns=[c for c in result.summary.columns if c.startswith("spearman")])
-    figure = plotting.scatter(result, host=host)
+    figure = figures.scatter(result, host=host)
     titles = {ax.get_title(loc="left").split(":")[0]: ax.get_title(loc="left") for ax in figure.axes if ax.get_visible()}
     assert titles["perfect"] == "perfect: ρ = 1.00"
     noisy = float(titles["noisy"].split("= ")[1])
     assert 0.3 < noisy < 0.99
 
 
-def test_scatter_uses_a_log_axis_for_scores_over_many_decades(figures):
-    figure = figures["scatter"]
+def test_scatter_uses_a_log_axis_for_scores_over_many_decades(drawn):
+    figure = drawn["scatter"]
     by_name = {ax.get_title(loc="left").split(":")[0]: ax for ax in figure.axes if ax.get_visible()}
     assert by_name[SIXTEEN[5]].get_xscale() == "log"
     assert by_name["perfect"].get_xscale() == "linear"
 
 
-@pytest.mark.parametrize("kind", sorted(plotting.FIGURES))
-def test_sixteen_proxies_have_no_overlapping_or_cut_labels(kind, figures):
-    figure = figures[kind]
+@pytest.mark.parametrize("kind", sorted(figures.FIGURES))
+def test_sixteen_proxies_have_no_overlapping_or_cut_labels(kind, drawn):
+    figure = drawn[kind]
     visible = [ax for ax in figure.axes if ax.get_visible()]
     for ax in visible:
         labels = [*ax.get_yticklabels(), *ax.get_xticklabels()]
@@ -217,7 +217,7 @@ def test_sixteen_proxies_have_no_overlapping_or_cut_labels(kind, figures):
 
 
 def test_indices_draw_intervals_and_the_noise_ceiling(sixteen, host):
-    figure = plotting.indices(sixteen, host=host, names=["spearman", "mbr_flops"])
+    figure = figures.indices(sixteen, host=host, names=["spearman", "mbr_flops"])
     spearman_ax = figure.axes[0]
     ceiling_lines = [line for line in spearman_ax.get_lines() if list(line.get_xdata()) == [0.8, 0.8]]
     assert ceiling_lines, "the noise ceiling (0.8) is drawn on the spearman panel"
@@ -229,7 +229,7 @@ def test_indices_draw_intervals_and_the_noise_ceiling(sixteen, host):
 
 
 def test_budgets_oracle_line_is_the_best_accuracy_under_each_budget(sixteen, host):
-    series = {s.index: s for s in plotting.budget_series(sixteen, host)}
+    series = {s.index: s for s in figures.budget_series(sixteen, host)}
     assert list(series) == ["mbr_flops", "mbr_params", "mbr_depth"]
     flops = series["mbr_flops"]
     assert flops.levels == ("20%", "40%", "60%", "80%", "100%") and flops.cost == "flops"
@@ -238,12 +238,12 @@ def test_budgets_oracle_line_is_the_best_accuracy_under_each_budget(sixteen, hos
     cost, accuracy = sixteen.scores["flops"].to_numpy(), sixteen.scores["accuracy"].to_numpy()
     thresholds = cost.min() + (cost.max() - cost.min()) * np.array([0.2, 0.4, 0.6, 0.8, 1.0])
     expected = [accuracy[cost <= t + 1e-6].max() for t in thresholds]
-    oracle = plotting.oracle_picks(sixteen, flops, host)
+    oracle = figures.oracle_picks(sixteen, flops, host)
     assert oracle == pytest.approx(expected)
     # the perfect proxy picks the oracle's architecture at every level
     perfect = sixteen.summary.set_index("proxy").loc["perfect"]
     assert [perfect[c] for c in flops.picks] == pytest.approx(expected)
-    figure = plotting.budgets(sixteen, host=host, indices=["mbr_flops"])
+    figure = figures.budgets(sixteen, host=host, indices=["mbr_flops"])
     line_ax = figure.axes[1]
     oracle_line = [line for line in line_ax.get_lines() if line.get_label().startswith("oracle")]
     assert list(oracle_line[0].get_ydata()) == pytest.approx(expected)
@@ -251,8 +251,8 @@ def test_budgets_oracle_line_is_the_best_accuracy_under_each_budget(sixteen, hos
 
 def test_picks_draw_each_stage_as_a_block_of_its_width_and_depth(host):
     result = synthetic_result(host, ("noisy", "perfect"))
-    figure = plotting.picks(result, host=host)
-    picked = plotting.best_picks(result, host=host)
+    figure = figures.picks(result, host=host)
+    picked = figures.best_picks(result, host=host)
     assert picked["perfect"] == picked["oracle"] == int(result.scores["accuracy"].idxmax())
     oracle_ax = next(ax for ax in figure.axes if ax.get_title(loc="left").startswith("oracle"))
     arch = result.scores["arch"][picked["oracle"]]
@@ -265,22 +265,22 @@ def test_picks_explain_a_space_without_stages(host):
     result = synthetic_result(host, ("perfect",))
     result.space = "nowhere"
     with pytest.raises(zsbench.ZsbenchError, match="not installed"):
-        plotting.picks(result, host=host)
+        figures.picks(result, host=host)
 
 
 def test_unknown_proxy_is_a_usage_error(sixteen, host):
     with pytest.raises(zsbench.UsageError, match="'nope' is not in this result"):
-        plotting.scatter(sixteen, ["nope"], host=host)
+        figures.scatter(sixteen, ["nope"], host=host)
 
 
 def test_every_proxy_gets_its_own_style():
-    styles = plotting.proxy_styles(SIXTEEN)
+    styles = figures.proxy_styles(SIXTEEN)
     assert len({(s.color, s.marker, s.linestyle) for s in styles.values()}) == 16
-    assert all(s.color in plotting.PALETTE for s in styles.values())
+    assert all(s.color in figures.PALETTE for s in styles.values())
 
 
-def test_agreement_oracle_column_is_each_proxys_own_index(sixteen, figures):
-    ax = figures["agreement"].axes[0]
+def test_agreement_oracle_column_is_each_proxys_own_index(sixteen, drawn):
+    ax = drawn["agreement"].axes[0]
     names = [t.get_text() for t in ax.get_yticklabels()]
     matrix = np.asarray(ax.images[0].get_array())
     assert names[0] == "oracle" and names[1:] == list(SIXTEEN)
@@ -290,8 +290,8 @@ def test_agreement_oracle_column_is_each_proxys_own_index(sixteen, figures):
     assert matrix[names.index("perfect")] == pytest.approx(matrix[0])  # the perfect proxy is the oracle
 
 
-def test_importance_radars_show_shares_and_r2(figures):
-    left, right = (ax for ax in figures["importance"].axes if ax.name == "polar")
+def test_importance_radars_show_shares_and_r2(drawn):
+    left, right = (ax for ax in drawn["importance"].axes if ax.name == "polar")
     labels = [t.get_text() for t in left.get_legend().get_texts()]
     assert len(labels) == 16 and all("(R² " in label for label in labels)
     oracle = right.get_lines()[0].get_ydata()[:-1]
@@ -301,8 +301,8 @@ def test_importance_radars_show_shares_and_r2(figures):
     assert features[int(np.argmax(oracle))].endswith(("_out", "_depth"))
 
 
-def test_hybrid_best_single_member_is_the_best_proxy(sixteen, figures):
-    left = figures["hybrid"].axes[0]
+def test_hybrid_best_single_member_is_the_best_proxy(sixteen, drawn):
+    left = drawn["hybrid"].axes[0]
     winners = {round(tick): label.get_text() for tick, label in zip(left.get_xticks(), left.get_xticklabels(), strict=True)}
     own = sixteen.summary.set_index("proxy")["mbr_flops"]
     size, single = winners[1].split("\n")
@@ -315,7 +315,7 @@ def test_hybrid_winners_are_judged_on_the_other_benchmark(host):
     first = synthetic_result(host, ("noisy", "good", "perfect"), archs=60)
     second = synthetic_result(host, ("noisy", "good", "perfect"), archs=60, seed=4)
     second.benchmark = "toy-bench-2"
-    right = plotting.hybrid(first, host=host, transfer_to=[second], max_size=2).axes[1]
+    right = figures.hybrid(first, host=host, transfer_to=[second], max_size=2).axes[1]
     assert right.get_title(loc="left") == "(b) transfer of the winners"
     applied = next(line for line in right.get_lines() if line.get_label() == "applied to toy-bench-2")
     # the size-1 winner is the perfect proxy: on the other benchmark too it picks the oracle's architectures

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from zsbench import progress as progress_module
-from zsbench.progress import Progress
+from zsbench.engine import progress as progress_module
+from zsbench.engine.progress import Progress
 
 
 class _Clock:

@@ -16,7 +16,7 @@ from zsbench_proxies.jacob_cov import jacobian_correlation_score
 from zsbench_proxies.zico import zico_from_gradients
 
 import zsbench
-from zsbench.scoring import score_model
+from zsbench.engine.harness import score_model
 
 ALL_PROXIES = (
     "grad_norm", "plain", "snip", "grasp", "fisher", "synflow", "jacob_cov", "ntk", "zen",

@@ -26,7 +26,7 @@ import torch
 import torchvision
 
 import zsbench
-from zsbench.scoring import score_model
+from zsbench.engine.harness import score_model
 
 SPEC_TOL = 1e-6
 F32 = "float32 kernel spread between CPU builds (zero-cost-nas bit-identical here)"

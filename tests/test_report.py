@@ -14,9 +14,9 @@ from test_plotting import png_size, synthetic_result
 from typer.testing import CliRunner
 
 import zsbench
-from zsbench import evaluation
 from zsbench.cli import build_app
-from zsbench.report import rank_agreement, transfer_rows, write_report
+from zsbench.engine import evaluation
+from zsbench.reporting.html import rank_agreement, transfer_rows, write_report
 
 FEW = ("snip", "synflow", "flops", "perfect")
 
@@ -74,15 +74,15 @@ def test_a_benchmark_caveat_is_on_the_page(two_results, host, tmp_path):
 
 
 def test_several_benchmarks_get_transfer_tables(two_results, host, tmp_path, monkeypatch):
-    from zsbench import plotting
+    from zsbench.reporting import figures
 
     given = {}
 
     def hybrid(result, *, host=None, transfer_to=()):
         given[result.benchmark] = [other.benchmark for other in transfer_to]
-        return plotting.costs(result)
+        return figures.costs(result)
 
-    monkeypatch.setitem(plotting.FIGURES, "hybrid", hybrid)
+    monkeypatch.setitem(figures.FIGURES, "hybrid", hybrid)
     page = write_report(list(two_results), tmp_path / "r", host=host, kinds=["costs", "hybrid"], dpi=60).read_text()
     # each benchmark's hybrid winners are applied to the other benchmarks of the report
     assert given == {"toy-bench": ["toy-bench-2"], "toy-bench-2": ["toy-bench"]}
@@ -149,10 +149,10 @@ def test_bad_input_is_one_line(cli, args, message):
 
 
 def test_plot_kinds_match_the_figures():
-    from zsbench import plotting
     from zsbench.cli.report import PLOT_KINDS
+    from zsbench.reporting import figures
 
-    assert set(PLOT_KINDS) == set(plotting.FIGURES)
+    assert set(PLOT_KINDS) == set(figures.FIGURES)
 
 
 def test_cached_only_uses_the_fully_cached_architectures_and_computes_nothing(cli, tmp_path):
@@ -173,7 +173,7 @@ def test_cached_only_uses_the_fully_cached_architectures_and_computes_nothing(cl
 def test_the_ceiling_line_says_when_both_sides_are_means_of_trainings() -> None:
     from types import SimpleNamespace
 
-    from zsbench.report import ceiling_note
+    from zsbench.reporting.html import ceiling_note
 
     ceiling = {"spearman": 0.85, "kendall": 0.7, "pairs": 30, "spearman_ci": [0.7, 0.93], "bound": 0.92}
     single = ceiling_note(SimpleNamespace(benchmark="b", noise_ceiling=ceiling))

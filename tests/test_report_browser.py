@@ -15,7 +15,7 @@ import pytest
 from test_plotting import host as host  # the fixture: metrics and a macro space
 from test_plotting import synthetic_result
 
-from zsbench.report import write_report
+from zsbench.reporting.html import write_report
 
 SCRIPT = Path(__file__).resolve().parent / "check_report_in_browser.py"
 

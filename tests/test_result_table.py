@@ -12,7 +12,7 @@ from test_plotting import host as host  # the fixture: metrics and a macro space
 
 import zsbench
 from zsbench.cli.evaluate import render_table
-from zsbench.report import headline_indices, sort_rows
+from zsbench.reporting.html import headline_indices, sort_rows
 
 
 @pytest.fixture(scope="module")

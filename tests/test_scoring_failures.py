@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import zsbench
-from zsbench.scoring import run_contract, score_model
+from zsbench.engine.harness import run_contract, score_model
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import zsbench
-from zsbench.scoring import score_model
+from zsbench.engine.harness import score_model
 
 FIRST_PARTY = (
     "grad_norm", "plain", "snip", "grasp", "fisher", "synflow", "jacob_cov", "ntk", "zen",

@@ -18,13 +18,13 @@ from test_training_toyspace import ToySpace, write_image_tree
 from typer.testing import CliRunner
 
 import zsbench
+from zsbench.builds import BuiltBenchmark, discover_builds, read_meta
+from zsbench.engine.executors import InlineExecutor, ProcessExecutor
+from zsbench.engine.harness import score_model
 from zsbench.errors import UsageError
-from zsbench.executors import InlineExecutor, ProcessExecutor
-from zsbench.scoring import score_model
 from zsbench.training.builder import build_pool
 from zsbench.training.recipes import Recipe
 from zsbench.training.store import ResultStore
-from zsbench.training.table import BuiltBenchmark, discover_builds, read_meta
 
 TESTS_DIR = Path(__file__).parent
 # A few steps on a handful of images: the pipeline is under test, not the accuracies.

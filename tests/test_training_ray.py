@@ -10,10 +10,10 @@ import torch
 from test_training_build import QUICK, evaluate_param_proxy
 from test_training_toyspace import ToySpace, write_image_tree
 
-from zsbench.executors import RayExecutor
+from zsbench.builds import discover_builds
+from zsbench.engine.executors import RayExecutor
 from zsbench.training.builder import build_pool, default_executor
 from zsbench.training.store import ResultStore
-from zsbench.training.table import discover_builds
 
 ray = pytest.importorskip("ray", reason="the ray executor needs the 'ray' extra")
 

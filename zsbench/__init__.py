@@ -70,14 +70,14 @@ __all__ = [
 ]
 
 
-#: Names served by :mod:`zsbench.evaluation`, imported on first use (it loads pandas and torch).
+#: Names served by :mod:`zsbench.engine.evaluation`, imported on first use (it loads pandas and torch).
 _EVALUATION_NAMES = ("evaluate", "EvaluationResult", "PoolOptions", "ScoringOptions", "RunOptions", "IndexOptions")
 
 
 def __getattr__(name: str) -> Any:
     # Heavy entry points (torch, pandas) load only when asked for.
     if name in _EVALUATION_NAMES:
-        from zsbench import evaluation
+        from zsbench.engine import evaluation
 
         return getattr(evaluation, name)
     raise AttributeError(f"module 'zsbench' has no attribute {name!r}")

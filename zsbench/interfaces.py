@@ -51,7 +51,7 @@ class SharedPass(ABC):
     """Work several proxies can read from one run on one freshly built model.
 
     A proxy that can be computed from a shared pass says so in :meth:`Proxy.requires`.
-    The scoring engine (:func:`zsbench.scoring.score_model`) groups the requested proxies
+    The scoring engine (:func:`zsbench.engine.harness.score_model`) groups the requested proxies
     whose requests name passes with equal :attr:`key`, builds one model for the group
     (seeded exactly as it would be for one proxy), calls :meth:`run` once with the union
     of the products the group needs, and hands the products to each proxy's
@@ -497,7 +497,7 @@ class Benchmark(ABC):
         """How well the ground truth agrees with itself: rank correlations between two
         independent trainings of the same networks, ``{"spearman", "kendall", "pairs"}``
         plus optional ``"spearman_ci"`` (its interval), ``"bound"`` and ``"bound_ci"``, a
-        ``"note"`` (:func:`zsbench.training.table.rank_agreement` computes them all) and
+        ``"note"`` (:func:`zsbench.builds.rank_agreement` computes them all) and
         ``"trainings_per_side"`` (when the accuracy is a mean of k trainings and the two
         sides compared are two such means: k); ``None`` (the default) when the benchmark
         cannot say.

@@ -117,7 +117,7 @@ class ProxyContract:
 
     def _score(self, seed: int = 0) -> float:
         """The proxy's score of the tiny CNN, through the host's scoring path."""
-        from zsbench.scoring import score_model
+        from zsbench.engine.harness import score_model
 
         [result] = score_model(lambda: make_tiny_model(seed=seed), [self.proxy], make_tiny_batch(), seed=seed)
         if result.error is not None or result.value is None:

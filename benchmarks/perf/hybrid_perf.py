@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     import zsbench
-    from zsbench import hybrid
-    from zsbench.scoretable import ScoreTable
+    from zsbench.studies import hybrid
+    from zsbench.studies.scores import ScoreTable
 
     rng = np.random.default_rng(0)
     n = args.archs

@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import zsbench
     from zsbench.data import proxy_batch
-    from zsbench.scoring import seed_everything
+    from zsbench.engine.harness import seed_everything
 
     torch.set_num_threads(args.threads)
     device = checked_device(parser, args.device)

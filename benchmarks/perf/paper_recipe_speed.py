@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     from rich.table import Table
 
     import zsbench
-    from zsbench.scoring import seed_everything
+    from zsbench.engine.harness import seed_everything
     from zsbench.training.datasets import prepare_training_data
     from zsbench.training.recipes import PAPER
     from zsbench.training.trainer import evaluate_accuracy, train_network

@@ -7,7 +7,7 @@ Usage::
 
 For every space, the first ``--archs`` architectures of ``space.sample(20 * archs, seed=0)``
 with at most ``--max-macs`` multiply-accumulates per image (default 600 M, so that a run fits
-on a shared 2-core machine) are built with seed 0; every proxy is scored with :func:`zsbench.scoring.score_model` on the
+on a shared 2-core machine) are built with seed 0; every proxy is scored with :func:`zsbench.engine.harness.score_model` on the
 default proxy batch (:func:`zsbench.data.proxy_batch`, real CIFAR-10 images when the data
 root has them, else Gaussian). Time is the proxy's ``score`` call (model construction
 excluded), the median over architectures and repeats (ntk runs once per architecture:
@@ -69,7 +69,7 @@ def measure(build, proxy, batch, seed: int) -> tuple[float, float | None, str | 
     """Seconds of the score call, peak RSS growth in MiB (None if unavailable), error."""
     import gc
 
-    from zsbench.scoring import score_model
+    from zsbench.engine.harness import score_model
 
     gc.collect()
     _trim_heap()

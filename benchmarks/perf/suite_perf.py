@@ -12,7 +12,7 @@ so that load on the machine hits all of them alike, it times:
 
 * ``fwd+bwd``: one CE forward and ``loss.backward()`` of a freshly built model (build excluded),
   the unit of every ratio;
-* ``suite14`` / ``suite13``: :func:`zsbench.scoring.score_model` on the 14 first-party
+* ``suite14`` / ``suite13``: :func:`zsbench.engine.harness.score_model` on the 14 first-party
   proxies other than ntk, and on the 13 other than ntk and grasp, with shared passes
   (``shared``) and one proxy at a time (``separate``, ``share_passes=False``). ``wall`` is the
   whole call, model builds included; ``calls`` is the sum of the proxies' own ``seconds``
@@ -50,7 +50,7 @@ def ce_forward_backward_seconds(build, batch, device: str = "cpu") -> float:
     """Seconds of one CE forward + backward of a freshly built train-mode model (build excluded)."""
     import torch.nn.functional as F
 
-    from zsbench.scoring import seed_everything
+    from zsbench.engine.harness import seed_everything
 
     seed_everything(0)
     model = build().to(device).train()
@@ -68,7 +68,7 @@ def ce_forward_backward_seconds(build, batch, device: str = "cpu") -> float:
 
 def suite_seconds(build, proxies, batch, share: bool, device: str = "cpu") -> tuple[float, float, list[str], list]:
     """``(wall seconds with builds, sum of the proxies' own seconds, failures, results)``."""
-    from zsbench.scoring import score_model
+    from zsbench.engine.harness import score_model
 
     synchronize(device)
     start = time.perf_counter()
@@ -86,7 +86,7 @@ def marginal_costs(results14, proxies14, stages14: dict[str, float], stages13: d
     """Seconds each proxy adds to the shared suite14, plus the shared rows; they add up to ``wall14``.
 
     A proxy's ``seconds`` in the shared path is its reduction plus the charge the engine gave
-    it for the pass (:func:`zsbench.scoring._pass_charges`: its products' own stages, split
+    it for the pass (:func:`zsbench.engine.harness._pass_charges`: its products' own stages, split
     among their readers, and an equal share of the rest); the charge is recomputed here the
     same way and taken off, leaving the reduction. A proxy's own part is that reduction plus
     the stages only it causes; grasp's adds its H g stage and what ``create_graph`` adds to
@@ -97,7 +97,7 @@ def marginal_costs(results14, proxies14, stages14: dict[str, float], stages13: d
 
     from zsbench_proxies._passes import MODEL_PASSES, PRODUCTS
 
-    from zsbench.scoring import _pass_charges, _request_of
+    from zsbench.engine.harness import _pass_charges, _request_of
 
     members = []
     for index, proxy in enumerate(proxies14):

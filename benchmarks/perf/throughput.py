@@ -46,7 +46,7 @@ def _status_mib(pid: int, field: str) -> float | None:
 
 def run(args: argparse.Namespace, proxies: str, archs: int, workers: int, on_progress=None) -> tuple[float, list[float]]:
     """Wall seconds of the evaluation and the time of every finished architecture."""
-    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+    from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
 
     finished: list[float] = []
 

@@ -117,7 +117,7 @@ def _score_column(scores: pd.DataFrame, name: str) -> pd.Series:
 def _batch_for(host: Any, benchmark: str | Path, space: str | None, data_root: str | Path | None) -> zsbench.Batch:
     import warnings
 
-    from zsbench.evaluation import make_batch, resolve_benchmark
+    from zsbench.engine.evaluation import make_batch, resolve_benchmark
 
     bench = resolve_benchmark(host, benchmark, space)
     with warnings.catch_warnings():
@@ -137,9 +137,9 @@ def _cached_scores(
     data_root: str | Path | None,
 ) -> tuple[pd.DataFrame, str]:
     """What ``zsbench.evaluate`` would return, read from the cache only (a study still running)."""
-    from zsbench.cache import ScoreCache, contract_key
-    from zsbench.evaluation import resolve_benchmark, sample_rows
-    from zsbench.scoring import run_contract
+    from zsbench.engine.cache import ScoreCache, contract_key
+    from zsbench.engine.evaluation import resolve_benchmark, sample_rows
+    from zsbench.engine.harness import run_contract
     from zsbench.tables import load_benchmark_table
 
     bench = resolve_benchmark(host, benchmark, space)

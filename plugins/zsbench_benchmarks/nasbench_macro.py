@@ -47,7 +47,7 @@ class NasBenchMacroCifar10(zsbench.Benchmark):
         """Spearman and Kendall between two single training runs (``test_acc_run0`` and
         ``test_acc_run1``) over the canonical networks, with a bootstrap interval; the bound
         on a proxy's correlation accounts for the accuracy being the mean of three runs."""
-        from zsbench.training.table import rank_agreement
+        from zsbench.builds import rank_agreement
 
         table = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), f"{self.name} table")
         table = table[table["is_canonical"].astype(bool)]

@@ -34,7 +34,7 @@ import warnings
 from pathlib import Path
 
 import zsbench
-from zsbench.training.table import BuiltBenchmark, discover_builds, read_meta
+from zsbench.builds import BuiltBenchmark, discover_builds, read_meta
 
 DATA_DIR = Path(__file__).parent / "data"
 SPACES = {"r1": "R1", "r2": "R2", "mb": "MB"}

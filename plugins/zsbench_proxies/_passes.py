@@ -3,7 +3,7 @@
 Every proxy module calls one of these functions and reduces its result to a number (its
 one-proxy path, :meth:`zsbench.Proxy.score`). The same passes run once for many proxies in
 :class:`ModelPasses`, the shared pass every first-party proxy except synflow and zen declares
-(:meth:`zsbench.Proxy.requires`); ``zsbench.scoring.score_model`` runs it once per model
+(:meth:`zsbench.Proxy.requires`); ``zsbench.engine.harness.score_model`` runs it once per model
 and hands its products to each proxy's ``score_shared``:
 
 =====================  =============================================  =========================
@@ -40,7 +40,10 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 import zsbench
-from zsbench_proxies.zico import ZICO_SPLITS
+
+# The host hands one batch; zico needs several. Its pass splits the batch into this many equal parts
+# (defined here, with the pass that does the splitting, so that the pass module imports no proxy).
+ZICO_SPLITS = 2
 
 
 def weight_layers(model: nn.Module) -> list[nn.Module]:

@@ -10,10 +10,6 @@ import zsbench
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-# The host hands one batch; ZiCo needs several. It is split into this many equal parts.
-ZICO_SPLITS = 2
-
-
 def zico_from_gradients(per_batch_grads) -> float:
     """ZiCo from recorded gradients: Σ_l log Σ_{θ: std>0} mean_b|g_θ| / std_b(g_θ).
 
@@ -56,11 +52,13 @@ class ZiCo(zsbench.Proxy):
 
     def contract(self) -> dict[str, Any]:
         """The base contract plus the number of parts the batch is split into."""
+        from zsbench_proxies._passes import ZICO_SPLITS
+
         return {**super().contract(), "batch_splits": ZICO_SPLITS, "gradients": "cumulative"}
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """ZiCo on the two halves of ``batch``."""
-        from zsbench_proxies._passes import zico_gradients
+        from zsbench_proxies._passes import ZICO_SPLITS, zico_gradients
 
         return self._reduce(zico_gradients(model, batch.inputs, batch.targets, ZICO_SPLITS))
 

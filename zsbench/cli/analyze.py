@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.cli._common import handle_errors, print_json
+from zsbench.cli._render import fmt, json_records, print_wide, show_transfer, write_frame
+from zsbench.cli._sources import budget_option, choose_index, source_options
 from zsbench.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
-    from zsbench.scoretable import ScoreTable
+    from zsbench.studies.scores import ScoreTable
 
 
 analyze_app = typer.Typer(
@@ -52,8 +52,6 @@ _BUDGETS = typer.Option(None, "--budgets", help="Budget thresholds of an index w
 def _table(
     proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet
 ) -> ScoreTable:
-    from zsbench.cli.hybrid import source_options
-
     return source_options(
         proxies,
         benchmark,
@@ -79,33 +77,6 @@ def _space_of(table: ScoreTable) -> Any:
     return get_host().spaces.get(table.space)
 
 
-def _write(frame: pd.DataFrame, output: str | None, index: bool = False) -> None:
-    if output is None:
-        return
-    target = Path(output)
-    suffix = target.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise UsageError(f"--output must end in .csv or .parquet, got {target.name!r}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(target, index=index)
-    else:
-        frame.to_parquet(target, index=index)
-    err_console.print(f"wrote {len(frame)} rows to {target}", highlight=False)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    from zsbench.hybrid import _json_value
-
-    return [{str(k): _json_value(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
-
-
-def _print(table: Table) -> None:
-    from zsbench.cli.evaluate import print_wide
-
-    print_wide(table)
-
-
 @analyze_app.command("importance")
 def importance_cmd(
     proxies: str = _PROXIES,
@@ -127,7 +98,7 @@ def importance_cmd(
 ) -> None:
     """Which architecture features drive each proxy's score and the true accuracy (XGBoost gain importance, with cross-validated R²)."""
     with handle_errors():
-        from zsbench import analysis
+        from zsbench.studies import analysis
 
         table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
         features = analysis.architecture_features(table, _space_of(table))
@@ -135,7 +106,7 @@ def importance_cmd(
         targets.update({table.label(c): table.frame[c].to_numpy(dtype=float) for c in table.proxies})
         result = analysis.importance(features, targets, folds=folds, seed=seed)
         frame = result.importance
-        _write(frame.assign(**{}).rename_axis("feature").reset_index(), output)
+        write_frame(frame.assign(**{}).rename_axis("feature").reset_index(), output)
         if as_json:
             print_json(
                 {
@@ -163,9 +134,9 @@ def importance_cmd(
             top = {t: row[t] >= frame[t].nlargest(3).min() for t in frame.columns}
             view.add_row(str(feature), *[_cell(row[t], bold=top[t]) for t in frame.columns])
         view.add_section()
-        view.add_row("R² (out of fold)", *[_fmt(result.r2[t], 2) for t in frame.columns])
+        view.add_row("R² (out of fold)", *[fmt(result.r2[t], 2) for t in frame.columns])
         view.add_row("archs", *[str(result.archs[t]) for t in frame.columns])
-        _print(view)
+        print_wide(view)
 
 
 @analyze_app.command("picks")
@@ -193,7 +164,7 @@ def picks_cmd(
     with handle_errors():
         import fnmatch
 
-        from zsbench import analysis
+        from zsbench.studies import analysis
 
         table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
         shown = None
@@ -203,9 +174,9 @@ def picks_cmd(
             keep = [c for c in all_features.columns if features == "all" or any(fnmatch.fnmatch(c, p) for p in patterns)]
             shown = all_features[keep]
         frame = analysis.picks(table, cost=cost, budgets=budgets or 5, features=shown)
-        _write(frame, output)
+        write_frame(frame, output)
         if as_json:
-            print_json({"benchmark": table.benchmark, "cost": cost, "picks": _records(frame)})
+            print_json({"benchmark": table.benchmark, "cost": cost, "picks": json_records(frame)})
             return
         view = Table(
             title=f"{table.benchmark}: picks under {cost} budgets (100 % = overall)",
@@ -219,7 +190,7 @@ def picks_cmd(
             view.add_column(column, justify="left" if column in ("proxy", "arch") else "right", overflow="fold")
         for record in frame.to_dict(orient="records"):
             view.add_row(*[_plain(record.get(c)) for c in [*fixed, *extra]])
-        _print(view)
+        print_wide(view)
 
 
 @analyze_app.command("agreement")
@@ -244,14 +215,13 @@ def agreement_cmd(
 ) -> None:
     """Figure 1's matrix: each proxy's picks (rows) judged by every other proxy's ranking (columns), the oracle included."""
     with handle_errors():
-        from zsbench import analysis
-        from zsbench.cli.hybrid import choose_index
         from zsbench.plugins import get_host
+        from zsbench.studies import analysis
 
         metric = choose_index(get_host(), index)
         table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
-        frame = analysis.agreement(table, metric, options=_budget_option(metric, budgets))
-        _write(frame.reset_index(), output)
+        frame = analysis.agreement(table, metric, options=budget_option(metric, budgets))
+        write_frame(frame.reset_index(), output)
         if as_json:
             print_json(
                 {
@@ -271,8 +241,8 @@ def agreement_cmd(
         for column in frame.columns:
             view.add_column(str(column), justify="right")
         for name, row in frame.iterrows():
-            view.add_row(str(name), *[_fmt(v, 3) for v in row])
-        _print(view)
+            view.add_row(str(name), *[fmt(v, 3) for v in row])
+        print_wide(view)
 
 
 @analyze_app.command("transfer")
@@ -332,121 +302,14 @@ def transfer_cmd(
         show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
 
 
-def show_transfer(
-    tables: list[ScoreTable], index: str | None, *, budgets: int | None, published: str | None, as_json: bool, output: str | None
-) -> None:
-    """Compute, print (or JSON) and write the transfer table of ``tables``."""
-    from zsbench import analysis
-    from zsbench import published as published_figures
-    from zsbench.cli.hybrid import choose_index
-    from zsbench.plugins import get_host
-
-    metric = choose_index(get_host(), index)
-    index = metric.name
-    options = _budget_option(metric, budgets)
-    # the index and, for an index that picks, the accuracy of its overall pick (Tables 2 and 3's ACC)
-    pick_entry = analysis.overall_pick_entry(metric, _entries_of(tables[0], metric, options))
-    entries = [index] if pick_entry is None else [index, pick_entry]
-    frame = analysis.transfer(tables, metric, entries=entries, options=options)
-    caption = None
-    if published:
-        extra = published_figures.frame(published, entries=list(dict.fromkeys(frame["entry"])))
-        frame = frame.merge(extra, on=["proxy", "entry"], how="outer", sort=False)
-        order = {p: i for i, p in enumerate(dict.fromkeys([*frame["proxy"]]))}
-        frame = frame.sort_values(["proxy", "entry"], key=lambda s: s.map(order) if s.name == "proxy" else s, kind="stable")
-        caption = published_figures.caption(published)
-    _write(frame, output)
-    agreement = analysis.column_agreement(frame, index)
-    if as_json:
-        print_json(
-            {
-                "index": index,
-                "benchmarks": [t.benchmark for t in tables],
-                "published": published,
-                "rows": _records(frame),
-                "column_agreement": _records(agreement),
-            }
-        )
-        return
-    benchmarks = [c for c in frame.columns if c not in ("proxy", "entry")]
-    view = Table(
-        title=f"{index} per benchmark (zsbench{', and ' + published + ' as published' if published else ''})",
-        title_justify="left",
-        caption=caption,
-        caption_justify="left",
-    )
-    view.add_column("proxy", style="bold")
-    view.add_column("figure")
-    for name in benchmarks:
-        view.add_column(name, justify="right")
-    for record in frame.to_dict(orient="records"):
-        entry = record["entry"]
-        pick = metric.entry_role(entry) == "pick"
-        label = "acc, overall pick" if pick else entry
-        digits = 1 if pick else 3
-        view.add_row(str(record["proxy"]), label, *[_fmt(record.get(b), digits) for b in benchmarks])
-    _print(view)
-    if len(benchmarks) > 1:
-        _print(_agreement_view(agreement, benchmarks, index))
-
-
-def _agreement_view(agreement: Any, benchmarks: list[str], index: str) -> Table:
-    """The columns' pairwise Spearman over shared proxies, as a lower triangle (``rho (n)``)."""
-    import math
-
-    from zsbench.analysis import MIN_SHARED_PROXIES
-
-    cells = {(r.first, r.second): r for r in agreement.itertuples(index=False)}
-    view = Table(
-        title=f"how alike the columns order the proxies by {index}: Spearman (proxies shared), oracle left out",
-        title_justify="left",
-        caption=f"'-': fewer than {MIN_SHARED_PROXIES} proxies in common, or a column whose values are all equal. Few"
-        " proxies leave much to chance: unrelated orders reach |Spearman| 0.71 one time in twenty with 8 proxies,"
-        " 0.61 with 11, 0.45 with 20.",
-        caption_justify="left",
-    )
-    view.add_column("", style="bold")
-    for name in benchmarks[:-1]:
-        view.add_column(name, justify="right")
-    for i, row_name in enumerate(benchmarks[1:], start=1):  # lower triangle: the columns before this row
-        pairs = (cells[(name, row_name)] for name in benchmarks[:i])
-        shown = ["-" if math.isnan(p.spearman) else f"{p.spearman:+.2f} ({p.proxies})" for p in pairs]
-        view.add_row(row_name, *shown, *[""] * (len(benchmarks) - 1 - i))
-    return view
-
-
-def _budget_option(metric: Any, budgets: int | None) -> dict[str, Any]:
-    """``--budgets`` for an index that declares the option (resolve_options leaves it out for others)."""
-    return {"budgets": budgets} if budgets is not None else {}
-
-
-def _entries_of(table: ScoreTable, metric: Any, options: dict[str, Any]) -> list[str]:
-    """The entries ``metric`` computes on ``table`` (read off its accuracy as a ranking)."""
-    from zsbench.indices import resolve_options
-    from zsbench.interfaces import MetricInput
-
-    resolved = resolve_options([metric], options)[metric.name]
-    data = MetricInput(scores=table.accuracy, accuracy=table.accuracy, higher_is_better=True, costs=table.costs(), options=resolved)
-    try:
-        return list(metric.compute(data))
-    except Exception:  # an index that cannot run here: transfer() reports it
-        return [metric.name]
-
-
 def _num(value: Any) -> Any:
-    from zsbench.hybrid import _json_value
+    from zsbench.studies.hybrid import _json_value
 
     return _json_value(value)
 
 
-def _fmt(value: Any, digits: int) -> str:
-    from zsbench.report import number
-
-    return number(value, digits)
-
-
 def _cell(value: Any, *, bold: bool) -> str:
-    text = _fmt(value, 3)
+    text = fmt(value, 3)
     return f"[bold]{text}[/bold]" if bold and text != "-" else text
 
 

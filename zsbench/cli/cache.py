@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     @cache_app.command("info")
     def info_cmd(cache: str | None = typer.Option(None, "--cache", help=_CACHE_HELP)) -> None:
         """Scores stored per space, proxy version and input batch, failures included."""
-        from zsbench.cache import ScoreCache
+        from zsbench.engine.cache import ScoreCache
 
         with handle_errors(), ScoreCache(cache) as store:
             table = Table(title=f"score cache {store.path or ':memory:'}", title_justify="left")
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the cache's scores and costs to FILE, so that another machine, a CI job or a later
         session imports them and computes only what the file lacks."""
-        from zsbench.cache import ScoreCache
+        from zsbench.engine.cache import ScoreCache
 
         with handle_errors(), ScoreCache(cache) as store:
             scores, costs = store.export_records(file, spaces=space or None)
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         cache: str | None = typer.Option(None, "--cache", help=_CACHE_HELP),
     ) -> None:
         """Merge FILE's records into the cache (records already there are kept unless --replace)."""
-        from zsbench.cache import ScoreCache
+        from zsbench.engine.cache import ScoreCache
 
         with handle_errors(), ScoreCache(cache) as store:
             scores, costs = store.import_records(file, replace=replace)

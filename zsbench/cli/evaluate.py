@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import err_console, handle_errors, out_console, print_json
+from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.cli._render import print_wide, show_transfer
+from zsbench.cli._sources import index_options
 from zsbench.errors import UsageError
 from zsbench.settings import DEFAULT_SAMPLE_SETTING, default_benchmark
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zsbench.evaluation import EvaluationResult
+    from zsbench.engine.evaluation import EvaluationResult
     from zsbench.plugins import PluginHost
 
 
@@ -105,8 +107,8 @@ def register(app: typer.Typer) -> None:
         Scores are cached: rerunning computes only what is missing, and an interrupted run resumes.
         """
         with handle_errors():
-            from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
-            from zsbench.indices import parse_option_assignments
+            from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+            from zsbench.engine.indices import parse_option_assignments
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
@@ -114,12 +116,12 @@ def register(app: typer.Typer) -> None:
                 raise UsageError("--all and --limit contradict each other: give one")
             if all_archs and benchmark is None:
                 benchmark = default_benchmark()  # a named benchmark is scored whole
-            shared = _shared_options(top_k, budgets)
+            shared = index_options(top_k, budgets)
             per_metric = parse_option_assignments(metric_option or [])
             benchmarks = _benchmark_list(benchmark)
             named = _saved_hybrids(hybrid)
             if named:
-                from zsbench.hybrid import member_proxies
+                from zsbench.studies.hybrid import member_proxies
 
                 proxies = ",".join([proxies, *member_proxies(named.values())])
             if len(benchmarks) > 1 or published:
@@ -157,7 +159,7 @@ def register(app: typer.Typer) -> None:
             if named:
                 import pandas as pd
 
-                from zsbench.hybrid import summary_rows
+                from zsbench.studies.hybrid import summary_rows
 
                 rows = summary_rows(
                     result, named, proxies=proxies, shared=shared, per_metric=per_metric, bootstrap=bootstrap, seed=seed
@@ -193,7 +195,7 @@ def _saved_hybrids(names: str | None) -> dict[str, Any]:
     """``--hybrid``: the saved definitions, by name."""
     if not names:
         return {}
-    from zsbench.hybrid import load_definition
+    from zsbench.studies.hybrid import load_definition
 
     return {name.strip(): load_definition(name.strip()) for name in names.split(",") if name.strip()}
 
@@ -209,9 +211,8 @@ def _transfer(
     **options: Any,
 ) -> None:
     """Proxies x benchmarks for one index (Tables 2 and 3 of NAS-Bench-Zero), scores through the cache."""
-    from zsbench.cli.analyze import show_transfer
-    from zsbench.scoretable import scores_from_benchmark
     from zsbench.settings import default_benchmark
+    from zsbench.studies.scores import scores_from_benchmark
 
     if output is not None and Path(output).suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise UsageError(f"--output must end in .csv or .parquet, got {Path(output).name!r}")
@@ -223,39 +224,6 @@ def _transfer(
     show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
 
 
-def print_wide(table: Table) -> None:
-    """Print ``table`` on stdout; into a file or pipe at its natural width instead of the
-    80 columns rich assumes there, so no figure is cut."""
-    if out_console.is_terminal:
-        out_console.print(table)
-        return
-    import sys
-
-    from rich.console import Console
-    from rich.measure import Measurement
-
-    unlimited = out_console.options.update_width(10_000)
-    width = max(out_console.width, Measurement.get(out_console, unlimited, table).maximum)
-    Console(file=sys.stdout, width=width, soft_wrap=True, emoji=False).print(table)
-
-
-def _shared_options(top_k: str | None, budgets: int | None) -> dict[str, Any]:
-    """``--top-k`` and ``--budgets``: options given to every index that declares ``k`` / ``budgets``."""
-    from zsbench.ranking import parse_fractions
-
-    shared: dict[str, Any] = {}
-    if top_k is not None:
-        try:
-            shared["k"] = parse_fractions(top_k)
-        except ValueError as exc:
-            raise UsageError(f"--top-k {exc}") from None
-    if budgets is not None:
-        if budgets < 1:
-            raise UsageError(f"--budgets must be at least 1, got {budgets}")
-        shared["budgets"] = budgets
-    return shared
-
-
 def render_table(
     result: EvaluationResult, *, wide: bool = False, sort: str | None = None, host: PluginHost | None = None
 ) -> Table:
@@ -265,11 +233,11 @@ def render_table(
     :attr:`zsbench.Metric.headline`; Kendall, Spearman and mBR under FLOPs among the bundled
     ones) with their intervals, the picked accuracies of those that pick, failures and
     seconds per architecture. ``wide`` shows every index and its further values.
-    ``sort`` orders the rows (see :func:`zsbench.report.sort_rows`).
+    ``sort`` orders the rows (see :func:`zsbench.reporting.html.sort_rows`).
     """
     from rich import box
 
-    from zsbench.report import caveat_note, ceiling_note, input_note, interval, number, sort_rows, table_columns
+    from zsbench.reporting.html import caveat_note, ceiling_note, input_note, interval, number, sort_rows, table_columns
 
     summary = sort_rows(result, sort, host) if sort else result.summary
     columns = table_columns(result, wide=wide, host=host)

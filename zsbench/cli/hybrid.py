@@ -9,61 +9,13 @@ import typer
 from rich.table import Table
 
 from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.cli._render import print_wide
+from zsbench.cli._sources import choose_index, index_options, source_options
 from zsbench.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from zsbench.scoretable import ScoreTable
-
-
-def source_options(
-    proxies: str,
-    benchmark: str,
-    scores: str | None,
-    space: str | None,
-    direction: str | None,
-    *,
-    limit: int | None,
-    seed: int,
-    score_seed: int,
-    batch_size: int,
-    device: str,
-    data_root: str | None,
-    cache: str | None,
-    quiet: bool,
-) -> ScoreTable:
-    """The score table a study reads: ``--scores FILE`` or the cached engine on ``--benchmark``."""
-    from zsbench.scoretable import parse_directions, scores_from_benchmark, scores_from_file
-
-    if scores is not None:
-        table = scores_from_file(scores, space=space, directions=parse_directions(direction))
-        if proxies not in ("all", ""):
-            chosen = [table.column(p.strip()) for p in proxies.split(",") if p.strip() and not p.strip().startswith("-")]
-            dropped = {table.column(p.strip()[1:]) for p in proxies.split(",") if p.strip().startswith("-")}
-            keep = [c for c in (chosen or table.proxies) if c not in dropped]
-            table.directions = {c: table.directions[c] for c in keep}
-        return table
-    return scores_from_benchmark(
-        proxies,
-        benchmark,
-        space=space,
-        limit=limit,
-        seed=seed,
-        score_seed=score_seed,
-        batch_size=batch_size,
-        device=device,
-        data_root=data_root,
-        cache=cache,
-        progress=not quiet,
-    )
-
-
-def choose_index(host: Any, name: str | None) -> Any:
-    """The index named, or :func:`zsbench.analysis.default_index` of the installed ones."""
-    from zsbench.analysis import default_index
-
-    return host.metrics.get(name) if name else default_index([e.obj for e in host.metrics])
 
 
 def register(app: typer.Typer) -> None:
@@ -111,17 +63,16 @@ def register(app: typer.Typer) -> None:
         bootstrap interval, beside the oracle. Scores come from the cache (missing ones are computed).
         """
         with handle_errors():
-            from zsbench import hybrid
-            from zsbench.cli.evaluate import _shared_options
-            from zsbench.indices import order_metrics
+            from zsbench.engine.indices import order_metrics
             from zsbench.plugins import get_host
+            from zsbench.studies import hybrid
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
             if top < 1:
                 raise UsageError(f"--top must be at least 1, got {top}")
             rule_list = [r.strip() for r in rules.split(",") if r.strip()]
-            options = _shared_options(top_k, budgets)
+            options = index_options(top_k, budgets)
             host = get_host()
             judge = choose_index(host, index)
             shown = [e.obj for e in order_metrics(host.metrics.select_entries(metrics))]
@@ -182,8 +133,6 @@ def register(app: typer.Typer) -> None:
                     ]
                 print_json(payload)
             else:
-                from zsbench.cli.evaluate import print_wide
-
                 print_wide(render_best(table.benchmark, result.archs, judge, rows, shown))
                 if transfer_rows is not None:
                     print_wide(render_transfer(transfer_rows, judge.name))
@@ -215,8 +164,8 @@ def transfer_table(
     hybrid, one column per benchmark holding the first index (``oracle`` row included)."""
     import pandas as pd
 
-    from zsbench import hybrid
-    from zsbench.scoretable import COST_COLUMNS
+    from zsbench.studies import hybrid
+    from zsbench.studies.scores import COST_COLUMNS
 
     name = metrics[0].name
     frame = pd.DataFrame({"hybrid": source_rows["hybrid"], "members": source_rows["members"], "rule": source_rows["rule"]})
@@ -236,8 +185,8 @@ def transfer_table(
 def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any]) -> Table:
     """Oracle, then the best candidates per size, with every index and interval, and the
     accuracy of each pick of the judging index (its entries whose role is ``pick``)."""
-    from zsbench.report import interval
-    from zsbench.report import number as _number
+    from zsbench.reporting.html import interval
+    from zsbench.reporting.html import number as _number
 
     def _with_interval(record: dict[str, Any], column: str) -> str:
         value = _number(record.get(column), 3)
@@ -268,7 +217,7 @@ def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metr
 
 def render_transfer(frame: pd.DataFrame, index: str) -> Table:
     """Hybrids (rows) x benchmarks (columns) for one index; the first benchmark is where they were searched."""
-    from zsbench.report import number as _number
+    from zsbench.reporting.html import number as _number
 
     benchmarks = [c for c in frame.columns if c not in ("hybrid", "members", "rule")]
     table = Table(title=f"transfer of the winners searched on {benchmarks[0]}: {index}", title_justify="left")

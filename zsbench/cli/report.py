@@ -17,9 +17,9 @@ from zsbench.errors import UsageError
 from zsbench.settings import default_benchmark
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zsbench.evaluation import EvaluationResult
+    from zsbench.engine.evaluation import EvaluationResult
 
-#: The figure kinds of ``zsbench plot`` (kept in step with ``zsbench.plotting.FIGURES``,
+#: The figure kinds of ``zsbench plot`` (kept in step with ``zsbench.reporting.figures.FIGURES``,
 #: which imports matplotlib; this list keeps ``zsbench --help`` fast).
 PLOT_KINDS = ("scatter", "budgets", "costs", "indices", "picks", "agreement", "importance", "hybrid")
 
@@ -42,7 +42,7 @@ def _evaluate(
     cached_only: bool = False,
 ) -> EvaluationResult:
     """The evaluation behind a figure: cached scores, missing ones computed."""
-    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+    from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
 
     try:
         result = evaluate(
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"--out must end in .png, .svg or .pdf, got {Path(out).name!r}")
             if dpi < 50:
                 raise UsageError(f"--dpi must be at least 50, got {dpi}")
-            from zsbench import plotting
+            from zsbench.reporting import figures
 
             result = _evaluate(
                 proxies,
@@ -138,8 +138,8 @@ def register(app: typer.Typer) -> None:
                 quiet=quiet,
                 cached_only=cached_only,
             )
-            figure = plotting.FIGURES[kind](result)
-            written = plotting.save(figure, out, dpi=dpi)
+            figure = figures.FIGURES[kind](result)
+            written = figures.save(figure, out, dpi=dpi)
             err_console.print(f"wrote {written}", highlight=False)
 
     @app.command("report")
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         """Write an offline HTML report: run settings, summary table and every figure per
         benchmark, and the transfer tables across benchmarks (no script, nothing fetched)."""
         with handle_errors():
-            from zsbench.report import write_report
+            from zsbench.reporting.html import write_report
 
             if dpi < 50:
                 raise UsageError(f"--dpi must be at least 50, got {dpi}")

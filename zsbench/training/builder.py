@@ -4,7 +4,7 @@
 ``NAME.jsonl`` (see :mod:`zsbench.training.store`) before the next one is looked at, and
 a rerun trains only the networks whose record is missing, so a build killed at any
 moment loses at most the networks in flight. The table and metadata (see
-:mod:`zsbench.training.table`) are rewritten after every network, atomically.
+:mod:`zsbench.builds`) are rewritten after every network, atomically.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zsbench.data import NATIVE_SIZE, NUM_CLASSES, canonical_dataset_name
-from zsbench.errors import UsageError
-from zsbench.progress import Progress
-from zsbench.training.recipes import Recipe, get_recipe
-from zsbench.training.store import ResultStore
-from zsbench.training.table import (
+from zsbench.builds import (
     make_table,
     noise_ceiling,
     table_columns,
@@ -30,12 +25,17 @@ from zsbench.training.table import (
     write_atomic,
     write_table,
 )
+from zsbench.data import NATIVE_SIZE, NUM_CLASSES, canonical_dataset_name
+from zsbench.engine.progress import Progress
+from zsbench.errors import UsageError
+from zsbench.training.recipes import Recipe, get_recipe
+from zsbench.training.store import ResultStore
 from zsbench.training.tasks import TrainTask, TrainWork, cuda_count, failure_record, resolve_space
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
-    from zsbench.executors import Executor
+    from zsbench.engine.executors import Executor
     from zsbench.interfaces import SearchSpace
 
 # Fields that define a build: a rerun under the same name must agree on all of them.
@@ -69,7 +69,7 @@ class BuildReport:
         results_path: the JSONL file of records.
         table_path: the CSV table.
         meta_path: the metadata JSON.
-        noise: the noise ceiling (see :func:`~zsbench.training.table.noise_ceiling`).
+        noise: the noise ceiling (see :func:`~zsbench.builds.noise_ceiling`).
     """
 
     name: str
@@ -177,7 +177,7 @@ def build_pool(
             recipe, pool, seeds or runs; the two seed sets overlap.
     """
     from zsbench.devices import check_device
-    from zsbench.executors import RayExecutor
+    from zsbench.engine.executors import RayExecutor
 
     started = time.perf_counter()
     # a Ray cluster's workers may have the GPU the driver lacks: check the spelling only
@@ -325,7 +325,7 @@ def default_executor(
     cpus_per_task: float = 1.0,
     num_cpus: int | None = None,
 ) -> Executor:
-    """The executor of a build (see :func:`zsbench.executors.make_executor`).
+    """The executor of a build (see :func:`zsbench.engine.executors.make_executor`).
 
     Args:
         kind: ``local``, ``process`` or ``ray``.
@@ -337,7 +337,7 @@ def default_executor(
         cpus_per_task: CPUs Ray reserves per training.
         num_cpus: CPUs of a local Ray instance.
     """
-    from zsbench.executors import make_executor
+    from zsbench.engine.executors import make_executor
 
     if retries < 0:
         raise UsageError(f"--retries must be 0 or more, got {retries}")

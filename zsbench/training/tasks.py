@@ -1,4 +1,4 @@
-"""Training as tasks for the execution layer (:mod:`zsbench.executors`): train one
+"""Training as tasks for the execution layer (:mod:`zsbench.engine.executors`): train one
 architecture of a space, return its record.
 
 A :class:`TrainTask` is small and picklable (it names the space, or carries a space
@@ -6,7 +6,7 @@ object for spaces that are not installed plugins), so it can be shipped to a wor
 process or a Ray task. :func:`run_task` is what the worker runs: it builds the network
 with the task's seed, trains it with the recipe and returns a JSON-friendly record
 holding the accuracies, the recipe and its hash, the costs and the timing.
-:class:`TrainWork` is the :class:`~zsbench.executors.Work` that runs tasks on any executor
+:class:`TrainWork` is the :class:`~zsbench.engine.executors.Work` that runs tasks on any executor
 (one GPU per local worker when there are GPUs).
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zsbench.executors import Work
+from zsbench.engine.executors import Work
 from zsbench.training.recipes import Recipe
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,7 +83,7 @@ def run_task(task: TrainTask) -> dict[str, Any]:
     """Train the task's network and return its result record (raises on failure)."""
     import torch
 
-    from zsbench.scoring import seed_everything
+    from zsbench.engine.harness import seed_everything
     from zsbench.training.datasets import prepare_training_data
     from zsbench.training.trainer import pick_device, train_network
 

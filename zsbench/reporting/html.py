@@ -1,5 +1,5 @@
 """A self-contained HTML report of one or more evaluations: run settings, the summary table and
-every figure of :mod:`zsbench.plotting`, and across several benchmarks the transfer tables.
+every figure of :mod:`zsbench.reporting.figures`, and across several benchmarks the transfer tables.
 
 The page is one ``index.html`` with its PNG figures beside it (one folder per benchmark): no
 script, no web font, no link outside the folder, so it opens offline and can be archived or
@@ -26,7 +26,7 @@ from zsbench.errors import UsageError, ZsbenchError, describe_error
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from zsbench.evaluation import EvaluationResult
+    from zsbench.engine.evaluation import EvaluationResult
     from zsbench.plugins import PluginHost
 
 #: Resolution of the report's PNGs: a page-wide figure is 1,050 pixels wide.
@@ -174,7 +174,7 @@ def ceiling_note(result: EvaluationResult) -> str | None:
     trainings of the same networks agree (with its interval), and the bound that sets on a
     proxy's correlation with the benchmark's accuracy (about the square root of that
     accuracy's reliability: attenuation), not the test-retest value itself."""
-    from zsbench.training.table import MIN_PAIRS_FOR_INTERVAL
+    from zsbench.builds import MIN_PAIRS_FOR_INTERVAL
 
     ceiling = result.noise_ceiling
     if not ceiling or ceiling.get("spearman") is None or missing(ceiling.get("spearman")):
@@ -254,12 +254,12 @@ def draw_figures(
 ) -> list[FigureFile]:
     """Draw each figure of ``result`` into ``folder`` as compact PNGs; a figure that does not
     apply (no budget index, a space without stages) is listed with the reason instead."""
-    from zsbench import plotting
+    from zsbench.reporting import figures
 
     folder.mkdir(parents=True, exist_ok=True)
     drawn = []
     for kind in kinds or list(FIGURE_CAPTIONS):
-        draw = plotting.FIGURES[kind]
+        draw = figures.FIGURES[kind]
         caption = FIGURE_CAPTIONS.get(kind, "")
         try:
             if kind == "costs":
@@ -275,7 +275,7 @@ def draw_figures(
             warnings.warn(f"{result.benchmark}: the {kind} figure failed: {describe_error(exc)}", stacklevel=2)
             drawn.append(FigureFile(kind, None, caption, skipped=f"failed: {describe_error(exc)}"))
             continue
-        path = plotting.save(figure, folder / f"{kind}.png", dpi=dpi, compact=True)
+        path = figures.save(figure, folder / f"{kind}.png", dpi=dpi, compact=True)
         from PIL import Image
 
         with Image.open(path) as image:  # the written size (matplotlib truncates inches x dpi)
@@ -454,7 +454,7 @@ def transfer_rows(results: Sequence[EvaluationResult], index: str) -> list[tuple
 
 def rank_agreement(a: Sequence[float], b: Sequence[float]) -> float:
     """Kendall's tau between two benchmarks' values of the proxies they share (NaN below 3)."""
-    from zsbench.analysis import shared_correlations
+    from zsbench.studies.analysis import shared_correlations
 
     return shared_correlations(a, b, min_shared=3)[2]
 

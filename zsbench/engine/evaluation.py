@@ -8,15 +8,15 @@ then measure with every chosen index how well each proxy ranks the architectures
    :mod:`zsbench.tables`), its table with every key validated by the search space
    (``space.canonical``), the seeded subset (``limit``) and the proxies' input batch;
 2. **plan from the cache** (:func:`_plan`): look every (architecture, proxy) score and every
-   missing cost up in the :mod:`zsbench.cache`; what is missing becomes one task per
+   missing cost up in the :mod:`zsbench.engine.cache`; what is missing becomes one task per
    architecture;
-3. **run** (:func:`_run`): send the tasks to an executor (:mod:`zsbench.executors`) and store
+3. **run** (:func:`_run`): send the tasks to an executor (:mod:`zsbench.engine.executors`) and store
    each architecture's results as soon as they arrive, so an interrupted run resumes;
 4. **assemble** (:func:`_assemble`): one row per architecture with its accuracy, costs and
    one column per proxy, and the list of failures;
 5. **summarise** (:func:`_summarise`): each index on the whole pool with a seeded percentile
    bootstrap interval over architectures (the same resamples for every proxy, so proxies
-   can be compared), see :mod:`zsbench.indices`.
+   can be compared), see :mod:`zsbench.engine.indices`.
 
 Costs (``flops``, ``params``, ``depth``) come from the benchmark table where it has them
 and are computed with the search space (and cached) otherwise. The options are grouped by
@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zsbench.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
 from zsbench.devices import check_device
-from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
-from zsbench.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, make_executor
-from zsbench.indices import (
+from zsbench.engine.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
+from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, make_executor
+from zsbench.engine.harness import run_contract
+from zsbench.engine.indices import (
     DEFAULT_CONFIDENCE,
     compute_with_interval,
     entry_labels,
@@ -46,12 +46,12 @@ from zsbench.indices import (
     order_metrics,
     resolve_options,
 )
+from zsbench.engine.progress import Progress
+from zsbench.engine.tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
+from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
 from zsbench.interfaces import Batch, Benchmark, Metric, MetricInput, Proxy, SearchSpace
 from zsbench.plugins import PluginHost, get_host
-from zsbench.progress import Progress
 from zsbench.registry import Entry
-from zsbench.scoring import run_contract
-from zsbench.scoring_tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
 from zsbench.settings import default_benchmark, default_sample
 from zsbench.tables import COST_COLUMNS, TableBenchmark, load_benchmark_table, looks_like_table_file
 
@@ -120,7 +120,7 @@ class RunOptions:
     """Where scores are kept and where they are computed.
 
     Attributes:
-        cache: cache file path, an open :class:`~zsbench.cache.ScoreCache`, or ``None``
+        cache: cache file path, an open :class:`~zsbench.engine.cache.ScoreCache`, or ``None``
             for the default location.
         retry_failed: compute again the scores (and costs) cached as failures.
         executor: ``local`` (in-process; ``workers > 1`` means processes), ``process`` or ``ray``.
@@ -130,7 +130,7 @@ class RunOptions:
             Ray executors) before it is recorded as failed.
         threads: torch threads in each worker (this process included when it scores
             itself); ``None``: the CPU cores other work leaves free, divided among the workers, at least one each
-            (see :func:`zsbench.executors.default_threads`), one per Ray task.
+            (see :func:`zsbench.engine.executors.default_threads`), one per Ray task.
         cached_only: compute nothing: evaluate only the architectures whose every selected
             score (and cost) is already in the cache (figures of a run still in progress).
     """
@@ -163,7 +163,7 @@ class IndexOptions:
         shared: option values given to every selected index that declares the key
             (``{"k": (0.001, 0.05), "budgets": 5}``; indices without it ignore it).
         per_metric: option values of one index, ``{"br_at_k": {"k": "0.01"}}``: the index
-            must be selected and declare the key (see :func:`zsbench.indices.resolve_options`).
+            must be selected and declare the key (see :func:`zsbench.engine.indices.resolve_options`).
     """
 
     bootstrap: int = DEFAULT_BOOTSTRAP

@@ -3,7 +3,7 @@
 A score is stored under its full key: the search space, the canonical architecture, the
 proxy's name and version, and the run contract (batch size and source, seed, device type
 (CPU or CUDA, not the index), BN mode, dtype, classifier width, input size; see
-:func:`zsbench.scoring.run_contract`). Any change of those computes anew; nothing else does.
+:func:`zsbench.engine.harness.run_contract`). Any change of those computes anew; nothing else does.
 
 Durability: the database runs in WAL mode and every architecture's results are committed
 in one transaction as soon as they arrive, so a process killed at any moment (Ctrl-C,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 COST_COLUMNS = ("flops", "params", "depth")
 FIXED_COLUMNS = ("arch", "accuracy", *COST_COLUMNS)
-#: prefix of a proxy column whose name is taken by a fixed column (see ``zsbench.evaluation.score_column``)
+#: prefix of a proxy column whose name is taken by a fixed column (see ``zsbench.engine.evaluation.score_column``)
 PROXY_PREFIX = "proxy:"
 
 
@@ -101,7 +101,7 @@ def scores_from_benchmark(
     """Scores of ``proxies`` on ``benchmark`` through the cached engine (:func:`zsbench.evaluate`):
     scores already in the cache are read, missing ones computed and stored. The options mean
     what they mean for :func:`zsbench.evaluate` (same defaults, so the same cache entries)."""
-    from zsbench.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+    from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
 
     host = host if host is not None else get_host()
     scoring = ScoringOptions(score_seed=score_seed, device=device, **({"batch_size": batch_size} if batch_size else {}))
@@ -121,7 +121,7 @@ def scores_from_benchmark(
 
 
 def table_from_result(result: Any, proxies: str | Sequence[str], *, host: PluginHost | None = None) -> ScoreTable:
-    """The :class:`ScoreTable` of an :class:`~zsbench.evaluation.EvaluationResult` scored with
+    """The :class:`ScoreTable` of an :class:`~zsbench.engine.evaluation.EvaluationResult` scored with
     the proxy selection ``proxies`` (their directions read from the installed proxies)."""
     host = host if host is not None else get_host()
     entries = host.proxies.select_entries(proxies)

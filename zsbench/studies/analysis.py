@@ -9,10 +9,10 @@
   oracle (true accuracy) included: entry ``[A, B]`` is the index (e.g. mBR) of A's scores
   when B's oriented scores stand in for the accuracy, so the ``oracle`` column is A's index.
 - :func:`transfer` (Tables 2 and 3): proxies x benchmarks for one index entry, to set beside
-  the published figures of :mod:`zsbench.published`; :func:`column_agreement`: how alike two
+  the published figures of :mod:`zsbench.studies.published`; :func:`column_agreement`: how alike two
   of its columns order the proxies (section 4.4).
 
-Everything works from :class:`~zsbench.scoretable.ScoreTable` objects (scores read through the
+Everything works from :class:`~zsbench.studies.scores.ScoreTable` objects (scores read through the
 cache or from a score file); the architecture features come from the search space's
 :meth:`~zsbench.SearchSpace.features`, the budgets from the cost columns.
 """
@@ -23,16 +23,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from zsbench.engine.indices import resolve_options
 from zsbench.errors import UsageError
-from zsbench.hybrid import DEFAULT_FOLDS, default_regressor, fold_assignment, oriented
-from zsbench.indices import resolve_options
 from zsbench.interfaces import Metric, MetricInput, SearchSpace
+from zsbench.studies.hybrid import DEFAULT_FOLDS, default_regressor, fold_assignment, oriented
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
-    from zsbench.scoretable import ScoreTable
+    from zsbench.studies.scores import ScoreTable
 
 ORACLE = "oracle"
 
@@ -87,7 +87,7 @@ def importance(
             rows are left out of that target's model.
         folds, seed: of the out-of-fold R².
         model_factory: ``seed -> model`` with ``fit(X, y, feature_names)``, ``predict(X)`` and
-            ``gain_importance()`` (default: :func:`zsbench.hybrid.default_regressor`).
+            ``gain_importance()`` (default: :func:`zsbench.studies.hybrid.default_regressor`).
     """
     import numpy as np
     import pandas as pd

@@ -1,6 +1,6 @@
 """Hybrid proxies: rank architectures by a combination of several proxies (NAS-Bench-Zero, section 4.6).
 
-A hybrid is a set of *members* (proxy columns of a :class:`~zsbench.scoretable.ScoreTable`,
+A hybrid is a set of *members* (proxy columns of a :class:`~zsbench.studies.scores.ScoreTable`,
 the costs ``flops`` and ``params`` included: the paper's "combination with computation
 metrics") and a *rule* that merges their scores into one ranking of a population. Every rule
 first applies each member's declared direction, so "larger" always means "the member prefers
@@ -50,15 +50,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zsbench.engine.indices import compute_with_interval, resolve_options
 from zsbench.errors import UsageError, ZsbenchError, describe_error
-from zsbench.indices import compute_with_interval, resolve_options
 from zsbench.interfaces import Metric, MetricInput
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
-    from zsbench.scoretable import ScoreTable
+    from zsbench.studies.scores import ScoreTable
 
 RULES = ("rank_sum", "log_rank", "zscore", "vote", "learned")
 #: rules whose hybrid is a sum of per-member transforms, searched as one array per size
@@ -425,7 +425,7 @@ def search(
         rules: of :data:`RULES`.
         max_size: largest subset.
         options: options given to every index that declares the key (``{"budgets": 5}``),
-            resolved by :func:`zsbench.indices.resolve_options`.
+            resolved by :func:`zsbench.engine.indices.resolve_options`.
         folds, seed, model_factory: of the ``learned`` rule.
     """
     import numpy as np
@@ -664,7 +664,7 @@ def _json_value(value: Any) -> Any:
 
 def member_proxies(definitions: Iterable[HybridDefinition]) -> list[str]:
     """The proxies the definitions' members need scored (the cost members need none)."""
-    from zsbench.scoretable import COST_COLUMNS
+    from zsbench.studies.scores import COST_COLUMNS
 
     return list(dict.fromkeys(m for d in definitions for m in d.members if m not in COST_COLUMNS))
 
@@ -681,7 +681,7 @@ def summary_rows(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Rows for :attr:`EvaluationResult.summary <zsbench.evaluation.EvaluationResult>`, one per
+    """Rows for :attr:`EvaluationResult.summary <zsbench.engine.evaluation.EvaluationResult>`, one per
     saved hybrid (``proxy`` = ``hybrid:NAME``), with the same indices, options and bootstrap
     resamples as the proxies' rows (paired when no member failed); ``failures`` counts the
     architectures left out because a member failed, ``seconds_per_arch`` is the sum of the
@@ -693,7 +693,7 @@ def summary_rows(
     import pandas as pd
 
     from zsbench.plugins import get_host
-    from zsbench.scoretable import table_from_result
+    from zsbench.studies.scores import table_from_result
 
     host = host if host is not None else get_host()
     table = table_from_result(result, proxies, host=host)

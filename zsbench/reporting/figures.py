@@ -1,6 +1,6 @@
 """Figures of an evaluation: what a proxy study shows as evidence, drawn with matplotlib.
 
-Every function takes an :class:`~zsbench.evaluation.EvaluationResult` (its per-architecture
+Every function takes an :class:`~zsbench.engine.evaluation.EvaluationResult` (its per-architecture
 ``scores`` and per-proxy ``summary``, so nothing is recomputed) and returns a
 :class:`matplotlib.figure.Figure`; :func:`save` writes it as PNG, SVG or PDF. Figures are
 built on the object API (no ``pyplot`` state, no interactive backend), so they work in
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from zsbench.evaluation import EvaluationResult
+    from zsbench.engine.evaluation import EvaluationResult
     from zsbench.plugins import PluginHost
 
 #: Width of one column of a two-column paper, inches.
@@ -170,7 +170,7 @@ def proxy_names(result: EvaluationResult, proxies: Sequence[str] | None = None) 
 
 def score_values(result: EvaluationResult, proxy: str) -> np.ndarray:
     """A proxy's per-architecture scores (NaN where it failed)."""
-    from zsbench.evaluation import score_column
+    from zsbench.engine.evaluation import score_column
 
     return result.scores[score_column(proxy)].to_numpy(dtype=float)
 
@@ -728,10 +728,10 @@ def picks(
 
 
 def score_table(result: EvaluationResult, proxies: Sequence[str] | None = None, *, host: PluginHost | None = None) -> Any:
-    """The :class:`~zsbench.scoretable.ScoreTable` of ``result`` (the analyses' input), each
+    """The :class:`~zsbench.studies.scores.ScoreTable` of ``result`` (the analyses' input), each
     proxy with its declared direction (see :func:`proxy_orientation`)."""
-    from zsbench.evaluation import score_column
-    from zsbench.scoretable import ScoreTable
+    from zsbench.engine.evaluation import score_column
+    from zsbench.studies.scores import ScoreTable
 
     names = proxy_names(result, proxies)
     orientation = proxy_orientation(names, host)
@@ -743,9 +743,9 @@ def score_table(result: EvaluationResult, proxies: Sequence[str] | None = None, 
 
 def _judging_index(host: PluginHost | None, index: str | None) -> Any:
     """The index an analysis figure judges by: ``index``, else the analyses' default (the
-    first headline index that picks, see :func:`zsbench.analysis.default_index`)."""
-    from zsbench.analysis import default_index
+    first headline index that picks, see :func:`zsbench.studies.analysis.default_index`)."""
     from zsbench.plugins import get_host
+    from zsbench.studies.analysis import default_index
 
     host = host if host is not None else get_host()
     if index is not None:
@@ -767,7 +767,7 @@ def agreement(
     import numpy as np
     from matplotlib import colors
 
-    from zsbench.analysis import agreement as agreement_matrix
+    from zsbench.studies.analysis import agreement as agreement_matrix
 
     metric = _judging_index(host, index)
     matrix = agreement_matrix(score_table(result, proxies, host=host), metric, options=_run_options(result, metric))
@@ -819,9 +819,9 @@ def importance(
     an importance read from a model that explains nothing shows as such)."""
     import numpy as np
 
-    from zsbench.analysis import ORACLE, architecture_features
-    from zsbench.analysis import importance as importance_of
     from zsbench.plugins import get_host
+    from zsbench.studies.analysis import ORACLE, architecture_features
+    from zsbench.studies.analysis import importance as importance_of
 
     host = host if host is not None else get_host()
     if result.space not in host.spaces:
@@ -885,7 +885,7 @@ def hybrid(
     budget against the oracle's."""
     import numpy as np
 
-    from zsbench.hybrid import definition_of, evaluate_definitions, members_of, search
+    from zsbench.studies.hybrid import definition_of, evaluate_definitions, members_of, search
 
     metric = _judging_index(host, index)
     options = _run_options(result, metric)

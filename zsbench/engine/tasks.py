@@ -1,4 +1,4 @@
-"""Scoring as tasks for the execution layer (:mod:`zsbench.executors`).
+"""Scoring as tasks for the execution layer (:mod:`zsbench.engine.executors`).
 
 Each architecture is one independent :class:`ArchTask` (every missing proxy score of that
 architecture, plus its costs when they are needed). :class:`ScoringWork` says how a worker
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from zsbench.cache import CachedCost
+from zsbench.engine.cache import CachedCost
+from zsbench.engine.executors import Executor, InlineExecutor, Work
+from zsbench.engine.harness import ProxyResult, score_model
 from zsbench.errors import UsageError, ZsbenchError, describe_error
-from zsbench.executors import Executor, InlineExecutor, Work
 from zsbench.interfaces import Batch
 from zsbench.plugins import PluginHost, get_host
-from zsbench.scoring import ProxyResult, score_model
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -42,7 +42,7 @@ class ArchTask:
         want_cost: also compute the architecture's FLOPs, params and depth.
         num_classes: classifier width of the built network.
         input_size: image size the network is built and costed for.
-        seed: scoring seed (see :func:`zsbench.scoring.score_model`).
+        seed: scoring seed (see :func:`zsbench.engine.harness.score_model`).
         device: torch device string.
     """
 
@@ -65,7 +65,7 @@ class TaskOutcome:
     Attributes:
         index: the task's index.
         arch: the task's canonical architecture.
-        results: one :class:`~zsbench.scoring.ProxyResult` per proxy of the task.
+        results: one :class:`~zsbench.engine.harness.ProxyResult` per proxy of the task.
         cost: the costs when the task asked for them.
         crashed: the task could not be run (its worker died on every try, or it raised);
             ``results`` then hold that reason.

@@ -1,6 +1,6 @@
 """The execution layer: run independent tasks in this process, in worker processes or on Ray.
 
-Scoring (``zsbench evaluate``, see :mod:`zsbench.scoring_tasks`) and training
+Scoring (``zsbench evaluate``, see :mod:`zsbench.engine.tasks`) and training
 (``zsbench build``, see :mod:`zsbench.training.tasks`) both describe their work as a list
 of picklable tasks plus one :class:`Work` object that says what a task does. An executor
 runs them and yields one :class:`Outcome` per task as soon as it is finished, in completion

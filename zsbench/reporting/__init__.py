@@ -1,0 +1,1 @@
+"""Presenting results: the figures (``figures``) and the offline HTML report (``html``). Internal."""
