@@ -18,7 +18,7 @@ import argparse
 import numpy as np
 from scipy import stats
 
-from zsbench.builds import rank_agreement
+from zsbench.builds import retrain_agreement
 from zsbench.engine.evaluation import resolve_benchmark, sample_rows
 from zsbench.plugins import get_host
 from zsbench.settings import default_benchmark
@@ -26,8 +26,8 @@ from zsbench.settings import default_benchmark
 
 def interval(x: np.ndarray, y: np.ndarray, resamples: int, seed: int) -> tuple[float, float]:
     """95 % percentile-bootstrap interval of Spearman's rho over the pairs (the one the
-    benchmarks' noise ceilings use, :func:`zsbench.builds.rank_agreement`)."""
-    low, high = rank_agreement(x, y, bootstrap=resamples, seed=seed)["spearman_ci"]
+    benchmarks' noise ceilings use, :func:`zsbench.builds.retrain_agreement`)."""
+    low, high = retrain_agreement(x, y, bootstrap=resamples, seed=seed)["spearman_ci"]
     return low, high
 
 

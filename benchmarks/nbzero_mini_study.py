@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from zsbench.builds import rank_agreement, repeat_column
+from zsbench.builds import repeat_column, retrain_agreement
 from zsbench.errors import DataMissingError, UsageError
 from zsbench.plugins import PluginHost, get_host
 
@@ -39,10 +39,10 @@ BOOTSTRAP = 2000
 
 def spearman_interval(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
     """Spearman of ``x`` and ``y`` and its 95 % percentile bootstrap interval (resampling pairs,
-    ``BOOTSTRAP`` draws): :func:`~zsbench.builds.rank_agreement`, the interval the
+    ``BOOTSTRAP`` draws): :func:`~zsbench.builds.retrain_agreement`, the interval the
     benchmarks' own ceilings carry, with more draws. No interval (NaN) below
     ``MIN_PAIRS_FOR_INTERVAL`` pairs or when every resample is constant."""
-    agreement = rank_agreement(x, y, bootstrap=BOOTSTRAP, seed=seed)
+    agreement = retrain_agreement(x, y, bootstrap=BOOTSTRAP, seed=seed)
     rho = agreement["spearman"]
     low, high = agreement["spearman_ci"] or (math.nan, math.nan)
     return (math.nan if rho is None else rho), low, high

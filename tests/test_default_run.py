@@ -13,7 +13,7 @@ from test_evaluate_cli import cli  # noqa: F401  (the fixture)
 from test_evaluate_fakes import ToyBench
 
 import zsbench
-from zsbench.builds import correlation_bound, rank_agreement
+from zsbench.builds import correlation_bound, retrain_agreement
 from zsbench.engine.evaluation import read_settings
 from zsbench.settings import DEFAULT_BENCHMARK_SETTING, default_sample
 
@@ -48,7 +48,7 @@ def test_the_bound_is_the_square_root_of_the_reliability():
 
     rng = np.random.default_rng(0)
     quality = rng.normal(size=30)
-    agreement = rank_agreement(quality + rng.normal(size=30), quality + rng.normal(size=30))
+    agreement = retrain_agreement(quality + rng.normal(size=30), quality + rng.normal(size=30))
     low, high = agreement["spearman_ci"]
     assert low < agreement["spearman"] < high and high - low > 0.3
     assert agreement["bound_ci"][0] < agreement["bound"] < agreement["bound_ci"][1]
@@ -57,9 +57,9 @@ def test_the_bound_is_the_square_root_of_the_reliability():
 def test_too_few_pairs_get_no_interval():
     # 4 networks that agree: every bootstrap resample agrees too, so a percentile interval
     # would read [1, 1], a certainty that 4 networks cannot give
-    few = rank_agreement([1, 2, 3, 4], [1, 2, 3, 4])
+    few = retrain_agreement([1, 2, 3, 4], [1, 2, 3, 4])
     assert few["spearman"] == 1.0 and few["spearman_ci"] is None and few["bound_ci"] is None
-    assert rank_agreement(list(range(8)), list(range(8)))["spearman_ci"] == [1.0, 1.0]  # 8: shown, as measured
+    assert retrain_agreement(list(range(8)), list(range(8)))["spearman_ci"] == [1.0, 1.0]  # 8: shown, as measured
     from types import SimpleNamespace
 
     from zsbench.reporting.html import ceiling_note
@@ -72,7 +72,7 @@ class MeasuredTwice(ToyBench):
     name = "toy-measured"
 
     def noise_ceiling(self, data_root=None):
-        return rank_agreement([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 3, 4, 6, 5, 8, 7])
+        return retrain_agreement([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 3, 4, 6, 5, 8, 7])
 
 
 def test_the_default_run_is_a_stated_seeded_sample(cli, monkeypatch):  # noqa: F811

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from zsbench_proxies import _passes
+from zsbench_proxies import _passes, _zen_pass
 from zsbench_proxies.jacob_cov import jacobian_correlation_score
 from zsbench_proxies.zico import zico_from_gradients
 
@@ -123,7 +123,7 @@ def test_zen_finds_the_map_before_global_pooling_in_any_form():
     assert values[0].value == pytest.approx(values[2].value, rel=1e-6)
     # A squeeze-excitation pool inside the network is not the one feeding the head.
     recorder_model = TinyNet(se=True)
-    with _passes.GlobalPoolRecorder() as recorder:
+    with _zen_pass.GlobalPoolRecorder() as recorder:
         recorder_model(batch.inputs)
     assert recorder.last is not None and recorder.last.shape == (16, 8, 8, 8)
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import zsbench
 from zsbench.cli import build_app
 from zsbench.engine import evaluation
-from zsbench.reporting.html import rank_agreement, transfer_rows, write_report
+from zsbench.reporting.html import proxy_ranking_tau, transfer_rows, write_report
 
 FEW = ("snip", "synflow", "flops", "perfect")
 
@@ -91,9 +91,9 @@ def test_several_benchmarks_get_transfer_tables(two_results, host, tmp_path, mon
         assert f"<h3>{index}</h3>" in page
     rows = dict(transfer_rows(list(two_results), "kendall"))
     assert list(rows) == list(FEW) and rows["perfect"] == [1.0, 1.0]
-    tau = rank_agreement([v[0] for v in rows.values()], [v[1] for v in rows.values()])
+    tau = proxy_ranking_tau([v[0] for v in rows.values()], [v[1] for v in rows.values()])
     assert f"toy-bench → toy-bench-2: τ = {tau:.2f}" in page
-    assert rank_agreement([1, 2, 3, 4], [1, 2, 3, 4]) == 1.0 and rank_agreement([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+    assert proxy_ranking_tau([1, 2, 3, 4], [1, 2, 3, 4]) == 1.0 and proxy_ranking_tau([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
 
 
 def test_same_benchmark_twice_is_a_usage_error(two_results, host, tmp_path):

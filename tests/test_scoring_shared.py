@@ -22,7 +22,8 @@ FIRST_PARTY = (
     "flops", "params", "depth", "naswot", "l2_norm", "zico",
 )  # fmt: skip
 
-# PROXY_SPEC section 7: 1e-6 relative, fisher 1e-5 (summation order), ntk 1e-4 (float32 Gram, eigensolver).
+# Relative tolerances of shared against one-proxy scores (plugins/zsbench_proxies/README.md, "Shared passes"):
+# 1e-6, fisher 1e-5 (its sum runs in another order), ntk 1e-4 (float32 Gram matrix and eigensolver).
 TOLERANCE = {"fisher": 1e-5, "ntk": 1e-4}
 DEFAULT_TOLERANCE = 1e-6
 

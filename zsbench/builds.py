@@ -103,7 +103,7 @@ def _mean(values: list[float]) -> float:
 
 def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None, runs: int = 1) -> dict[str, Any]:
     """Spearman and Kendall correlation between the table's accuracy and the repeat set's,
-    over the networks trained with both (see :func:`rank_agreement`).
+    over the networks trained with both (see :func:`retrain_agreement`).
 
     With ``runs`` > 1 both sides are means of ``runs`` trainings, so this measures the
     reliability of the table's accuracy itself, not of one training. Returns
@@ -113,14 +113,14 @@ def noise_ceiling(rows: list[dict[str, Any]], repeat_seed: int | None, runs: int
         return {"pairs": 0, "spearman": None, "kendall": None}
     column = repeat_column(repeat_seed, runs)
     repeated = [r for r in rows if r.get(column) is not None]
-    return rank_agreement([r["accuracy"] for r in repeated], [r[column] for r in repeated])
+    return retrain_agreement([r["accuracy"] for r in repeated], [r[column] for r in repeated])
 
 
-#: Fewest retrained networks for which :func:`rank_agreement` gives a bootstrap interval.
+#: Fewest retrained networks for which :func:`retrain_agreement` gives a bootstrap interval.
 MIN_PAIRS_FOR_INTERVAL = 8
 
 
-def rank_agreement(
+def retrain_agreement(
     first: Sequence[float],
     second: Sequence[float],
     *,
@@ -296,7 +296,7 @@ class BuiltBenchmark(Benchmark):
         """The build's measured noise ceiling: Spearman and Kendall between the test
         accuracies of the networks trained with both seeds (both seed sets, for a build that
         averages several trainings per network), with the interval and the bound of
-        :func:`rank_agreement` (``None`` below 3 pairs)."""
+        :func:`retrain_agreement` (``None`` below 3 pairs)."""
         ceiling = self.meta.get("noise_ceiling") or {}
         if int(ceiling.get("pairs") or 0) < 3 or ceiling.get("spearman") is None:
             return None
@@ -318,7 +318,7 @@ class BuiltBenchmark(Benchmark):
 
             frame = pd.read_csv(self.table, usecols=["accuracy", column]).dropna()
             if len(frame) >= 3:
-                measured = rank_agreement(frame["accuracy"].tolist(), frame[column].tolist())
+                measured = retrain_agreement(frame["accuracy"].tolist(), frame[column].tolist())
         except (OSError, ValueError, KeyError):  # an old table without the repeat column: the stored values
             pass
         return {**measured, "trainings_per_side": runs, "note": what.format(pairs=measured["pairs"])}

@@ -497,7 +497,7 @@ class Benchmark(ABC):
         """How well the ground truth agrees with itself: rank correlations between two
         independent trainings of the same networks, ``{"spearman", "kendall", "pairs"}``
         plus optional ``"spearman_ci"`` (its interval), ``"bound"`` and ``"bound_ci"``, a
-        ``"note"`` (:func:`zsbench.builds.rank_agreement` computes them all) and
+        ``"note"`` (:func:`zsbench.builds.retrain_agreement` computes them all) and
         ``"trainings_per_side"`` (when the accuracy is a mean of k trainings and the two
         sides compared are two such means: k); ``None`` (the default) when the benchmark
         cannot say.

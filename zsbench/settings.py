@@ -15,15 +15,16 @@ import os
 #: The benchmark ``zsbench evaluate`` uses when ``--benchmark`` is not given; any installed
 #: benchmark may take its place through ``ZSBENCH_BENCHMARK``.
 #: The shipped benchmark whose measured noise ceiling is highest: NAS-Bench-Macro's two
-#: single trainings agree with Spearman 0.979 over 3,969 networks (nbzero-mini-r2 0.72,
-#: nbzero-mini-mb 0.63, nbzero-mini-r1 0.23; NAS-Bench-201 publishes no per-seed accuracies,
-#: so its ceiling is unknown). tests/test_default_run.py checks it stays the highest, judged by
+#: single trainings agree with Spearman 0.979 over 3,969 networks (nbzero-mini version 2:
+#: R1 0.86, R2 0.83, MB 0.88 over 30 retrained networks each; NAS-Bench-201 publishes no
+#: per-seed accuracies, so its ceiling is unknown). tests/test_default_run.py checks it stays the highest, judged by
 #: the lower end of each ceiling's bootstrap interval.
 DEFAULT_BENCHMARK_SETTING = "nasbench-macro-cifar10"
-#: Architectures the default run scores (a seeded sample, seed 0, stated in the output): with
-#: ``--proxies all`` it finishes within 15 minutes on a 2-core CPU (measured in
-#: benchmarks/README.md), and is large enough that params, flops and synflow, the weakest of
-#: which correlates about 0.3 on this benchmark, get intervals that exclude 0.
+#: Architectures the default run scores (a seeded sample, seed 0, stated in the output): large
+#: enough that params, flops and synflow, the weakest of which correlates about 0.3 on this
+#: benchmark, get intervals that exclude 0. Computed from nothing with ``--proxies all`` it takes
+#: about 70 minutes on a 2-core CPU with one worker (ntk, 37 s a network, is most of it), which
+#: is why its scores ship precomputed.
 DEFAULT_SAMPLE_SETTING = 100
 
 

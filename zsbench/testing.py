@@ -19,8 +19,10 @@ Contract tests: subclass :class:`ProxyContract` in your test module and set ``pr
 The inherited tests check the name, that ``score`` returns a finite float on the CPU for the
 tiny CNN (a proxy that returns NaN there, or raises, fails: NaN is for networks a proxy
 cannot score, not for an ordinary conv-BN-ReLU network), that two runs under the same seed
-are bit-identical, and, with ``entry_point`` set, that the installed plugin is found through
-the ``zsbench`` entry-point group.
+are bit-identical, that a proxy declaring a shared pass (:meth:`~zsbench.Proxy.requires`)
+scores the same from the pass's products as on its own (within ``shared_tolerance``), and,
+with ``entry_point`` set, that the installed plugin is found through the ``zsbench``
+entry-point group.
 """
 
 from __future__ import annotations
@@ -114,6 +116,9 @@ class ProxyContract:
 
     proxy: ClassVar[Proxy]
     entry_point: ClassVar[str | None] = None
+    #: How far a score from a shared pass may differ from the proxy's own, relatively: a pass may
+    #: sum in another order or solve in float32 (first-party fisher needs 1e-5, ntk 1e-4).
+    shared_tolerance: ClassVar[float] = 1e-6
 
     def _score(self, seed: int = 0) -> float:
         """The proxy's score of the tiny CNN, through the host's scoring path."""
@@ -140,6 +145,28 @@ class ProxyContract:
     def test_is_deterministic_under_a_seed(self) -> None:
         first, second = self._score(seed=0), self._score(seed=0)
         assert first == second, f"{self.proxy.name} gave {first!r} and then {second!r} under the same seed"
+
+    def test_shared_pass_gives_its_own_score(self) -> None:
+        """A proxy that declares a shared pass scores the same from the pass's products as on its own."""
+        from zsbench.engine.harness import seed_everything
+
+        request = self.proxy.requires()
+        if request is None:
+            pytest.skip(f"{self.proxy.name} declares no shared pass (requires() is None): nothing to compare")
+        own = self._score()
+        batch = make_tiny_batch()
+        seed_everything(0)
+        model = make_tiny_model(seed=0).train()
+        assert request.shared_pass.accepts(model), f"the pass {request.shared_pass.key!r} declines the tiny CNN"
+        seed_everything(0)  # as the engine does before a pass
+        products = request.shared_pass.run(model, batch, request.products)
+        failed = {name: value for name, value in products.items() if isinstance(value, BaseException)}
+        assert not failed, f"the pass {request.shared_pass.key!r} failed on the tiny CNN: {failed}"
+        shared = float(self.proxy.score_shared(products, model, batch))
+        assert math.isclose(shared, own, rel_tol=self.shared_tolerance, abs_tol=1e-12), (
+            f"{self.proxy.name} scores {shared!r} from its shared pass but {own!r} on its own "
+            f"(relative tolerance {self.shared_tolerance})"
+        )
 
     def test_is_discoverable_through_its_entry_point(self) -> None:
         if self.entry_point is None:

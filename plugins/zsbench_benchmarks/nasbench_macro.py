@@ -47,12 +47,12 @@ class NasBenchMacroCifar10(zsbench.Benchmark):
         """Spearman and Kendall between two single training runs (``test_acc_run0`` and
         ``test_acc_run1``) over the canonical networks, with a bootstrap interval; the bound
         on a proxy's correlation accounts for the accuracy being the mean of three runs."""
-        from zsbench.builds import rank_agreement
+        from zsbench.builds import retrain_agreement
 
         table = read_table(TABLE_PATH, ("is_canonical", "test_acc_run0", "test_acc_run1"), f"{self.name} table")
         table = table[table["is_canonical"].astype(bool)]
         # The benchmark's accuracy is the mean of three runs: its reliability, and so the bound, is higher.
-        agreement = rank_agreement(table["test_acc_run0"].tolist(), table["test_acc_run1"].tolist(), runs_averaged=3)
+        agreement = retrain_agreement(table["test_acc_run0"].tolist(), table["test_acc_run1"].tolist(), runs_averaged=3)
         return {**agreement, "note": f"two single trainings of {agreement['pairs']:,} networks; the accuracy is the mean of three"}
 
 

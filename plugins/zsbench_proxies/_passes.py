@@ -3,6 +3,7 @@
 Every proxy module calls one of these functions and reduces its result to a number (its
 one-proxy path, :meth:`zsbench.Proxy.score`). The same passes run once for many proxies in
 :class:`ModelPasses`, the shared pass every first-party proxy except synflow and zen declares
+(those two change the model in place, so their passes live beside them, in ``_synflow_pass`` and ``_zen_pass``)
 (:meth:`zsbench.Proxy.requires`); ``zsbench.engine.harness.score_model`` runs it once per model
 and hands its products to each proxy's ``score_shared``:
 
@@ -16,8 +17,6 @@ function               what it computes                               proxies re
 ``ntk_gram``           empirical NTK Gram matrix of the batch         ntk
 ``relu_code_kernel``   NASWOT kernel of binary ReLU-input codes       naswot
 ``zico_gradients``     cumulative CE gradients of two half-batches    zico
-``synflow_pass``       abs/float64/BN-free copy, all-ones input       synflow
-``zen_pass``           Gaussian re-init, two no-grad forwards         zen
 =====================  =============================================  =========================
 
 Conventions shared with zero-cost-nas: the *weight layers* are the modules that are
@@ -30,14 +29,14 @@ element (NAS-Bench-201 style ``(features, logits)``).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 import zsbench
 
@@ -350,138 +349,6 @@ def zico_gradients(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor
     return [torch.stack(rows) for rows in recorded]
 
 
-def _identity_forward(x: torch.Tensor) -> torch.Tensor:
-    return x
-
-
-def synflow_pass(model: nn.Module, input_shape: tuple[int, int, int]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """zero-cost-nas synflow's pass (pass B): modifies ``model`` in place.
-
-    BatchNorm1d/2d forwards become the identity (not eval mode), the model is cast to
-    float64, every ``state_dict`` tensor (weights, biases, BN buffers) is replaced by its
-    absolute value, and R = sum of the outputs for an all-ones input of shape
-    ``[1, C, H, W]`` is differentiated. The model's train/eval mode is kept.
-
-    Returns:
-        ``(weights, grads)`` of the conv/linear layers, float64 (zeros where unused).
-    """
-    for m in model.modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            m.forward = _identity_forward  # instance attribute: this model only
-    model.double()
-    with torch.no_grad():
-        for tensor in model.state_dict().values():
-            tensor.abs_()
-    weights = [m.weight for m in weight_layers(model)]
-    device = weights[0].device if weights else torch.device("cpu")
-    x = torch.ones((1, *input_shape), dtype=torch.float64, device=device)
-    out = logits_of(model(x))
-    grads = torch.autograd.grad(torch.sum(out), weights, allow_unused=True)
-    return weights, [g.detach() for g in _zeros_for_missing(grads, weights)]
-
-
-ZEN_MIXUP_GAMMA = 1e-2
-
-
-def zen_gaussian_init(model: nn.Module) -> None:
-    """Zen-NAS's re-initialisation: conv/linear weights N(0, 1), their biases 0, BatchNorm2d
-    and GroupNorm affine weight 1 and bias 0 (in module order, drawing from the global RNG)."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.normal_(m.weight)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                if m.weight is not None:
-                    nn.init.ones_(m.weight)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-
-
-class GlobalPoolRecorder(TorchFunctionMode):
-    """Records the input of the last global average pooling run while the mode is active.
-
-    Global average pooling is recognised whatever form it takes: ``nn.AdaptiveAvgPool2d``
-    or ``F.adaptive_avg_pool2d`` to a 1x1 map, ``avg_pool2d`` whose output is 1x1, or a
-    ``mean`` over both spatial dimensions of a 4-D tensor. Pools inside the network (e.g.
-    squeeze-and-excitation) are recorded too, but the last one of a forward is the one
-    feeding the classifier.
-    """
-
-    _POOLS = (F.adaptive_avg_pool2d, F.avg_pool2d, torch._C._nn.adaptive_avg_pool2d, torch._C._nn.avg_pool2d)
-    _MEANS = (torch.mean, torch.Tensor.mean)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.last: torch.Tensor | None = None
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        if args and isinstance(args[0], torch.Tensor) and args[0].dim() == 4:
-            if func in self._POOLS and isinstance(out, torch.Tensor) and tuple(out.shape[-2:]) == (1, 1):
-                self.last = args[0]
-            elif func in self._MEANS and self._spatial_mean(args, kwargs):
-                self.last = args[0]
-        return out
-
-    @staticmethod
-    def _spatial_mean(args: tuple, kwargs: dict) -> bool:
-        dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
-        if dim is None:
-            return False
-        dims = {int(d) % 4 for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
-        return dims == {2, 3}
-
-
-def features_before_pooling(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
-    """Run ``model`` on ``inputs`` and return the input of its last global average pooling.
-
-    Raises:
-        ValueError: no global average pooling ran (see :class:`GlobalPoolRecorder`).
-    """
-    recorder = GlobalPoolRecorder()
-    with recorder:
-        model(inputs)
-    if recorder.last is None:
-        raise ValueError(
-            "no global average pooling in the forward pass (adaptive_avg_pool2d to 1x1, avg_pool2d "
-            "over the whole map, or mean over H and W): cannot find the feature map before pooling"
-        )
-    return recorder.last
-
-
-def zen_pass(
-    model: nn.Module, batch_shape: Sequence[int], mixup_gamma: float = ZEN_MIXUP_GAMMA
-) -> tuple[torch.Tensor, list[nn.BatchNorm2d]]:
-    """Zen-NAS's pass (pass C): modifies ``model`` in place.
-
-    BN running statistics are reset (a fresh model's state, so the score never depends on
-    forwards run before), weights are re-initialised (:func:`zen_gaussian_init`), then
-    x, eps ~ N(0, 1) of ``batch_shape`` are drawn (in that order, after the init) and the
-    pre-pooling feature maps of x and ``x + mixup_gamma * eps`` are compared in two
-    train-mode no-grad forwards, which also update BN running_var twice (Zen-NAS's code).
-
-    Returns:
-        ``(delta, bn_layers)``: delta = mean over the batch of sum |f(x) - f(x')| (a 0-d
-        float tensor), and the BatchNorm2d modules whose running_var the score reads.
-    """
-    for m in model.modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
-            m.reset_running_stats()
-    zen_gaussian_init(model)
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    with torch.no_grad():
-        x = torch.randn(size=list(batch_shape), device=device)
-        eps = torch.randn(size=list(batch_shape), device=device)
-        mixed = x + mixup_gamma * eps
-        f_x = features_before_pooling(model, x)
-        f_mixed = features_before_pooling(model, mixed)
-        delta = torch.mean(torch.sum(torch.abs(f_x - f_mixed), dim=[1, 2, 3]))
-    return delta, [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-
-
 # -- the shared pass -------------------------------------------------------------------------
 
 #: Products of :class:`ModelPasses`, what each holds, and the function of the one-proxy path it equals.
@@ -508,7 +375,7 @@ def _rng_states(device: torch.device) -> list[torch.Tensor]:
 
 
 class ModelPasses(zsbench.SharedPass):
-    """Pass A of ``PROXY_SPEC`` section 3 on the model as built: one train-mode forward of the
+    """The shared model pass on the model as built: one train-mode forward of the
     batch and the backward passes the requested products need, on one graph.
 
     Every product equals what the corresponding one-proxy function computes on a fresh
@@ -547,9 +414,8 @@ class ModelPasses(zsbench.SharedPass):
         if products & {"ce", "grasp_hg", "input_jacobian", "relu_kernel", "ntk_gram"}:
             self._forward_products(model, batch, products, out)
         if "zico_grads" in products:
-            start = time.perf_counter()
-            out["zico_grads"] = _attempt(zico_gradients, model, batch.inputs, batch.targets)
-            self.last_stage_seconds["zico_grads"] = time.perf_counter() - start
+            with _StageTimer(self.last_stage_seconds).stage("zico_grads"):
+                out["zico_grads"] = _attempt(zico_gradients, model, batch.inputs, batch.targets)
         return out
 
     def _forward_products(self, model: nn.Module, batch: zsbench.Batch, products: frozenset[str], out: dict[str, Any]) -> None:
@@ -564,46 +430,82 @@ class ModelPasses(zsbench.SharedPass):
             handles = [layer.register_forward_hook(_make_output_catcher(captured[i])) for i, layer in enumerate(layers)]
         relu = _ReluCodeKernel(model, batch.inputs) if "relu_kernel" in products else None
         x = batch.inputs.detach().clone().requires_grad_(want_jacobian)
-        stages = self.last_stage_seconds
-        clock = time.perf_counter()
-        rng_before = _rng_states(x.device)
-        try:
-            logits = logits_of(model(x))
-        finally:
-            for h in handles:
-                h.remove()
-            if relu is not None:
-                relu.remove()
-        if any(not torch.equal(a, b) for a, b in zip(rng_before, _rng_states(x.device), strict=True)):
-            raise RuntimeError("the model draws random numbers in its forward; shared passes would change its scores")
-        if relu is not None:
-            out["relu_kernel"] = _attempt(relu.result)
-            stages["relu_kernel"] = relu.seconds
-        stages["forward"], clock = time.perf_counter() - clock - stages.get("relu_kernel", 0.0), time.perf_counter()
-        if want_ce:
+        timer = _StageTimer(self.last_stage_seconds)
+        with timer.stage("forward"):
+            rng_before = _rng_states(x.device)
             try:
-                ce, grads_with_graph = _ce_gradients(
-                    logits, batch.targets, layers, captured, create_graph=want_grasp, retain_graph=True
-                )
+                logits = logits_of(model(x))
+            finally:
+                for h in handles:
+                    h.remove()
+                if relu is not None:
+                    relu.remove()
+            if any(not torch.equal(a, b) for a, b in zip(rng_before, _rng_states(x.device), strict=True)):
+                raise RuntimeError("the model draws random numbers in its forward; shared passes would change its scores")
+            if relu is not None:
+                out["relu_kernel"] = _attempt(relu.result)
+        if relu is not None:  # the kernel is built by hooks during the forward: its seconds are its own
+            timer.move(relu.seconds, "forward", "relu_kernel")
+        if want_ce:
+            self._ce_products(logits, batch.targets, layers, captured, want_grasp, out, timer)
+        if want_jacobian:
+            with timer.stage("input_jacobian"):
+                out["input_jacobian"] = _attempt(_input_jacobian_rows, logits, x, True)
+        if "ntk_gram" in products:
+            with timer.stage("ntk_gram"):
+                out["ntk_gram"] = _attempt(_ntk_gram_from_logits, logits, ntk_parameters(model))
+
+    @staticmethod
+    def _ce_products(
+        logits: torch.Tensor,
+        targets: torch.Tensor,
+        layers: list[nn.Module],
+        captured: list[list[torch.Tensor]] | None,
+        want_grasp: bool,
+        out: dict[str, Any],
+        timer: _StageTimer,
+    ) -> None:
+        """``ce`` (and ``grasp_hg``, which differentiates its gradient again) from the forward's logits."""
+        with timer.stage("ce"):
+            try:
+                ce, grads_with_graph = _ce_gradients(logits, targets, layers, captured, create_graph=want_grasp, retain_graph=True)
             except Exception as exc:
                 out["ce"] = exc
                 if want_grasp:
                     out["grasp_hg"] = exc
-            else:
-                out["ce"] = ce
-                stages["ce"], clock = time.perf_counter() - clock, time.perf_counter()
-                if want_grasp:
-                    out["grasp_hg"] = _attempt(
-                        lambda: (ce.weights, _hessian_gradient(ce.weights, ce.grads, grads_with_graph, True))
-                    )
-                    stages["grasp_hg"], clock = time.perf_counter() - clock, time.perf_counter()
-                del grads_with_graph  # the double-backward graph: free it before the next backward
-        if want_jacobian:
-            out["input_jacobian"] = _attempt(_input_jacobian_rows, logits, x, True)
-            stages["input_jacobian"], clock = time.perf_counter() - clock, time.perf_counter()
-        if "ntk_gram" in products:
-            out["ntk_gram"] = _attempt(_ntk_gram_from_logits, logits, ntk_parameters(model))
-            stages["ntk_gram"] = time.perf_counter() - clock
+                return
+        out["ce"] = ce
+        if want_grasp:
+            with timer.stage("grasp_hg"):
+                out["grasp_hg"] = _attempt(_grasp_product, ce, grads_with_graph)
+        del grads_with_graph  # the double-backward graph: free it before the next backward
+
+
+class _StageTimer:
+    """Wall seconds of each named stage of a pass, for :meth:`ModelPasses.product_seconds` and the perf
+    tables; the passes only mark their stages with :meth:`stage`, so no clock arithmetic sits in the
+    autograd code."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def move(self, seconds: float, source: str, target: str) -> None:
+        """Charge ``seconds`` spent inside stage ``source`` to ``target`` instead."""
+        self.seconds[source] = self.seconds.get(source, 0.0) - seconds
+        self.seconds[target] = self.seconds.get(target, 0.0) + seconds
+
+
+def _grasp_product(ce: CEPass, grads_with_graph: Sequence[torch.Tensor | None]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """grasp's ``(weights, H g)`` from the CE gradient still holding its graph."""
+    return ce.weights, _hessian_gradient(ce.weights, ce.grads, grads_with_graph, True)
 
 
 def _attempt(function: Any, *args: Any) -> Any:

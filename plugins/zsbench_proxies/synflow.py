@@ -30,7 +30,8 @@ class Synflow(zsbench.Proxy):
 
     def score(self, model: torch.nn.Module, batch: zsbench.Batch) -> float:
         """Synaptic saliency summed over conv/linear weights."""
-        from zsbench_proxies._passes import layerwise_sum, synflow_pass
+        from zsbench_proxies._passes import layerwise_sum
+        from zsbench_proxies._synflow_pass import synflow_pass
 
         weights, grads = synflow_pass(model, batch.input_shape)
         return layerwise_sum([(w.detach() * g).abs() for w, g in zip(weights, grads, strict=True)])

@@ -32,7 +32,7 @@ class Zen(zsbench.Proxy):
 
     def contract(self) -> dict[str, Any]:
         """The base contract plus the mixup gamma and the repeat count."""
-        from zsbench_proxies._passes import ZEN_MIXUP_GAMMA
+        from zsbench_proxies._zen_pass import ZEN_MIXUP_GAMMA
 
         return {**super().contract(), "mixup_gamma": ZEN_MIXUP_GAMMA, "repeat": 1, "residuals": "kept"}
 
@@ -40,7 +40,7 @@ class Zen(zsbench.Proxy):
         """Zen-score of ``model`` on Gaussian inputs shaped like ``batch``."""
         import torch
 
-        from zsbench_proxies._passes import zen_pass
+        from zsbench_proxies._zen_pass import zen_pass
 
         delta, bn_layers = zen_pass(model, tuple(batch.inputs.shape))
         log_bn_scaling: float | torch.Tensor = 0.0

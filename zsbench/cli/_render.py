@@ -50,9 +50,9 @@ def write_frame(frame: pd.DataFrame, output: str | None, index: bool = False) ->
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    from zsbench.studies.hybrid import _json_value
+    from zsbench.engine.jsonable import json_value
 
-    return [{str(k): _json_value(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+    return [{str(k): json_value(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 
 def fmt(value: Any, digits: int) -> str:

@@ -303,9 +303,9 @@ def transfer_cmd(
 
 
 def _num(value: Any) -> Any:
-    from zsbench.studies.hybrid import _json_value
+    from zsbench.engine.jsonable import json_value
 
-    return _json_value(value)
+    return json_value(value)
 
 
 def _cell(value: Any, *, bold: bool) -> str:

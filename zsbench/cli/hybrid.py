@@ -125,10 +125,12 @@ def register(app: typer.Typer) -> None:
                     **common,
                 )
             if as_json:
+                from zsbench.engine.jsonable import json_value
+
                 payload = hybrid.result_json(result, rows)
                 if transfer_rows is not None:
                     payload["transfer"] = [
-                        {k: (list(v) if isinstance(v, tuple) else hybrid._json_value(v)) for k, v in r.items()}
+                        {k: json_value(v) for k, v in r.items()}
                         for r in transfer_rows.to_dict(orient="records")
                     ]
                 print_json(payload)

@@ -26,7 +26,6 @@ step: :class:`PoolOptions`, :class:`ScoringOptions`, :class:`RunOptions`, :class
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -46,6 +45,7 @@ from zsbench.engine.indices import (
     order_metrics,
     resolve_options,
 )
+from zsbench.engine.jsonable import json_value
 from zsbench.engine.progress import Progress
 from zsbench.engine.tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
 from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
@@ -234,7 +234,7 @@ class EvaluationResult:
         "failures", "seconds_per_arch"}]}`` with NaN as ``null``."""
         rows = []
         for record in self.summary.to_dict(orient="records"):
-            rows.append({key: _json_value(value) for key, value in record.items()})
+            rows.append({key: json_value(value) for key, value in record.items()})
         return {
             "benchmark": self.benchmark,
             "archs": self.archs,
@@ -851,16 +851,6 @@ def _optional_extra(bench: Benchmark, what: str, call: Callable[[], Any]) -> Any
     except Exception as exc:  # third-party code
         warnings.warn(f"benchmark {bench.name!r}: {what} unavailable: {describe_error(exc)}", stacklevel=3)
         return None
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-    return value
 
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from zsbench.errors import describe_error
+from zsbench.errors import ZsbenchError, describe_error
 from zsbench.interfaces import Batch, PassRequest, Proxy, SharedPass
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,7 +127,13 @@ def score_model(
         if request is None:
             separate.append(index)
         else:
-            groups.setdefault(request.shared_pass.key, []).append((index, proxy, request))
+            group = groups.setdefault(request.shared_pass.key, [])
+            if group and not _same_pass(group[0][2].shared_pass, request.shared_pass):
+                raise ZsbenchError(
+                    f"proxies {group[0][1].name!r} and {proxy.name!r} declare two different shared passes under the key "
+                    f"{request.shared_pass.key!r}; a key names one computation: give one of the passes a key of its own"
+                )
+            group.append((index, proxy, request))
     for members in groups.values():
         if len(members) < 2:
             separate.extend(index for index, _, _ in members)
@@ -140,6 +146,11 @@ def score_model(
     for index in sorted(separate):
         results[index] = _score_alone(build, proxies[index], batch, batch_on_device, seed, device)
     return [results[index] for index in range(len(proxies))]
+
+
+def _same_pass(first: SharedPass, second: SharedPass) -> bool:
+    # One instance shared by the proxies, or equal instances (a pass that defines ``__eq__``).
+    return first is second or (type(first) is type(second) and first == second)
 
 
 def _request_of(proxy: Proxy) -> PassRequest | None:

@@ -452,7 +452,7 @@ def transfer_rows(results: Sequence[EvaluationResult], index: str) -> list[tuple
     return rows
 
 
-def rank_agreement(a: Sequence[float], b: Sequence[float]) -> float:
+def proxy_ranking_tau(a: Sequence[float], b: Sequence[float]) -> float:
     """Kendall's tau between two benchmarks' values of the proxies they share (NaN below 3)."""
     from zsbench.studies.analysis import shared_correlations
 
@@ -477,7 +477,7 @@ def _transfer_section(results: Sequence[EvaluationResult], *, host: PluginHost |
         pairs = []
         for i in range(len(names)):
             for j in range(i + 1, len(names)):
-                tau = rank_agreement([v[i] for _, v in rows], [v[j] for _, v in rows])
+                tau = proxy_ranking_tau([v[i] for _, v in rows], [v[j] for _, v in rows])
                 pairs.append(f"{_e(names[i])} → {_e(names[j])}: τ = {number(tau, 2)}")
         out.append(f'<p class="note">{"; ".join(pairs)}</p>')
     if not indices:
@@ -547,7 +547,7 @@ __all__ = [
     "draw_figures",
     "headline_indices",
     "input_note",
-    "rank_agreement",
+    "proxy_ranking_tau",
     "render_html",
     "sort_rows",
     "table_columns",

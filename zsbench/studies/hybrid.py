@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zsbench.engine.indices import compute_with_interval, resolve_options
+from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError, ZsbenchError, describe_error
 from zsbench.interfaces import Metric, MetricInput
 
@@ -633,7 +634,7 @@ def result_json(result: SearchResult, rows: pd.DataFrame, *, limit: int | None =
     """``{"benchmark", "archs", "index", "oracle": {...}, "results": [{"members", "rule", "size",
     <entries>...}]}``: ``rows`` as :func:`evaluate_definitions` gives them, the hybrids best
     first by the search's index, NaN as ``null``."""
-    records = [{key: _json_value(value) for key, value in record.items()} for record in rows.to_dict(orient="records")]
+    records = [{key: json_value(value) for key, value in record.items()} for record in rows.to_dict(orient="records")]
     oracle = next((r for r in records if r.get("rule") == "oracle"), None)
     hybrids = [r for r in records if r.get("rule") != "oracle"]
     sign = 1.0 if result.index_higher_is_better else -1.0
@@ -650,16 +651,6 @@ def result_json(result: SearchResult, rows: pd.DataFrame, *, limit: int | None =
         "oracle": oracle,
         "results": hybrids[:limit],
     }
-
-
-def _json_value(value: Any) -> Any:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 def member_proxies(definitions: Iterable[HybridDefinition]) -> list[str]:
