@@ -41,6 +41,47 @@ def handle_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
 
 
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While scoring, plugin output goes to stderr: results own stdout (``--json`` stays JSON).
+
+    Both Python's ``sys.stdout`` and file descriptor 1 are pointed at stderr, so that C code,
+    subprocesses and spawned worker processes (which inherit the descriptors) write there too.
+    """
+    sys.stdout.flush()
+    try:
+        out_fd, err_fd = sys.stdout.fileno(), sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # captured streams (tests): Python level only
+        out_fd = err_fd = None
+    saved = os.dup(out_fd) if out_fd is not None else None
+    try:
+        if saved is not None:
+            sys.stderr.flush()
+            os.dup2(err_fd, out_fd)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, out_fd)
+            os.close(saved)
+
+
+def interrupted_exit(exc: KeyboardInterrupt, what: str = "every finished architecture is in the cache") -> typer.Exit:
+    """The one line for a run stopped by Ctrl-C or ``SIGTERM`` (how to resume), and its exit code
+    (128 + the signal: 130 for SIGINT, 143 for SIGTERM)."""
+    import shlex
+
+    signum = getattr(exc, "signum", 2)
+    name = {2: "Ctrl-C", 15: "SIGTERM"}.get(signum, f"signal {signum}")
+    command = shlex.join(["zsbench", *sys.argv[1:]])
+    err_console.print(
+        f"[red]interrupted[/red] by {name}: {what}; resume with the same command: {command}",
+        highlight=False,
+    )
+    return typer.Exit(128 + signum)
+
+
 def print_json(payload: Any) -> None:
     """Print ``payload`` as JSON on stdout, and nothing else."""
     sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")

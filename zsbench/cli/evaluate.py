@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.cli._common import err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
 from zsbench.cli._render import print_wide, show_transfer
 from zsbench.cli._sources import index_options
 from zsbench.errors import UsageError
@@ -131,31 +131,28 @@ def register(app: typer.Typer) -> None:
                 })
                 return
             try:
-                result = evaluate(
-                    proxies,
-                    benchmarks[0] if benchmarks else None,
-                    metrics=metrics,
-                    pool=PoolOptions(
-                        space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root
-                    ),
-                    scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device),
-                    run=RunOptions(
-                        cache=cache,
-                        retry_failed=retry_failed,
-                        executor=executor,
-                        workers=workers,
-                        ray_address=ray_address,
-                        threads=threads,
-                    ),
-                    indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
-                    progress=not quiet,
-                )
-            except KeyboardInterrupt:
-                err_console.print(
-                    "[red]interrupted:[/red] every finished architecture is in the cache; rerun to resume",
-                    highlight=False,
-                )
-                raise typer.Exit(130) from None
+                with stdout_to_stderr():
+                    result = evaluate(
+                        proxies,
+                        benchmarks[0] if benchmarks else None,
+                        metrics=metrics,
+                        pool=PoolOptions(
+                            space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root
+                        ),
+                        scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device),
+                        run=RunOptions(
+                            cache=cache,
+                            retry_failed=retry_failed,
+                            executor=executor,
+                            workers=workers,
+                            ray_address=ray_address,
+                            threads=threads,
+                        ),
+                        indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
+                        progress=not quiet,
+                    )
+            except KeyboardInterrupt as exc:
+                raise interrupted_exit(exc) from None
             if named:
                 import pandas as pd
 

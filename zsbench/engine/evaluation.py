@@ -45,6 +45,7 @@ from zsbench.engine.indices import (
     order_metrics,
     resolve_options,
 )
+from zsbench.engine.isolation import InterruptGuard
 from zsbench.engine.jsonable import json_value
 from zsbench.engine.progress import Progress
 from zsbench.engine.tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
@@ -630,7 +631,9 @@ def _run(
         in_flight=run.workers,
     )
     computed = 0
-    with bar:
+    # Ctrl-C and SIGTERM stop the run (RunInterrupted) after the stored architectures; a
+    # KeyboardInterrupt or SystemExit a plugin raises is only that plugin's failure
+    with bar, InterruptGuard():
         for outcome in run_scoring(executor, plan.tasks, work):
             task = plan.tasks[outcome.index]
             computed += _store_outcome(store, space_name, task, outcome, entries_by_key, plan.contracts, plan.stored)

@@ -40,6 +40,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+from zsbench.engine.isolation import mark_worker_process, register_child, unregister_child
 from zsbench.errors import UsageError, ZsbenchError, describe_error
 
 DEFAULT_MAX_ATTEMPTS = 3
@@ -244,10 +245,9 @@ class InlineExecutor(Executor):
 
 def _worker_main(conn: Any, work: Work[Any, Any], slot: int, threads: int) -> None:
     """Body of a worker process: set threads, build the state, then run tasks until told to stop."""
-    import signal
-
-    # Ctrl-C reaches the whole process group: the caller handles it and stops the workers
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C reaches the whole process group, and a batch scheduler's SIGTERM often every
+    # process of the job: the caller handles both and stops its workers
+    mark_worker_process()
     try:
         set_torch_threads(threads)
         state = work.setup(slot)
@@ -256,7 +256,10 @@ def _worker_main(conn: Any, work: Work[Any, Any], slot: int, threads: int) -> No
         return
     conn.send(("ready", None))
     while True:
-        task = conn.recv()
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the caller is gone
+            return
         if task is None:
             return
         try:
@@ -276,19 +279,24 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, work, slot, threads), daemon=True)
         self.process.start()
+        register_child(self.process.pid)
         child.close()
         self.index: int | None = None
         self.ready = False
+        self.started = 0.0  # time.monotonic() when its current task was sent
 
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (BrokenPipeError, OSError):
-            pass
-        self.process.join(timeout=5)
+    def stop(self, *, at_once: bool = False) -> None:
+        """Ask the worker to end (it finishes its task first); kill it after 5 s, or ``at_once``."""
+        if not at_once:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
             self.process.join(timeout=5)
+        unregister_child(self.process.pid)
         self.conn.close()
 
 
@@ -348,7 +356,12 @@ class ProcessExecutor(Executor):
                         outcome = self._replace_dead(position, pool, ctx, work, tasks, attempts, pending)
                         if outcome is not None:
                             yield outcome
-        finally:
+        except BaseException:
+            # interrupted (Ctrl-C, SIGTERM) or a fatal error: what the workers are computing is lost anyway
+            for worker in pool:
+                worker.stop(at_once=True)
+            raise
+        else:
             for worker in pool:
                 worker.stop()
 
@@ -416,6 +429,7 @@ _RAY_STATE: tuple[str, Any] | None = None
 def _ray_task(work: Work[Any, Any], token: str, task: Any, threads: int) -> tuple[str, Any]:
     """Ray task body: the run's state is built once per Ray worker process and reused."""
     global _RAY_STATE
+    mark_worker_process(ignore_signals=False)
     try:
         set_torch_threads(threads)
         if _RAY_STATE is None or _RAY_STATE[0] != token:

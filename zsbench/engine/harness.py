@@ -3,20 +3,25 @@
 The harness, not the proxies, owns the environment: it seeds the RNGs, builds a fresh,
 identically initialised model in train mode for every proxy (or one for every group of
 proxies that declare a common shared pass, see :class:`zsbench.SharedPass`), times the
-call, and turns an exception, an out-of-memory error or a non-finite value into a recorded
-failure with its reason. It never substitutes a sentinel number and never stops at one failure.
+call, and turns an exception, an out-of-memory error, a non-finite value or anything but a
+real number into a recorded failure with its reason. It never substitutes a sentinel number
+and never stops at one failure. Around every plugin call it restores the process-wide state
+a plugin may change (RNGs, default dtype, grad mode, threads) and gives each proxy its own
+copy of the batch, so no score depends on the proxies that ran before it; a ``SystemExit`` or
+``KeyboardInterrupt`` raised by a plugin is its failure, a signal stops the run (see
+:mod:`zsbench.engine.isolation`).
 """
 
 from __future__ import annotations
 
 import gc
-import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zsbench.engine.isolation import PLUGIN_ERRORS, as_score, is_real_interrupt, preserved_global_state
 from zsbench.errors import ZsbenchError, describe_error
 from zsbench.interfaces import Batch, PassRequest, Proxy, SharedPass
 
@@ -83,6 +88,7 @@ def score_model(
     seed: int = 0,
     device: str | torch.device = "cpu",
     share_passes: bool = True,
+    on_result: Callable[[int, ProxyResult], None] | None = None,
 ) -> list[ProxyResult]:
     """Score one architecture with several proxies.
 
@@ -102,6 +108,8 @@ def score_model(
             (and each shared pass), so a score does not depend on what ran before it.
         device: where models and the batch live.
         share_passes: ``False`` scores every proxy on its own model (the reference path).
+        on_result: called with ``(position, result)`` as soon as each proxy's result is
+            known (a worker reports finished proxies, so a time limit loses only the others).
 
     Returns:
         One :class:`ProxyResult` per proxy, in the order given. In a shared group a proxy's
@@ -143,8 +151,13 @@ def score_model(
             separate.extend(index for index, _, _ in members)
         else:
             results.update(shared)
+            for index in sorted(shared):
+                if on_result is not None:
+                    on_result(index, shared[index])
     for index in sorted(separate):
         results[index] = _score_alone(build, proxies[index], batch, batch_on_device, seed, device)
+        if on_result is not None:
+            on_result(index, results[index])
     return [results[index] for index in range(len(proxies))]
 
 
@@ -156,8 +169,10 @@ def _same_pass(first: SharedPass, second: SharedPass) -> bool:
 def _request_of(proxy: Proxy) -> PassRequest | None:
     # A proxy whose declaration itself fails is scored on its own, where its failure is recorded.
     try:
-        request = proxy.requires()
-    except Exception:
+        with preserved_global_state():
+            request = proxy.requires()
+    except PLUGIN_ERRORS as exc:
+        _reraise_real_interrupt(exc)
         return None
     return request if isinstance(request, PassRequest) else None
 
@@ -171,11 +186,16 @@ def _failure_reason(exc: BaseException) -> str:
     return describe_error(exc)
 
 
-def _finite_or_reason(raw: Any) -> tuple[float | None, str | None]:
-    value = float(raw)
-    if not math.isfinite(value):
-        return None, f"non-finite score {value}"
-    return value, None
+def _reraise_real_interrupt(exc: BaseException) -> None:
+    """Re-raise a signal's ``KeyboardInterrupt`` caught around a plugin call: it stops the run."""
+    if is_real_interrupt(exc):
+        raise exc
+
+
+def _private_batch(batch: Batch) -> Batch:
+    """A copy of the batch for one plugin call: a proxy that edits its inputs in place must
+    not change the inputs of the next (a copy costs far less than building a model)."""
+    return Batch(batch.inputs.clone(), batch.targets.clone(), batch.num_classes, batch.source)
 
 
 def _release(device: torch.device) -> None:
@@ -203,12 +223,15 @@ def _score_alone(
     start = time.perf_counter()
     model = None
     try:
-        seed_everything(seed)
-        model = build().to(device).train()
-        seed_everything(seed)
-        start = time.perf_counter()
-        value, error = _finite_or_reason(proxy.score(model, batch_on_device))
-    except Exception as exc:  # a failing proxy (out of memory included) is recorded, never fatal
+        with preserved_global_state():
+            seed_everything(seed)
+            model = build().to(device).train()
+            seed_everything(seed)
+            private = _private_batch(batch_on_device)
+            start = time.perf_counter()
+            value, error = as_score(proxy.score(model, private))
+    except PLUGIN_ERRORS as exc:  # a failing proxy (out of memory included) is recorded, never fatal
+        _reraise_real_interrupt(exc)
         error = _failure_reason(exc)
     seconds = time.perf_counter() - start
     del model
@@ -267,17 +290,20 @@ def _score_group(
     wanted = frozenset().union(*(request.products for _, _, request in members))
     model = None
     try:
-        seed_everything(seed)
-        model = build().to(device).train()
-        if not shared_pass.accepts(model):
-            del model
-            _release(device)
-            return None
-        seed_everything(seed)
-        start = time.perf_counter()
-        products = _Products(shared_pass.run(model, batch_on_device, wanted))
-        pass_seconds = time.perf_counter() - start
-    except Exception:
+        with preserved_global_state():
+            seed_everything(seed)
+            model = build().to(device).train()
+            if not shared_pass.accepts(model):
+                del model
+                _release(device)
+                return None
+            seed_everything(seed)
+            private = _private_batch(batch_on_device)
+            start = time.perf_counter()
+            products = _Products(shared_pass.run(model, private, wanted))
+            pass_seconds = time.perf_counter() - start
+    except PLUGIN_ERRORS as exc:
+        _reraise_real_interrupt(exc)
         # Each proxy alone then records its own reason (or succeeds with less memory).
         del model
         _release(device)
@@ -290,8 +316,10 @@ def _score_group(
         error: str | None = None
         start = time.perf_counter()
         try:
-            value, error = _finite_or_reason(proxy.score_shared(products, model, batch_on_device))
-        except Exception as exc:  # a failing proxy (out of memory included) is recorded, never fatal
+            with preserved_global_state():
+                value, error = as_score(proxy.score_shared(products, model, _private_batch(batch_on_device)))
+        except PLUGIN_ERRORS as exc:  # a failing proxy (out of memory included) is recorded, never fatal
+            _reraise_real_interrupt(exc)
             error = _failure_reason(exc)
         seconds = time.perf_counter() - start + charges[index]
         results[index] = ProxyResult(proxy.name, value, error, seconds, contract)

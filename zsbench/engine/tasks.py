@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from zsbench.engine.cache import CachedCost
 from zsbench.engine.executors import Executor, InlineExecutor, Work
 from zsbench.engine.harness import ProxyResult, score_model
+from zsbench.engine.isolation import PLUGIN_ERRORS, is_real_interrupt
 from zsbench.errors import UsageError, ZsbenchError, describe_error
 from zsbench.interfaces import Batch
 from zsbench.plugins import PluginHost, get_host
@@ -153,7 +154,9 @@ def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
         try:
             figures = space.cost(task.arch, task.num_classes, task.input_size)
             cost = CachedCost(float(figures.flops), float(figures.params), float(figures.depth), None)
-        except Exception as exc:  # a cost failure is recorded, like a proxy failure
+        except PLUGIN_ERRORS as exc:  # a cost failure is recorded, like a proxy failure
+            if is_real_interrupt(exc):
+                raise
             nan = float("nan")
             cost = CachedCost(nan, nan, nan, describe_error(exc))
     return TaskOutcome(task.index, task.arch, results, cost)
