@@ -381,7 +381,8 @@ def _settings_table(result: EvaluationResult) -> str:
         (
             "intervals",
             f"{settings.get('bootstrap', '?')} bootstrap resamples over architectures, "
-            f"{number(100 * float(settings['confidence']), 0) if 'confidence' in settings else '?'} % percentile intervals",
+            f"{number(100 * float(settings['confidence']), 0) if 'confidence' in settings else '?'} % "
+            f"{settings.get('interval_method', 'percentile bootstrap')} intervals",
         ),
         ("scores", f"{result.computed} computed in this run, {result.cached} from the cache"),
     ]
