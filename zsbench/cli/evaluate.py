@@ -234,12 +234,24 @@ def render_table(
     """
     from rich import box
 
-    from zsbench.reporting.html import caveat_note, ceiling_note, input_note, interval, number, sort_rows, table_columns
+    from zsbench.reporting.html import (
+        caveat_note,
+        ceiling_note,
+        input_note,
+        interval,
+        number,
+        small_k_note,
+        sort_rows,
+        table_columns,
+    )
 
     summary = sort_rows(result, sort, host) if sort else result.summary
     columns = table_columns(result, wide=wide, host=host)
-    # What the numbers rest on (Gaussian inputs?) and how much of any index is reachable at all.
-    caption = "\n".join(line for line in (caveat_note(result), input_note(result), ceiling_note(result)) if line) or None
+    # What the numbers rest on (Gaussian inputs?), how much of any index is reachable at all, and what is too thin to read.
+    notes = (caveat_note(result), input_note(result), ceiling_note(result))
+    shown = {result.entry_roles.get(column.value, (column.value, ""))[0] for column in columns if column.value}
+    notes += (small_k_note(result, shown),)
+    caption = "\n".join(line for line in notes if line) or None
     if not wide and len(columns) < len(table_columns(result, wide=True, host=host)):
         caption = f"{caption}\n--wide shows every index" if caption else "--wide shows every index"
     table = Table(

@@ -14,7 +14,7 @@ then measure with every chosen index how well each proxy ranks the architectures
    each architecture's results as soon as they arrive, so an interrupted run resumes;
 4. **assemble** (:func:`_assemble`): one row per architecture with its accuracy, costs and
    one column per proxy, and the list of failures;
-5. **summarise** (:func:`_summarise`): each index on the whole pool with a seeded percentile
+5. **summarise** (:func:`_summarise`): each index on the whole pool with a seeded BCa
    bootstrap interval over architectures (the same resamples for every proxy, so proxies
    can be compared), see :mod:`zsbench.engine.indices`.
 
@@ -39,9 +39,11 @@ from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, make_
 from zsbench.engine.harness import run_contract
 from zsbench.engine.indices import (
     DEFAULT_CONFIDENCE,
+    INTERVAL_METHOD,
     compute_with_interval,
     entry_labels,
     entry_roles,
+    jackknife_groups,
     order_metrics,
     resolve_options,
 )
@@ -748,6 +750,8 @@ def _summarise(
     costs = scores[list(COST_COLUMNS)].reset_index(drop=True)
     # resampled cost frames are the same for every proxy and index: build them once
     resampled_costs = [costs.iloc[rows].reset_index(drop=True) for rows in resamples] if resamples is not None else None
+    jackknife = jackknife_groups(n) if resamples is not None else None  # BCa's acceleration, shared like the resamples
+    jackknife_costs = [costs.iloc[rows].reset_index(drop=True) for rows in jackknife] if jackknife is not None else None
     failure_counts: dict[str, int] = {}
     for _, proxy_column, _ in failures:
         failure_counts[proxy_column] = failure_counts.get(proxy_column, 0) + 1
@@ -763,7 +767,11 @@ def _summarise(
                 costs=costs,
                 options=job.metric_options[metric_entry.obj.name],
             )
-            row.update(compute_with_interval(metric_entry.obj, data, resamples, options.confidence, resampled_costs))
+            row.update(
+                compute_with_interval(
+                    metric_entry.obj, data, resamples, options.confidence, resampled_costs, jackknife, jackknife_costs
+                )
+            )
         row["failures"] = failure_counts.get(column, 0)
         row["seconds_per_arch"] = seconds.get(entry.qualified_name, float("nan"))
         rows.append(row)
@@ -821,6 +829,7 @@ def _settings(job: _Job, pool: PoolOptions, scoring: ScoringOptions, indices: In
         "input": job.batch.source,
         "bootstrap": indices.bootstrap,
         "confidence": indices.confidence,
+        "interval_method": INTERVAL_METHOD,
         "metric_options": {name: {k: _plain(v) for k, v in options.items()} for name, options in job.metric_options.items()},
         "benchmark_caveat": _caveat(job.bench),
         "proxy_versions": {job.columns[e.qualified_name]: str(e.obj.version) for e in job.proxies},

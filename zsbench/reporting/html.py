@@ -16,7 +16,7 @@ import html
 import math
 import re
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,12 +130,60 @@ def table_columns(result: EvaluationResult, *, wide: bool, host: PluginHost | No
 
 def _heading(result: EvaluationResult, column: str, name: str, settings: list[str]) -> str:
     """An index's further value says what it is for (``br_at_k/5%`` -> ``@5%``); the index
-    itself takes the label of its first setting (``br_at_k/K@0.1%`` -> ``@0.1%``)."""
+    itself takes the label of its first setting (``br_at_k/K@0.1%`` -> ``@0.1%``). The value
+    of the setting that goes with it follows (``@0.1%, K=1``): at the same label, one value
+    for every proxy, since it depends on the pool only."""
     labels = getattr(result, "entry_labels", {}) or {}
     label = labels.get(column, "") if column != name else ""
     if not label and settings:
         label = labels.get(settings[0], "")
-    return f"{name}\n@{label}" if label else name
+    if not label:
+        return name
+    shown = [f"{symbol}={number(value, 0)}" for symbol, value in _settings_at(result, name, label)]
+    return f"{name}\n@{', '.join([label, *shown])}"
+
+
+def _settings_at(result: EvaluationResult, name: str, label: str) -> list[tuple[str, float]]:
+    """``[("K", 1.0)]``: the settings of index ``name`` at ``label`` (``br_at_k/K@0.1%``), their
+    symbol (the key's prefix) and value (the first proxy's; the same for every proxy)."""
+    labels = getattr(result, "entry_labels", {}) or {}
+    found = []
+    for column, (index, role) in (getattr(result, "entry_roles", {}) or {}).items():
+        if index != name or role != "setting" or labels.get(column) != label or column not in result.summary.columns:
+            continue
+        values = result.summary[column].dropna()
+        if len(values):
+            symbol = column[len(name) + 1 :][: -len(label)].rstrip("@=") or column
+            found.append((symbol, float(values.iloc[0])))
+    return found
+
+
+#: A top-K value over fewer architectures than this rests on too few to mean anything.
+MIN_MEANINGFUL_K = 5
+
+
+def small_k_note(result: EvaluationResult, indices: Collection[str] | None = None) -> str | None:
+    """One line when a setting called ``K`` (the top-K indices') is below :data:`MIN_MEANINGFUL_K`:
+    such a value counts hits among 1 to 4 architectures, so its interval spans nearly the whole
+    range; ``None`` otherwise. ``indices``: only these indices (those a table shows)."""
+    small: dict[tuple[str, float], list[str]] = {}
+    labels = getattr(result, "entry_labels", {}) or {}
+    for column, (index, role) in (getattr(result, "entry_roles", {}) or {}).items():
+        label = labels.get(column, "")
+        if role != "setting" or not label or (indices is not None and index not in indices):
+            continue
+        for symbol, value in _settings_at(result, index, label):
+            if symbol == "K" and value < MIN_MEANINGFUL_K:
+                small.setdefault((label, value), [])
+                if index not in small[(label, value)]:
+                    small[(label, value)].append(index)
+    if not small:
+        return None
+    parts = [f"K={number(value, 0)} at {label} ({', '.join(names)})" for (label, value), names in small.items()]
+    return (
+        f"{'; '.join(parts)} of {result.archs} architectures: fewer than {MIN_MEANINGFUL_K} in the top-K, too few "
+        "for those values to mean anything (read them only with their interval; a larger --top-k or more networks helps)"
+    )
 
 
 def _joined_labels(result: EvaluationResult, columns: Sequence[str]) -> str:
@@ -345,7 +393,7 @@ def _benchmark_section(result: EvaluationResult, figures: Sequence[FigureFile], 
     out.append("<h3>Summary</h3>")
     summary = sort_rows(result, sort, host) if sort else result.summary
     out.append(_summary_table(result, summary, wide=False, host=host))
-    for note in (caveat_note(result), ceiling_note(result)):
+    for note in (caveat_note(result), ceiling_note(result), small_k_note(result)):
         if note:
             out.append(f'<p class="note">{_e(note)}.</p>')
     out.append("<details><summary>every index</summary>")
@@ -381,7 +429,8 @@ def _settings_table(result: EvaluationResult) -> str:
         (
             "intervals",
             f"{settings.get('bootstrap', '?')} bootstrap resamples over architectures, "
-            f"{number(100 * float(settings['confidence']), 0) if 'confidence' in settings else '?'} % percentile intervals",
+            f"{number(100 * float(settings['confidence']), 0) if 'confidence' in settings else '?'} % "
+            f"{settings.get('interval_method', 'percentile bootstrap')} intervals",
         ),
         ("scores", f"{result.computed} computed in this run, {result.cached} from the cache"),
     ]
@@ -549,6 +598,7 @@ __all__ = [
     "input_note",
     "proxy_ranking_tau",
     "render_html",
+    "small_k_note",
     "sort_rows",
     "table_columns",
     "transfer_rows",
