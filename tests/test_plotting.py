@@ -151,7 +151,10 @@ def _overlaps(texts) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def sixteen(host):
-    return synthetic_result(host, SIXTEEN, archs=80)
+    result = synthetic_result(host, SIXTEEN, archs=80)
+    # a long name, as real ones are: every figure's title must wrap inside the page, not run off its edges
+    result.benchmark = "nbzero-mini-v2-mb-cifar10-with-a-long-benchmark-name"
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -273,10 +276,61 @@ def test_unknown_proxy_is_a_usage_error(sixteen, host):
         figures.scatter(sixteen, ["nope"], host=host)
 
 
+FIRST_PARTY = (
+    "flops", "params", "depth", "l2_norm", "synflow", "zen", "snip", "grad_norm",
+    "fisher", "plain", "grasp", "jacob_cov", "naswot", "zico", "ntk",
+)  # fmt: skip
+
+
+def _pairs(styles) -> set[tuple[str, str, str]]:
+    return {(s.color, s.marker, s.linestyle) for s in styles.values()}
+
+
 def test_every_proxy_gets_its_own_style():
     styles = figures.proxy_styles(SIXTEEN)
-    assert len({(s.color, s.marker, s.linestyle) for s in styles.values()}) == 16
-    assert all(s.color in figures.PALETTE for s in styles.values())
+    assert len(_pairs(styles)) == 16
+    assert all(s.color in figures.PALETTE and s.marker in figures.MARKERS for s in styles.values())
+    # 24 and 36 proxies, first-party ones or not: every (colour, marker) pair distinct
+    others = tuple(f"third_party_{i}" for i in range(21))
+    for names in ((*FIRST_PARTY, *others[:9]), others[:21] + ("a", "b", "c"), (*FIRST_PARTY, *others)):
+        styles = figures.proxy_styles(names)
+        assert len({(s.color, s.marker) for s in styles.values()}) == len(names), len(names)
+    assert len(figures.style_slots()) == 36
+
+
+def test_a_proxys_style_does_not_depend_on_the_others_drawn():
+    full = (*FIRST_PARTY, "myidea", "input_grad")
+    styles = figures.proxy_styles(full)
+    # alone, beside any one other, in any order: the same style as among all seventeen
+    for name in full:
+        assert figures.proxy_styles([name])[name] == styles[name]
+        assert figures.proxy_styles([*reversed(full)])[name] == styles[name]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        subset = list(rng.choice(full, size=int(rng.integers(1, len(full))), replace=False))
+        assert figures.proxy_styles(subset) == {n: styles[n] for n in subset}
+    # adding third-party proxies never moves a first-party one
+    crowded = figures.proxy_styles((*full, *(f"extra_{i}" for i in range(15))))
+    assert all(crowded[n] == styles[n] for n in FIRST_PARTY)
+    # the hash is of the name, not Python's salted hash: the same slot in every process
+    code = "from zsbench.reporting import figures; print(figures.proxy_styles(['myidea'])['myidea'])"
+    import subprocess
+    import sys
+
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)}
+    assert runs == {f"{styles['myidea']}\n"}
+
+
+def test_two_proxies_hashed_to_one_slot_are_told_apart():
+    free = [slot for slot in figures.style_slots() if slot not in set(figures.FIXED_STYLES.values())]
+    by_slot: dict[int, list[str]] = {}
+    for i in range(200):
+        name = f"p{i}"
+        by_slot.setdefault(figures._hashed_slot(name, len(free)), []).append(name)
+    first, second = next(names for names in by_slot.values() if len(names) >= 2)[:2]
+    styles = figures.proxy_styles([second, first])
+    assert styles[first] != styles[second]
+    assert styles[min(first, second)] == figures.proxy_styles([min(first, second)])[min(first, second)]
 
 
 def test_agreement_oracle_column_is_each_proxys_own_index(sixteen, drawn):
@@ -290,15 +344,36 @@ def test_agreement_oracle_column_is_each_proxys_own_index(sixteen, drawn):
     assert matrix[names.index("perfect")] == pytest.approx(matrix[0])  # the perfect proxy is the oracle
 
 
-def test_importance_radars_show_shares_and_r2(drawn):
-    left, right = (ax for ax in drawn["importance"].axes if ax.name == "polar")
-    labels = [t.get_text() for t in left.get_legend().get_texts()]
-    assert len(labels) == 16 and all("(R² " in label for label in labels)
-    oracle = right.get_lines()[0].get_ydata()[:-1]
-    assert 0 < oracle.sum() <= 1.0 + 1e-9  # gain shares of the features shown
-    # accuracy here is a function of the FLOPs, i.e. of stage widths and depths: a width leads
-    features = [t.get_text() for t in right.get_xticklabels()]
+def test_importance_has_a_panel_per_ranking_on_one_scale_with_every_feature(sixteen, drawn, host):
+    figure = drawn["importance"]
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    names = [ax.get_title(loc="left").split("\n")[0] for ax in panels]
+    assert names == ["oracle", *SIXTEEN]
+    assert all("R² " in ax.get_title(loc="left") for ax in panels)
+    assert len({ax.get_xlim() for ax in panels}) == 1  # one scale
+    # every feature of the space is a bar, in the space's order, the first on top
+    features = list(host.spaces.get("toy-macro").features(sixteen.scores["arch"][0]))
+    labels = [t.get_text() for t in panels[0].get_yticklabels()]
+    ticks = list(panels[0].get_yticks())
+    assert [label for _, label in sorted(zip(ticks, labels, strict=True), reverse=True)] == features
+    for ax in panels:
+        assert len(ax.patches) == len(features)
+    # the oracle's bars are gain shares of a model that explains the accuracy, which follows the FLOPs
+    oracle = np.array([bar.get_width() for bar in panels[0].patches])
+    assert oracle.sum() == pytest.approx(1.0)
     assert features[int(np.argmax(oracle))].endswith(("_out", "_depth"))
+
+
+def test_importance_marks_a_constant_feature_and_draws_it_without_a_bar(host):
+    result = synthetic_result(host, ("noisy", "perfect"), archs=60)
+    # every third stage the same width: S3_out cannot be split on
+    result.scores["arch"] = ["_".join([*a.split("_")[:2], "64-" + a.split("_")[2].split("-")[1]]) for a in result.scores["arch"]]
+    figure = figures.importance(result, host=host)
+    oracle = figure.axes[0]
+    by_label = dict(zip((t.get_text() for t in oracle.get_yticklabels()), oracle.get_yticks(), strict=True))
+    assert "S3_out (constant)" in by_label
+    bar = next(p for p in oracle.patches if abs(p.get_y() + p.get_height() / 2 - by_label["S3_out (constant)"]) < 1e-9)
+    assert bar.get_width() == 0.0
 
 
 def test_hybrid_best_single_member_is_the_best_proxy(sixteen, drawn):

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         FLOPs/params/depth budgets; costs: accuracy against the costs; indices: every index with
         its interval and the noise ceiling; picks: the architecture each proxy ranks first;
         agreement: each proxy's picks judged by every other ranking; importance: XGBoost feature
-        importances as radar charts; hybrid: the best combination of each size.
+        importances, one panel per proxy; hybrid: the best combination of each size.
         """
         with handle_errors():
             if kind not in PLOT_KINDS:

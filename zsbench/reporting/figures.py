@@ -11,8 +11,10 @@ Conventions, so that a figure can go into a paper as it is:
 - sizes are print sizes: :data:`COLUMN_WIDTH` (one column) and :data:`PAGE_WIDTH` (two
   columns) inches, with 7 to 8 pt text, readable when printed at that size;
 - proxies keep the names of ``zsbench proxies`` and the order of the summary; each proxy
-  has one colour and marker in every figure (:func:`proxy_styles`), from Paul Tol's
-  colour-blind-safe *muted* palette; the oracle (the true accuracy) is black;
+  has one colour and marker (and line style) in every figure, whichever proxies are drawn
+  beside it (:func:`proxy_styles`: fixed for the first-party proxies, hashed from the name
+  for the others), from Paul Tol's colour-blind-safe *muted* palette; the oracle (the true
+  accuracy) is black;
 - axes say their units: accuracy in %, FLOPs in millions of multiply-accumulates, params in
   millions, depth in weight layers.
 
@@ -49,7 +51,8 @@ COLUMN_WIDTH = 3.4
 PAGE_WIDTH = 7.0
 #: Paul Tol's "muted" qualitative palette: distinguishable under the common colour-vision deficiencies.
 PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
-#: Markers that, crossed with :data:`PALETTE`, give every proxy of a large study its own style.
+#: Markers that, crossed with :data:`PALETTE`, give every proxy of a large study its own style
+#: (each marker comes with the line style of the same position in :data:`LINESTYLES`).
 MARKERS = ("o", "s", "^", "D")
 LINESTYLES = ("-", "--", ":", "-.")
 ORACLE_COLOR = "#000000"
@@ -89,15 +92,59 @@ class ProxyStyle:
     linestyle: str
 
 
+#: The first-party proxies' fixed (colour, marker) slots, as positions in :data:`PALETTE` and
+#: :data:`MARKERS`: the same style in every figure of every study, whatever else is plotted.
+#: The usual nine take a colour of their own with circles; the other six share a colour with
+#: one of them, told apart by square markers and dashed lines.
+FIXED_STYLES: dict[str, tuple[int, int]] = {
+    "flops": (0, 0), "synflow": (1, 0), "snip": (2, 0), "grad_norm": (3, 0), "zen": (4, 0),
+    "naswot": (5, 0), "jacob_cov": (6, 0), "zico": (7, 0), "ntk": (8, 0),
+    "params": (3, 1), "depth": (6, 1), "l2_norm": (4, 1), "fisher": (1, 1), "plain": (7, 1), "grasp": (5, 1),
+}  # fmt: skip
+
+
+def style_slots() -> list[tuple[int, int]]:
+    """Every (colour, marker) position pair, markers' first use first: ``len(PALETTE) *
+    len(MARKERS)`` distinct styles (36)."""
+    return [(colour, marker) for marker in range(len(MARKERS)) for colour in range(len(PALETTE))]
+
+
+def _hashed_slot(name: str, count: int) -> int:
+    """A position in ``range(count)`` from the proxy's name alone (not Python's per-process
+    salted ``hash``), so a proxy lands on the same style in every run and on every machine."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % count
+
+
 def proxy_styles(names: Sequence[str]) -> dict[str, ProxyStyle]:
-    """One distinct (colour, marker, line style) per proxy, in the given order: the first
-    nine take the palette's colours with circles and solid lines, the next nine squares and
-    dashed lines, and so on."""
-    styles = {}
-    for position, name in enumerate(names):
-        cycle, slot = divmod(position, len(PALETTE))
-        styles[name] = ProxyStyle(PALETTE[slot], MARKERS[cycle % len(MARKERS)], LINESTYLES[cycle % len(LINESTYLES)])
-    return styles
+    """One distinct (colour, marker, line style) per proxy, the same for a proxy in every
+    figure whatever other proxies are drawn beside it.
+
+    First-party proxies take their fixed slot (:data:`FIXED_STYLES`); any other proxy takes
+    the free slot its name hashes to (:func:`_hashed_slot`). Two such proxies that hash to the
+    same slot are resolved in the order of their names, the later one taking the next free
+    slot, so a proxy's style can change only when a proxy whose name sorts before it and
+    hashes to the same slot joins it. When more than the 21 pairs no first-party proxy owns are
+    wanted, the pairs of absent first-party proxies are lent out in order: up to
+    ``len(style_slots())`` (36) proxies every style is distinct, beyond that styles repeat
+    (there are no more pairs), still deterministically.
+    """
+    slots = style_slots()
+    taken = {FIXED_STYLES[name] for name in names if name in FIXED_STYLES}
+    free = [slot for slot in slots if slot not in set(FIXED_STYLES.values())]
+    chosen: dict[str, tuple[int, int]] = {name: FIXED_STYLES[name] for name in names if name in FIXED_STYLES}
+    for name in sorted(n for n in set(names) if n not in FIXED_STYLES):
+        start = _hashed_slot(name, len(free))
+        for step in range(len(free)):  # linear probing over the slots no first-party proxy owns
+            slot = free[(start + step) % len(free)]
+            if slot not in taken:
+                break
+        else:  # every pair no first-party proxy owns is taken: an absent first-party proxy's, else a repeat
+            slot = next((candidate for candidate in slots if candidate not in taken), free[start])
+        taken.add(slot)
+        chosen[name] = slot
+    return {name: ProxyStyle(PALETTE[chosen[name][0]], MARKERS[chosen[name][1]], LINESTYLES[chosen[name][1]]) for name in names}
 
 
 def new_figure(width: float, height: float) -> Figure:
@@ -152,6 +199,37 @@ def save(figure: Figure, path: str | Path, *, dpi: int = DEFAULT_DPI, compact: b
         else:
             figure.savefig(target, dpi=dpi, metadata=metadata)
     return target
+
+
+def _suptitle(figure: Figure, text: str) -> Any:
+    """The figure's title, wrapped at spaces to the figure's width: constrained layout makes
+    room for a title's height, not its width, and a long one (a long benchmark name, a count
+    of candidates) would run off both edges. Lines of ``text`` are kept; each is wrapped
+    on its own."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    title = figure.suptitle(text)
+    # measured as Agg draws it at 72 dpi (one pixel a point): hinting makes text widest at low resolutions
+    measure = RendererAgg(8, 8, 72)
+    properties = title.get_fontproperties()
+    room = (figure.get_figwidth() - 0.25) * 72.0  # points, less a margin at each edge
+
+    def width(line: str) -> float:
+        return float(measure.get_text_width_height_descent(line, properties, ismath=False)[0])
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split(" "):
+            candidate = f"{current} {word}" if current else word
+            if current and width(candidate) > room:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    title.set_text("\n".join(lines))
+    return title
 
 
 # -- helpers over a result ---------------------------------------------------------------------
@@ -318,7 +396,7 @@ def scatter(
             if scale == "linear":
                 ax.xaxis.set_major_locator(MaxNLocator(3))
         _hide_unused(axes, len(names))
-        figure.suptitle(f"{result.benchmark}: proxy score against test accuracy ({result.archs} architectures)")
+        _suptitle(figure, f"{result.benchmark}: proxy score against test accuracy ({result.archs} architectures)")
     return figure
 
 
@@ -364,7 +442,7 @@ def costs(result: EvaluationResult, kinds: Sequence[str] = ("flops", "params", "
             if position == 0:
                 ax.set_ylabel("test accuracy (%)")
                 ax.legend(loc="lower right", frameon=False)
-        figure.suptitle(f"{result.benchmark}: accuracy against cost ({result.archs} architectures)")
+        _suptitle(figure, f"{result.benchmark}: accuracy against cost ({result.archs} architectures)")
     return figure
 
 
@@ -528,7 +606,7 @@ def budgets(
             line_ax.grid(axis="y", linewidth=0.3, alpha=0.5)
             if row == 0:
                 line_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, handlelength=2.2)
-        figure.suptitle(f"{result.benchmark}: constrained search ({result.archs} architectures; BR 0 = the best under the budget)")
+        _suptitle(figure, f"{result.benchmark}: constrained search ({result.archs} architectures; BR 0 = the best under the budget)")
     return figure
 
 
@@ -612,7 +690,7 @@ def indices(
             ax.set_yticks(positions, ordered)
             ax.set_ylim(-0.7, len(ordered) + (0.2 if ceiling else -0.3))
         _hide_unused(axes, len(chosen))
-        figure.suptitle(f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; proxies ordered by {key})")
+        _suptitle(figure, f"{result.benchmark}: indices with bootstrap intervals ({result.archs} architectures; proxies ordered by {key})")
     return figure
 
 
@@ -717,9 +795,10 @@ def picks(
             ax.set_title(f"{name}: {accuracy[chosen[name]]:.1f} %", loc="left")
             ax.set_xlabel("depth (blocks)", labelpad=1)
         _hide_unused(axes, len(order))
-        figure.suptitle(
+        _suptitle(
+            figure,
             f"{result.benchmark}: the architecture each proxy ranks first, and its test accuracy\n"
-            "(one block per stage; height: output width in channels, labelled; length: depth)"
+            "(one block per stage; height: output width in channels, labelled; length: depth)",
         )
     return figure
 
@@ -795,7 +874,7 @@ def agreement(
         ax.tick_params(length=0)
         bar = figure.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
         bar.set_label(f"{metric.name} (0 = the judge's own best picks)")
-        figure.suptitle(f"{result.benchmark}: agreement of the picks, {metric.name} ({result.archs} architectures)")
+        _suptitle(figure, f"{result.benchmark}: agreement of the picks, {metric.name} ({result.archs} architectures)")
     return figure
 
 
@@ -809,14 +888,17 @@ def importance(
     proxies: Sequence[str] | None = None,
     *,
     host: PluginHost | None = None,
-    top: int = 12,
     folds: int = 5,
     seed: int = 0,
+    max_columns: int = 9,
 ) -> Figure:
-    """The paper's Figure 7: which architecture features drive each proxy's score, beside
-    what drives the true accuracy, as radar charts of XGBoost gain importances (the
-    ``top`` features most important to any target; legend: each model's out-of-fold R², so
-    an importance read from a model that explains nothing shows as such)."""
+    """The paper's Figure 7 as small multiples: which architecture features drive each
+    proxy's score, beside what drives the true accuracy. One panel per target (the oracle,
+    i.e. the test accuracy, first), every feature of the space one bar in every panel in the
+    space's order, XGBoost gain shares on one scale shared by all panels, so sizes compare
+    across panels; each panel's title gives its model's out-of-fold R² (a model that
+    explains nothing, R² at or below 0, is drawn pale: its shares mean nothing). Features
+    constant over the table cannot be split on and are marked so, with no bar."""
     import numpy as np
 
     from zsbench.plugins import get_host
@@ -831,36 +913,40 @@ def importance(
     targets = {table.label(c): _oriented(table.frame[c].to_numpy(dtype=float), table.directions[c]) for c in table.proxies}
     targets[ORACLE] = table.accuracy
     found = importance_of(features, targets, folds=folds, seed=seed)
-    weights = found.importance.fillna(0.0)
-    chosen = list(weights.max(axis=1).sort_values(ascending=False).index[:top])
-    chosen = [f for f in features.columns if f in chosen]  # the space's own order (S1_in, S1_out, ...)
-    angles = np.linspace(0, 2 * np.pi, len(chosen), endpoint=False)
-    closed = np.append(angles, angles[:1])
+    weights = found.importance.reindex(list(features.columns)).fillna(0.0)  # every feature, constant ones at 0
+    constant = set(found.dropped)
+    order = [ORACLE, *[n for n in weights.columns if n != ORACLE]]
+    labels = [f"{f} (constant)" if f in constant else f for f in features.columns]
+    limit = max(0.05, float(np.nanmax(weights.to_numpy(dtype=float), initial=0.0))) * 1.05
     styles = proxy_styles(proxy_names(result))
-    figure = new_figure(PAGE_WIDTH, 3.9)
+    rows, columns = _grid(len(order), max_columns)
+    height = 0.75 + rows * (0.45 + 0.085 * len(labels))
+    figure = new_figure(PAGE_WIDTH, height)
+    positions = np.arange(len(labels))[::-1]  # the space's first feature on top
     with _styled():
-        left, right = figure.subplots(1, 2, subplot_kw={"projection": "polar"})
-        for name in [n for n in weights.columns if n != ORACLE]:
-            values = weights.loc[chosen, name].to_numpy()
-            style = styles.get(name, ProxyStyle(PALETTE[0], "o", "-"))
-            left.plot(closed, np.append(values, values[:1]), color=style.color, linestyle=style.linestyle, linewidth=0.9,
-                      label=f"{name} (R² {_format(found.r2.get(name, float('nan')), 2)})")  # fmt: skip
-        oracle = weights.loc[chosen, ORACLE].to_numpy()
-        right.plot(closed, np.append(oracle, oracle[:1]), color=ORACLE_COLOR, linewidth=1.4)
-        right.fill(closed, np.append(oracle, oracle[:1]), color=ORACLE_COLOR, alpha=0.12)
-        proxy_limit = max(0.05, float(weights.loc[chosen, [n for n in weights.columns if n != ORACLE]].to_numpy().max(initial=0)))
-        oracle_limit = max(0.05, float(oracle.max()))
-        panels = (
-            (left, "(a) proxy scores", proxy_limit),
-            (right, f"(b) oracle: test accuracy (R² {_format(found.r2[ORACLE], 2)})", oracle_limit),
-        )
-        for ax, title, limit in panels:  # each panel on its own scale: the shapes are compared, not the sizes
-            ax.set_xticks(angles, chosen, fontsize=5.5)
-            ax.set_ylim(0, limit)
-            ax.set_yticks(np.linspace(0, limit, 4)[1:], [f"{v:.2f}" for v in np.linspace(0, limit, 4)[1:]], fontsize=5)
-            ax.set_title(title, loc="left", pad=12)
-        left.legend(loc="center left", bbox_to_anchor=(1.08, 0.5), frameon=False, fontsize=5.5)
-        figure.suptitle(f"{result.benchmark}: importance of architecture features (XGBoost gain share; {result.archs} architectures)")
+        axes = figure.subplots(rows, columns, squeeze=False, sharex=True, sharey=True).ravel()
+        for position, (ax, name) in enumerate(zip(axes, order, strict=False)):
+            r2 = found.r2.get(name, float("nan"))
+            color = ORACLE_COLOR if name == ORACLE else styles.get(name, ProxyStyle(PALETTE[0], "o", "-")).color
+            explains = not _missing(r2) and float(r2) > 0
+            ax.barh(positions, weights[name].to_numpy(dtype=float), height=0.75, color=color, alpha=0.9 if explains else 0.3, linewidth=0)
+            ax.set_title(f"{name}\nR² {_format(r2, 2)}", loc="left", fontsize=6, pad=2)
+            ax.set_xlim(0, limit)
+            ax.grid(axis="x", linewidth=0.3, alpha=0.5)
+            ax.tick_params(axis="y", length=0)
+            ax.tick_params(axis="x", labelsize=5.5)
+            if position % columns == 0:
+                ax.set_yticks(positions, labels, fontsize=5.5)
+            if position >= len(order) - columns:  # the bottom panel of each column
+                ax.set_xlabel("gain share", labelpad=1, fontsize=6)
+                ax.xaxis.set_tick_params(labelbottom=True)
+        _hide_unused(axes, len(order))
+        ax_first = axes[0]
+        ax_first.set_ylim(-0.6, len(labels) - 0.4)
+        _suptitle(
+            figure,
+            f"{result.benchmark}: importance of the architecture features for each ranking "
+            f"(XGBoost gain share, one scale; {result.archs} architectures; pale: R² ≤ 0)")
     return figure
 
 
@@ -944,9 +1030,10 @@ def hybrid(
             right.set_title("(b) accuracy of the winners' picks", loc="left")
             right.legend(frameon=False, fontsize=5.5)
             right.grid(axis="y", linewidth=0.3, alpha=0.5)
-        figure.suptitle(
+        _suptitle(
+            figure,
             f"{result.benchmark}: hybrid proxies ({len(found.candidates)} candidates of up to {max_size} members, "
-            f"{len(found.members)} members; {result.archs} architectures)"
+            f"{len(found.members)} members; {result.archs} architectures)",
         )
     return figure
 

@@ -45,8 +45,9 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "length: depth), beside the most accurate one.",
     "agreement": "Agreement of the picks: row A, column B is the index (mBR under FLOPs unless told) of A's scores "
     "with B's ranking standing in for the accuracy; the oracle column is each proxy's own index.",
-    "importance": "Which architecture features drive each proxy's score and the true accuracy: XGBoost gain shares "
-    "as radar charts, each model's out-of-fold R² in the legend (near 0: the model explains nothing).",
+    "importance": "Which architecture features drive each proxy's ranking and the true accuracy (the oracle panel): "
+    "XGBoost gain shares, one panel per ranking, every feature of the space a bar, all panels on one scale; each "
+    "model's out-of-fold R² in its title (at or below 0, drawn pale: the model explains nothing, nor do its shares).",
     "hybrid": "Hybrid proxies: the best index reached with each number of members (proxies and the costs FLOPs and "
     "params, every sum rule), and the winners applied to the other benchmarks of the report, or their picks "
     "under each budget.",
