@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
     import torch
 
+    from zsbench.downloads import DataFile
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -473,6 +475,9 @@ class Benchmark(ABC):
         description: one line shown by ``zsbench benchmarks``.
         licence: the licence of the ground-truth data (``""`` when not stated).
         citation: the work to cite when using it (``""`` when not stated).
+        data_files: files :meth:`load` reads from the data root that ``zsbench data download
+            GROUP`` can fetch (:class:`zsbench.downloads.DataFile`: path, pinned URL, sha256);
+            empty for benchmarks that ship their tables.
     """
 
     name: ClassVar[str]
@@ -483,6 +488,7 @@ class Benchmark(ABC):
     description: ClassVar[str] = ""
     licence: ClassVar[str] = ""
     citation: ClassVar[str] = ""
+    data_files: ClassVar[tuple[DataFile, ...]] = ()
 
     @abstractmethod
     def load(self, data_root: Path | None = None) -> pd.DataFrame:
