@@ -25,6 +25,7 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -80,12 +81,67 @@ def _batch(dataset_key: str, data_root: str | None) -> tuple[object | None, str]
     )
 
 
+BUILDS = {
+    # network build -> how a DATASETS benchmark name becomes that build's benchmark
+    "nb201": lambda bench: bench,
+    "nb201-zc": lambda bench: bench.replace("nb201-", "nb201-zc-", 1),  # zero-cost-nas's build (space nb201-zc)
+}
+
+
+def _section(key: str, bench: str, proxies: list[str], truth: Any, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """One benchmark's table, and its correlations by proxy."""
+    _, truth_column, twelve_column, _ = DATASETS[key]
+    batch, note = _batch(key, args.data_root)
+    limit = args.limit if key == "cifar10" or args.other_limit is None else args.other_limit
+    scores, source = score_cells(
+        proxies, bench, limit=limit, cache=args.cache, cached_only=args.cached_only, batch=batch, data_root=args.data_root
+    )
+    accuracy = truth.loc[scores["arch"], truth_column].to_numpy()
+    rows, found = [], {}
+    for proxy in proxies:
+        c = found[proxy] = spearman_interval(scores[proxy], accuracy, bootstrap=args.bootstrap)
+        published = PUBLISHED[key].get(proxy, float("nan"))
+        rows.append([proxy, str(c.n), fmt(c.value), interval(c), fmt(published), fmt(c.value - published), _inside(c, key, proxy)])
+    twelve = spearman_interval(truth.loc[scores["arch"], twelve_column], accuracy, bootstrap=args.bootstrap)
+    everything = spearman_interval(truth[twelve_column], truth[truth_column], bootstrap=0)
+    rows.append(
+        [f"12-epoch training ({twelve_column}), reference", str(twelve.n), fmt(twelve.value), interval(twelve),
+         "n/a", "n/a", f"all {everything.n} cells: {fmt(everything.value)}"]
+    )
+    table = markdown_table(
+        ["proxy", "cells", "zsbench rho", "95 % interval", "published", "difference", "published inside interval"], rows
+    )
+    heading = f"### {bench} (ground truth `{truth_column}`)"
+    return "\n".join([heading, "", f"Inputs: `{source}`." + (f" **{note}.**" if note else ""), "", table]), found
+
+
+def _inside(c: Any, key: str, proxy: str) -> str:
+    if proxy not in PUBLISHED[key]:
+        return "n/a"
+    return "yes" if c.low <= PUBLISHED[key][proxy] <= c.high else "no"
+
+
+def _builds_compared(key: str, proxies: list[str], found: dict[str, dict[str, Any]]) -> str:
+    """The proxies' rho on every build side by side, with the published value."""
+    builds = list(found)
+    header = ["proxy", "published", *[f"{b}: rho [95 % interval] (cells)" for b in builds], *[f"inside on {b}" for b in builds]]
+    rows = []
+    for proxy in proxies:
+        cells = [f"{fmt(found[b][proxy].value)} {interval(found[b][proxy])} ({found[b][proxy].n})" for b in builds]
+        rows.append([proxy, fmt(PUBLISHED[key].get(proxy, float("nan"))), *cells, *[_inside(found[b][proxy], key, proxy) for b in builds]])
+    return "\n".join([f"### {DATASETS[key][0]}: the network builds compared", "", markdown_table(header, rows)])
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=1000, help="cells to score (zsbench's seeded sample; default 1000)")
     parser.add_argument("--other-limit", type=int, default=None, help="cells of the CIFAR-100, ImageNet16-120 columns (default: --limit)")
     parser.add_argument("--datasets", default="cifar10,cifar100,imagenet16")
     parser.add_argument("--proxies", default=",".join(PROXIES))
+    parser.add_argument(
+        "--builds", default="nb201",
+        help="network builds, comma-separated: nb201 (NAS-Bench-201's own code, the default), nb201-zc (zero-cost-nas's build)",
+    )
     parser.add_argument("--cache", default=None, help="score cache (default: zsbench's)")
     parser.add_argument("--cached-only", action="store_true", help="report only the scores already cached (a study still running)")
     parser.add_argument("--bootstrap", type=int, default=BOOTSTRAP)
@@ -93,35 +149,20 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--out", default=None, help="markdown file to write")
     args = parser.parse_args(argv)
     proxies = [p for p in args.proxies.split(",") if p]
+    builds = [b for b in args.builds.split(",") if b]
+    unknown = [b for b in builds if b not in BUILDS]
+    if unknown or not builds:
+        parser.error(f"unknown network build {', '.join(unknown) or '(none)'}; choose from {', '.join(BUILDS)}")
     truth = nb201_ground_truth()
 
     sections = []
     for key in [d for d in args.datasets.split(",") if d]:
-        bench, truth_column, twelve_column, _ = DATASETS[key]
-        batch, note = _batch(key, args.data_root)
-        limit = args.limit if key == "cifar10" or args.other_limit is None else args.other_limit
-        scores, source = score_cells(
-            proxies, bench, limit=limit, cache=args.cache, cached_only=args.cached_only, batch=batch, data_root=args.data_root
-        )
-        accuracy = truth.loc[scores["arch"], truth_column].to_numpy()
-        rows = []
-        for proxy in proxies:
-            c = spearman_interval(scores[proxy], accuracy, bootstrap=args.bootstrap)
-            published = PUBLISHED[key].get(proxy, float("nan"))
-            inside = "n/a" if proxy not in PUBLISHED[key] else ("yes" if c.low <= published <= c.high else "no")
-            rows.append([proxy, str(c.n), fmt(c.value), interval(c), fmt(published), fmt(c.value - published), inside])
-        twelve = spearman_interval(truth.loc[scores["arch"], twelve_column], accuracy, bootstrap=args.bootstrap)
-        everything = spearman_interval(truth[twelve_column], truth[truth_column], bootstrap=0)
-        rows.append(
-            [f"12-epoch training ({twelve_column}), reference", str(twelve.n), fmt(twelve.value), interval(twelve),
-             "n/a", "n/a", f"all {everything.n} cells: {fmt(everything.value)}"]
-        )
-        table = markdown_table(
-            ["proxy", "cells", "zsbench rho", "95 % interval", "published", "difference", "published inside interval"], rows
-        )
-        heading = f"### {bench} (ground truth `{truth_column}`)"
-        lines = [heading, "", f"Inputs: `{source}`." + (f" **{note}.**" if note else ""), "", table]
-        sections.append("\n".join(lines))
+        found = {}
+        for build in builds:
+            text, found[build] = _section(key, BUILDS[build](DATASETS[key][0]), proxies, truth, args)
+            sections.append(text)
+        if len(builds) > 1:
+            sections.append(_builds_compared(key, proxies, found))
     report = "\n\n".join(
         [
             "## Abdelfattah et al. 2021, Table 1: Spearman rho on NAS-Bench-201",

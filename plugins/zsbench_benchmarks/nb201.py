@@ -1,10 +1,15 @@
-"""NAS-Bench-201 ground truth: ``nb201-cifar10``, ``nb201-cifar100``, ``nb201-imagenet16``.
+"""NAS-Bench-201 ground truth: ``nb201-cifar10``, ``nb201-cifar100``, ``nb201-imagenet16``, and the
+same three tables on zero-cost-nas's build of the network (``nb201-zc-cifar10``, ...).
 
 Source: ``data/nb201_accuracy.parquet`` in this package (no data root needed), the official
 NAS-Bench-201 / NATS-Bench-TSS 200-epoch test accuracies (%, mean over seeds) of all 15,625
 cells, plus the CIFAR-10 200-epoch validation accuracies and the 12-epoch accuracies of the
 three datasets (see ``data/NOTICE`` for provenance, licence and citation). The architecture
 key is the cell string ``arch_str``; costs are computed with the ``nb201`` search space.
+
+The ``nb201-zc-*`` benchmarks have the same accuracies; their networks are built by the
+``nb201-zc`` space, the build zero-cost-nas scored its published proxies on (see
+``zsbench_spaces.nb201_zc``), so proxies are computed, and cached, on that build instead.
 """
 
 from __future__ import annotations
@@ -85,9 +90,31 @@ class NasBench201ImageNet16(NasBench201):
     description = "NAS-Bench-201, ImageNet16-120 test accuracy after 200 epochs (15,625 cells)"
 
 
+def zero_cost_nas_build(benchmark: type[NasBench201]) -> type[NasBench201]:
+    """The same benchmark with its networks built by the ``nb201-zc`` space (zero-cost-nas's build)."""
+    return type(
+        f"{benchmark.__name__}ZeroCostNas",
+        (benchmark,),
+        {
+            "__doc__": f"{benchmark.__doc__.rstrip('.')}, networks in zero-cost-nas's build.",
+            "name": benchmark.name.replace("nb201-", "nb201-zc-", 1),
+            "space": "nb201-zc",
+            "description": benchmark.description.replace("NAS-Bench-201,", "NAS-Bench-201 in zero-cost-nas's network build,", 1),
+        },
+    )
+
+
+NasBench201ZcCifar10 = zero_cost_nas_build(NasBench201Cifar10)
+NasBench201ZcCifar100 = zero_cost_nas_build(NasBench201Cifar100)
+NasBench201ZcImageNet16 = zero_cost_nas_build(NasBench201ImageNet16)
+
+
 @zsbench.hookimpl
 def register_benchmarks(register: Callable[[Any], None]) -> None:
-    """Provide the three NAS-Bench-201 benchmarks."""
+    """Provide the three NAS-Bench-201 benchmarks, and each on zero-cost-nas's build."""
     register(NasBench201Cifar10())
     register(NasBench201Cifar100())
     register(NasBench201ImageNet16())
+    register(NasBench201ZcCifar10())
+    register(NasBench201ZcCifar100())
+    register(NasBench201ZcImageNet16())
