@@ -68,14 +68,14 @@ def test_gaussian_fallback_warns_and_says_so_in_the_source(tmp_path, monkeypatch
 def test_real_batch_is_seeded_augmented_and_labelled(data_root: Path):
     torch.manual_seed(123)
     state = torch.get_rng_state()
-    batch = proxy_batch("cifar10", batch_size=64, seed=0, data_root=data_root)
+    batch = proxy_batch("cifar10", batch_size=64, seed=0, data_root=data_root, batch_source="data")
     assert torch.equal(torch.get_rng_state(), state)  # the global RNG is not touched
     assert batch.source == "cifar10:train:augmented:seed=0"
     assert batch.inputs.shape == (64, 3, 32, 32) and batch.inputs.dtype == torch.float32
     assert batch.targets.dtype == torch.long and batch.num_classes == 10
     assert len(set(batch.targets.tolist())) >= 5  # 64 random images cover most classes
 
-    same = proxy_batch("cifar10", batch_size=64, seed=0, data_root=data_root)
+    same = proxy_batch("cifar10", batch_size=64, seed=0, data_root=data_root, batch_source="data")
     assert torch.equal(batch.inputs, same.inputs) and torch.equal(batch.targets, same.targets)
     other = proxy_batch("cifar10", batch_size=64, seed=1, data_root=data_root)
     assert not torch.equal(batch.inputs, other.inputs)
@@ -174,3 +174,63 @@ def test_nb201_imagenet16_is_scored_on_real_imagenet16_files(tmp_path):
             for dx in range(-2, 3)
         )
         assert found, f"batch image {k} is not a crop of training image {index}"
+
+
+# -- the shipped CIFAR-10 batch and batch fingerprints --------------------------------------------
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("input_size", [32, 16])
+def test_shipped_batch_is_bit_identical_to_the_batch_the_images_give(data_root: Path, input_size: int):
+    """The shipped uint8 images rebuild exactly the floats proxy_batch decodes from the JPEG copy (the
+    batch every score computed before it was shipped used), labels included."""
+    from zsbench.data import batch_fingerprint, shipped_batch
+
+    decoded = proxy_batch("cifar10", 64, 0, data_root, input_size, batch_source="data")
+    shipped = shipped_batch(input_size)
+    assert torch.equal(decoded.inputs, shipped.inputs) and torch.equal(decoded.targets, shipped.targets)
+    assert batch_fingerprint(decoded) == batch_fingerprint(shipped)
+    # the default (auto) gives the shipped batch, data root or not
+    assert proxy_batch("cifar10", 64, 0, data_root, input_size).source.endswith("(shipped batch)")
+
+
+def test_the_default_cifar10_batch_needs_no_data_root_and_never_falls_back_to_noise(tmp_path, monkeypatch):
+    import numpy as np
+
+    from zsbench.data import SHIPPED_BATCH_FILE, batch_fingerprint
+
+    monkeypatch.delenv("ZSBENCH_DATA", raising=False)
+    batch = proxy_batch("cifar10", batch_size=64, seed=0, data_root=None)
+    assert batch.source == "cifar10:train:augmented:seed=0 (shipped batch)" and batch.inputs.shape == (64, 3, 32, 32)
+    assert batch_fingerprint(batch) == "sha256:d25f505d716c53cb"  # the value the NOTICE states
+    assert batch_fingerprint(proxy_batch("cifar10", 64, 0, None, 16)) == "sha256:192e20a745a2fb61"
+    with np.load(SHIPPED_BATCH_FILE) as stored:  # what the file holds, read independently of zsbench
+        images, labels = stored["images_32"], stored["labels"]
+    mean, std = normalization("cifar10")
+    expected = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(
+        std
+    ).view(1, 3, 1, 1)
+    assert torch.allclose(batch.inputs, expected, atol=1e-6) and batch.targets.tolist() == labels.tolist()
+    assert SHIPPED_BATCH_FILE.stat().st_size < 400_000
+    # another CIFAR-10 batch needs the images: an error naming the fix, never Gaussian noise
+    with pytest.raises(zsbench.DataMissingError, match=r"zsbench data download cifar10.*shipped batch covers only"):
+        proxy_batch("cifar10", batch_size=64, seed=1, data_root=tmp_path)
+    with pytest.raises(zsbench.DataMissingError, match="shipped batch covers only"):
+        proxy_batch("cifar10", batch_size=64, seed=0, data_root=None, batch_source="data")
+    with pytest.raises(zsbench.UsageError, match="the shipped batch is CIFAR-10"):
+        proxy_batch("cifar100", batch_size=64, seed=0, data_root=None, batch_source="shipped")
+
+
+def test_fingerprint_tells_batches_apart_by_content():
+    from zsbench.data import batch_fingerprint, gaussian_batch
+
+    a = gaussian_batch(8, 0, 8, 10)
+    same = zsbench.Batch(a.inputs.clone(), a.targets.clone(), 10, source="another name")
+    assert batch_fingerprint(a) == batch_fingerprint(same)  # the name is not the identity
+    nudged = a.inputs.clone()
+    nudged[0, 0, 0, 0] += 1e-6
+    assert batch_fingerprint(zsbench.Batch(nudged, a.targets, 10)) != batch_fingerprint(a)
+    relabelled = a.targets.clone()
+    relabelled[0] = (relabelled[0] + 1) % 10
+    assert batch_fingerprint(zsbench.Batch(a.inputs, relabelled, 10)) != batch_fingerprint(a)
+    assert batch_fingerprint(a).startswith("sha256:") and len(batch_fingerprint(a)) == len("sha256:") + 16

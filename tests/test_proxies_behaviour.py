@@ -16,6 +16,7 @@ from zsbench_proxies.jacob_cov import jacobian_correlation_score
 from zsbench_proxies.zico import zico_from_gradients
 
 import zsbench
+from zsbench.data import batch_fingerprint
 from zsbench.engine.harness import score_model
 
 ALL_PROXIES = (
@@ -93,7 +94,7 @@ def test_all_proxies_finite_on_a_small_model_with_run_contract():
         assert math.isfinite(r.value)
         assert r.contract["seed"] == 3
     by_name = {r.proxy: r for r in results}
-    assert by_name["snip"].contract["batch_size"] == 16 and by_name["snip"].contract["input_source"] == "test"
+    assert by_name["snip"].contract["batch_size"] == 16 and by_name["snip"].contract["input_source"] == batch_fingerprint(batch)
     assert by_name["params"].contract["batch_size"] is None
     assert by_name["zen"].contract["input_source"] == "gaussian" and by_name["zen"].contract["mixup_gamma"] == 0.01
     assert by_name["zico"].contract["batch_splits"] == 2

@@ -176,8 +176,10 @@ def test_evaluate_runs_on_the_shipped_default_benchmark_without_a_data_root(tmp_
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload["benchmark"] == "nasbench-macro-cifar10" and payload["archs"] == 12
-    assert payload["settings"]["input"] == "gaussian:seed=0" and payload["settings"]["default_sample"] is False
+    # no data root: the shipped CIFAR-10 batch, never Gaussian noise
+    assert payload["settings"]["input"] == "cifar10:train:augmented:seed=0 (shipped batch)"
+    assert payload["settings"]["default_sample"] is False
     rows = {row["proxy"]: row for row in payload["rows"]}
     assert set(rows) == {"flops", "params", "synflow"}
     assert all(row["failures"] == 0 and -1 <= row["kendall"] <= 1 for row in rows.values())
-    assert "gaussian" in result.stderr.lower()  # no data root: the input batch says what it is
+    assert "gaussian" not in result.stderr.lower()

@@ -34,6 +34,7 @@ from zsbench.interfaces import (
     MetricOption,
     PassRequest,
     Proxy,
+    ScorePack,
     SearchSpace,
     SharedPass,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "PassRequest",
     "PluginHost",
     "Proxy",
+    "ScorePack",
     "SearchSpace",
     "SharedPass",
     "UnknownComponentError",

@@ -28,9 +28,12 @@ it is only for images. Layouts read under it:
 
 The default proxy batch (:func:`proxy_batch`) is one seeded batch of real training images
 with the usual CIFAR training augmentation (random crop with ``input_size // 8`` pixels of
-zero padding, horizontal flip, per-channel normalisation) and their labels. Without the
-images it falls back to N(0, 1) inputs, says so in a warning that names the command that
-fetches them, and in ``Batch.source``.
+zero padding, horizontal flip, per-channel normalisation) and their labels. CIFAR-10's
+default batch (seed 0, 64 images, 32 or 16 px) ships with zsbench (:func:`shipped_batch`), so
+it needs no data root; another CIFAR-10 batch needs the images. For the other datasets,
+without the images it falls back to N(0, 1) inputs, says so in a warning that names the
+command that fetches them, and in ``Batch.source``. Run contracts name a batch by its
+content (:func:`batch_fingerprint`), never by where it came from.
 """
 
 from __future__ import annotations
@@ -314,17 +317,118 @@ def train_transform(name: str = "cifar10", input_size: int = 32) -> Callable[[An
     normalisation. Draws from torch's global RNG."""
     from torchvision import transforms
 
-    mean, std = normalization(name)
+    return transforms.Compose([*_geometric_steps(input_size), *_tensor_steps(name)])
+
+
+def _geometric_steps(input_size: int) -> list[Any]:
+    """The augmentation's steps on PIL images (all its random draws): what a shipped batch stores as uint8."""
+    from torchvision import transforms
+
     steps: list[Any] = []
     if input_size != 32:
         steps.append(transforms.Resize(input_size))
-    steps += [
-        transforms.RandomCrop(input_size, padding=max(1, input_size // 8)),
-        transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(),
-        transforms.Normalize(mean, std),
-    ]
-    return transforms.Compose(steps)
+    steps += [transforms.RandomCrop(input_size, padding=max(1, input_size // 8)), transforms.RandomHorizontalFlip()]
+    return steps
+
+
+def _tensor_steps(name: str) -> list[Any]:
+    """ToTensor and normalisation: deterministic, so a stored uint8 image gives back the same floats."""
+    from torchvision import transforms
+
+    mean, std = normalization(name)
+    return [transforms.ToTensor(), transforms.Normalize(mean, std)]
+
+
+#: The proxy batches that ship with zsbench, so that CIFAR-10 benchmarks score the same images on every
+#: machine without a data root: ``(dataset, seed, batch size, input size)`` of each. The file holds the
+#: augmented images as uint8 (after crop and flip, before ToTensor and normalisation) and their labels;
+#: provenance in ``batches/NOTICE``.
+SHIPPED_BATCHES: tuple[tuple[str, int, int, int], ...] = (("cifar10", 0, 64, 32), ("cifar10", 0, 64, 16))
+SHIPPED_BATCH_FILE = Path(__file__).with_name("batches") / "cifar10-train-augmented-seed0-b64.npz"
+#: ``--batch-source``: ``auto`` (the shipped batch where it is the one asked for, else the data root),
+#: ``shipped`` (only the shipped batch) or ``data`` (always decode the images under the data root).
+BATCH_SOURCES = ("auto", "shipped", "data")
+
+
+def shipped_batch_key(dataset: str, seed: int, batch_size: int, input_size: int) -> tuple[str, int, int, int] | None:
+    """The :data:`SHIPPED_BATCHES` entry these arguments name, else ``None``."""
+    key = (known_dataset(dataset) or dataset, int(seed), int(batch_size), int(input_size))
+    return key if key in SHIPPED_BATCHES else None
+
+
+def batch_fingerprint(batch: Batch) -> str:
+    """The identity of a batch's content: ``sha256:`` and the first 16 hex digits of the SHA-256 of
+    its inputs (dtype, shape, bytes, on the CPU) and targets. Recorded in every run contract of a
+    proxy that reads the batch, so scores of other pixels are never taken for one another."""
+    import hashlib
+
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for tensor in (batch.inputs, batch.targets):
+        array = np.ascontiguousarray(tensor.detach().cpu().numpy())
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return f"sha256:{digest.hexdigest()[:16]}"
+
+
+def augmented_uint8(dataset: str, batch_size: int, seed: int, data_root: str | Path | None, input_size: int) -> tuple[Any, Any, Any]:
+    """The seeded draw of :func:`proxy_batch` from the data root, before ToTensor: ``(images, labels,
+    indices)``, uint8 ``N x H x W x 3``, int64 labels and the training-image indices drawn. What a
+    shipped batch stores (``benchmarks/packs/make_shipped_batch.py``)."""
+    import numpy as np
+    import torch
+    from torchvision import transforms
+
+    name = known_dataset(dataset) or dataset
+    data = open_source(name, "train", data_root)
+    if batch_size > len(data):
+        raise ValueError(f"batch_size {batch_size} exceeds the {len(data)} training images of {name!r}")
+    geometric = transforms.Compose(_geometric_steps(input_size))
+    indices = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:batch_size].tolist()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        images = np.stack([np.asarray(geometric(data.image(i)), dtype=np.uint8) for i in indices])
+    labels = np.asarray([data.targets[i] for i in indices], dtype=np.int64)
+    return images, labels, np.asarray(indices, dtype=np.int64)
+
+
+def _uint8_to_inputs(images: Any, name: str) -> torch.Tensor:
+    """Stored uint8 images ``N x H x W x 3`` through the deterministic steps (as PIL images, as the
+    augmentation hands them on), giving the floats the full augmentation gives."""
+    import torch
+    from PIL import Image
+    from torchvision import transforms
+
+    finish = transforms.Compose(_tensor_steps(name))
+    return torch.stack([finish(Image.fromarray(image)) for image in images])
+
+
+def shipped_batch(input_size: int = 32, num_classes: int = 10) -> Batch:
+    """The shipped CIFAR-10 proxy batch (seed 0, 64 images) at ``input_size`` (32 or 16), bit-identical
+    to what :func:`proxy_batch` decodes from the CIFAR-10 JPEG copy it was made from (see ``batches/NOTICE``)."""
+    import numpy as np
+    import torch
+
+    if ("cifar10", 0, 64, int(input_size)) not in SHIPPED_BATCHES:
+        raise UsageError(f"no shipped CIFAR-10 batch at {input_size} px; shipped: 32 and 16 px (seed 0, 64 images)")
+    with np.load(SHIPPED_BATCH_FILE) as stored:
+        images = stored[f"images_{int(input_size)}"]
+        labels = stored["labels"]
+    inputs = _uint8_to_inputs(images, "cifar10")
+    targets = torch.from_numpy(labels.astype(np.int64))
+    return Batch(inputs, targets, num_classes, source="cifar10:train:augmented:seed=0 (shipped batch)")
+
+
+def gaussian_batch(batch_size: int, seed: int, input_size: int, num_classes: int) -> Batch:
+    """N(0, 1) inputs ``batch_size x 3 x input_size x input_size`` with uniform labels, from a
+    generator seeded by ``seed``: the fallback of :func:`proxy_batch` for datasets other than CIFAR-10."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn((batch_size, 3, input_size, input_size), generator=generator)
+    targets = torch.randint(0, num_classes, (batch_size,), generator=generator)
+    return Batch(inputs, targets, num_classes, source=f"gaussian:seed={seed}")
 
 
 def proxy_batch(
@@ -334,6 +438,7 @@ def proxy_batch(
     data_root: str | Path | None = None,
     input_size: int = 32,
     num_classes: int | None = None,
+    batch_source: str = "auto",
 ) -> Batch:
     """One seeded batch of augmented training images and their labels, the proxies' default input.
 
@@ -342,34 +447,50 @@ def proxy_batch(
     under a forked RNG seeded by ``seed``, so the batch is a pure function of its
     arguments and the global RNG is left untouched.
 
-    Without the dataset under the data root (or no data root at all), returns N(0, 1)
-    inputs of shape ``batch_size x 3 x input_size x input_size`` with uniform labels over
-    ``num_classes`` (default: the dataset's known class count, else 10), with
-    ``source="gaussian:seed=<seed>"``, and issues a :class:`DataFallbackWarning` naming how
-    to get the images; it never raises for missing data.
+    CIFAR-10 at seed 0 with 64 images (32 or 16 px) is the shipped batch (:func:`shipped_batch`)
+    unless ``batch_source="data"``: the same images on every machine, data root or not. Any other
+    CIFAR-10 batch needs the images under the data root (a :class:`DataMissingError` says so:
+    CIFAR-10 never falls back to noise). For other datasets without their images (or no data root
+    at all), returns N(0, 1) inputs of shape ``batch_size x 3 x input_size x input_size`` with
+    uniform labels over ``num_classes`` (default: the dataset's known class count, else 10), with
+    ``source="gaussian:seed=<seed>"``, and issues a :class:`DataFallbackWarning` naming how to get
+    the images.
 
     Returns:
         A :class:`zsbench.Batch`; ``source`` is ``"<dataset>:train:augmented:seed=<seed>"``
-        for real images (the canonical dataset name for known datasets).
+        for real images (the canonical dataset name for known datasets), with `` (shipped batch)``
+        for the shipped one.
     """
     import torch
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, not {batch_size}")
+    if batch_source not in BATCH_SOURCES:
+        raise UsageError(f"--batch-source must be one of {', '.join(BATCH_SOURCES)}, got {batch_source!r}")
     name = known_dataset(dataset) or dataset
+    shipped = shipped_batch_key(name, seed, batch_size, input_size)
+    if shipped is not None and batch_source != "data":
+        return shipped_batch(input_size, num_classes or NUM_CLASSES["cifar10"])
+    if batch_source == "shipped":
+        raise UsageError(
+            f"--batch-source shipped: the shipped batch is CIFAR-10, seed 0, 64 images at 32 or 16 px, not "
+            f"{name}, seed {seed}, {batch_size} images at {input_size} px; use --batch-source auto with a data root"
+        )
     try:
         data = open_source(name, "train", data_root)
     except DataMissingError as exc:
+        if name == "cifar10" or batch_source == "data":
+            raise DataMissingError(
+                f"{exc}; the shipped batch covers only CIFAR-10 seed 0, 64 images at 32 or 16 px "
+                f"(asked: seed {seed}, {batch_size} images at {input_size} px, --batch-source {batch_source})"
+            ) from None
         classes = num_classes or NUM_CLASSES.get(name, 10)
         warnings.warn(
             f"{exc}; scoring on Gaussian N(0,1) inputs with uniform random labels instead of real images",
             DataFallbackWarning,
             stacklevel=2,
         )
-        generator = torch.Generator().manual_seed(seed)
-        inputs = torch.randn((batch_size, 3, input_size, input_size), generator=generator)
-        targets = torch.randint(0, classes, (batch_size,), generator=generator)
-        return Batch(inputs, targets, classes, source=f"gaussian:seed={seed}")
+        return gaussian_batch(batch_size, seed, input_size, classes)
     if batch_size > len(data):
         raise ValueError(f"batch_size {batch_size} exceeds the {len(data)} training images of {name!r}")
     transform = train_transform(name, input_size)

@@ -35,6 +35,12 @@ def register_benchmarks(register: Callable[[Any], None]) -> None:
 
 
 @hookspec
+def register_packs(register: Callable[[Any], None]) -> None:
+    """Register score packs: call ``register(zsbench.ScorePack(name, path))`` for each pack file
+    the plugin ships (its proxies' scores on any benchmark, or any proxies' on its benchmarks)."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add subcommands to the ``zsbench`` command line: ``cli`` is its typer app, so
     ``@cli.command("name")`` adds ``zsbench name``. The built-in commands cannot be replaced."""

@@ -463,6 +463,23 @@ class Metric(ABC):
         return {key: np.array([row.get(key, np.nan) for row in rows], dtype=float) for key in keys}
 
 
+@dataclass(frozen=True)
+class ScorePack:
+    """A file of precomputed scores a plugin ships (``zsbench packs``): the engine reads a score
+    from it when the score's key and run contract match exactly, as a read-only layer under
+    the user's cache.
+
+    Attributes:
+        name: registry name (``nasbench-macro-cifar10``).
+        path: the pack file, written by ``zsbench packs build`` (JSON lines, gzip-compressed).
+        description: one line shown by ``zsbench packs list``.
+    """
+
+    name: str
+    path: Path
+    description: str = ""
+
+
 class Benchmark(ABC):
     """Ground truth: a table of architectures of one search space with their accuracy.
 

@@ -25,7 +25,7 @@ import pluggy
 
 from zsbench import hookspecs
 from zsbench.errors import describe_error
-from zsbench.interfaces import Benchmark, Metric, Proxy, SearchSpace
+from zsbench.interfaces import Benchmark, Metric, Proxy, ScorePack, SearchSpace
 from zsbench.registry import Registry
 
 ENTRY_POINT_GROUP = "zsbench"
@@ -38,8 +38,9 @@ _HOOKS: dict[str, tuple[str, type]] = {
     "register_search_spaces": ("spaces", SearchSpace),
     "register_metrics": ("metrics", Metric),
     "register_benchmarks": ("benchmarks", Benchmark),
+    "register_packs": ("packs", ScorePack),
 }
-_KIND = {"proxies": "proxy", "spaces": "space", "metrics": "metric", "benchmarks": "benchmark"}
+_KIND = {"proxies": "proxy", "spaces": "space", "metrics": "metric", "benchmarks": "benchmark", "packs": "pack"}
 
 
 class PluginWarning(UserWarning):
@@ -103,6 +104,7 @@ class PluginHost:
         self.spaces: Registry[SearchSpace] = Registry("space")
         self.metrics: Registry[Metric] = Registry("metric")
         self.benchmarks: Registry[Benchmark] = Registry("benchmark")
+        self.packs: Registry[ScorePack] = Registry("pack")
         self.strict = strict if strict is not None else os.environ.get("ZSBENCH_STRICT_PLUGINS") == "1"
         self._allow = list(load) if load is not None else _env_list("ZSBENCH_LOAD_PLUGINS")
         self._block = set(block) | set(_env_list("ZSBENCH_DISABLE_PLUGINS") or [])

@@ -1,4 +1,4 @@
-"""``zsbench cache info|export|import``: look into the score cache and share it as a file."""
+"""``zsbench cache info|export|import|migrate``: look into the score cache and share it as a file."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Scores stored per space, proxy version and input batch, failures included."""
         from zsbench.engine.cache import ScoreCache
 
-        with handle_errors(), ScoreCache(cache) as store:
+        with handle_errors(), ScoreCache(cache, check_batches=False) as store:
             table = Table(title=f"score cache {store.path or ':memory:'}", title_justify="left")
             for column in ("space", "proxy", "version", "inputs"):
                 table.add_column(column)
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         session imports them and computes only what the file lacks."""
         from zsbench.engine.cache import ScoreCache
 
-        with handle_errors(), ScoreCache(cache) as store:
+        with handle_errors(), ScoreCache(cache, check_batches=False) as store:
             scores, costs = store.export_records(file, spaces=space or None)
         err_console.print(f"exported {scores:,} scores and {costs:,} costs to {file}", highlight=False)
 
@@ -63,6 +63,49 @@ def register(app: typer.Typer) -> None:
 
         with handle_errors(), ScoreCache(cache) as store:
             scores, costs = store.import_records(file, replace=replace)
+            old = store.count_old_batch_scores()
         err_console.print(f"imported {scores:,} scores and {costs:,} costs from {file}", highlight=False)
+        if old:
+            err_console.print(
+                f"{old:,} of them name their batch by a string (written before batch fingerprints): "
+                "run `zsbench cache migrate` before using this cache",
+                highlight=False,
+            )
+
+    @cache_app.command("migrate")
+    def migrate_cmd(
+        cache: str | None = typer.Option(None, "--cache", help=_CACHE_HELP),
+        data_root: str | None = typer.Option(
+            None, "--data-root", help="Images of the batches zsbench does not ship (default: $ZSBENCH_DATA)."
+        ),
+        from_data_root: bool = typer.Option(
+            False,
+            "--from-data-root",
+            help="Rebuild the shipped batch too from the data root: for scores computed from another copy of "
+            "CIFAR-10 than the JPEG copy the shipped batch comes from (e.g. torchvision's download).",
+        ),
+        drop_unmigrated: bool = typer.Option(
+            False, "--drop-unmigrated", help="Delete the scores whose batch cannot be rebuilt instead of failing."
+        ),
+    ) -> None:
+        """Rewrite the contracts of a cache written before batch fingerprints: each old batch name
+        (``cifar10:train:augmented:seed=0``) becomes the fingerprint of the batch it names."""
+        from zsbench.engine.cache import ScoreCache
+        from zsbench.engine.migrate import migrate_cache
+        from zsbench.errors import ZsbenchError
+
+        with handle_errors(), ScoreCache(cache, check_batches=False) as store:
+            report = migrate_cache(store, data_root=data_root, from_data_root=from_data_root, drop_unmigrated=drop_unmigrated)
+            for (old, fingerprint), n in sorted(report.rewritten.items()):
+                err_console.print(f"{n:,} scores: {old} -> {fingerprint}", highlight=False, markup=False)
+            if report.dropped:
+                err_console.print(f"deleted {report.dropped:,} scores whose batch could not be rebuilt", highlight=False)
+            if report.left:
+                (old, reason), _ = next(iter(sorted(report.unmigrated.items())))
+                raise ZsbenchError(
+                    f"{report.left:,} scores left unmigrated ({old}: {reason}); pass --data-root DIR with the images "
+                    "they were computed from, or --drop-unmigrated to delete them"
+                )
+            err_console.print(f"migrated {report.moved:,} scores; the cache is ready", highlight=False)
 
     app.add_typer(cache_app, name="cache")

@@ -54,6 +54,12 @@ def register(app: typer.Typer) -> None:
         score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation."),
         batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' input batch."),
         device: str = typer.Option("cpu", "--device", help="Torch device for scoring (cpu, cuda, cuda:1)."),
+        batch_source: str = typer.Option(
+            "auto",
+            "--batch-source",
+            help="auto: the shipped CIFAR-10 batch (seed 0, 64 images) where it is the one asked for, else the data "
+            "root's images; data: always the data root's images; shipped: only the shipped batch.",
+        ),
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
         cache: str | None = typer.Option(
             None, "--cache", help="Score cache file (default: $XDG_CACHE_HOME/zsbench/scores.sqlite)."
@@ -139,7 +145,9 @@ def register(app: typer.Typer) -> None:
                         pool=PoolOptions(
                             space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root
                         ),
-                        scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device),
+                        scoring=ScoringOptions(
+                            score_seed=score_seed, batch_size=batch_size, device=device, batch_source=batch_source
+                        ),
                         run=RunOptions(
                             cache=cache,
                             retry_failed=retry_failed,

@@ -134,7 +134,7 @@ class ScoreCache:
         path: the database file (created with its folder), or ``":memory:"``.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, check_batches: bool = True) -> None:
         self.path = Path(path) if path is not None and str(path) != ":memory:" else None
         if path is None:
             self.path = default_cache_path()
@@ -152,6 +152,53 @@ class ScoreCache:
         self._db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+        if check_batches:
+            self._check_batch_identity(target)
+
+    def _check_batch_identity(self, target: str) -> None:
+        """Refuse a cache holding scores whose contract names their batch by a string (before
+        batch fingerprints): one name covered batches of other pixels, so they cannot be read as
+        they are. Checked once: a cache found (or made) clean records it in ``meta``."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'batch_identity'").fetchone()
+        if row is not None and row[0] == BATCH_IDENTITY:
+            return
+        old = self.count_old_batch_scores()
+        if old:
+            self._db.close()
+            raise CacheSchemaError(
+                f"score cache {target} holds {old:,} scores whose batch is named by a string, not by its content "
+                f"(written before batch fingerprints); run `zsbench cache migrate --cache {target}` to rewrite them, "
+                "or delete the file to compute them anew"
+            )
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('batch_identity', ?)", (BATCH_IDENTITY,))
+
+    def count_old_batch_scores(self) -> int:
+        """Scores of batch-reading proxies whose contract has no batch fingerprint (see :meth:`old_batch_contracts`)."""
+        return int(self._db.execute(f"SELECT COUNT(*) FROM scores WHERE {_OLD_BATCH_WHERE}").fetchone()[0])
+
+    def old_batch_contracts(self) -> dict[str, int]:
+        """The contracts of batch-reading proxies that name their batch by a string instead of a
+        fingerprint (``"input_source": "cifar10:train:augmented:seed=0"``), with their score counts."""
+        rows = self._db.execute(f"SELECT contract, COUNT(*) FROM scores WHERE {_OLD_BATCH_WHERE} GROUP BY contract")
+        return {contract: int(n) for contract, n in rows}
+
+    def rewrite_contracts(self, mapping: dict[str, str | None]) -> int:
+        """Replace each old contract by its new text (``None``: delete its scores), in one
+        transaction; a score already stored under the new contract is kept. Returns the scores moved."""
+        moved = 0
+        columns = "space, arch, proxy, proxy_version, contract, value, error, seconds, created"
+        with self._transaction():
+            for old, new in mapping.items():
+                if new is not None:
+                    moved += self._db.execute(
+                        f"INSERT OR IGNORE INTO scores ({columns}) "
+                        "SELECT space, arch, proxy, proxy_version, ?, value, error, seconds, created FROM scores WHERE contract=?",
+                        (new, old),
+                    ).rowcount
+                self._db.execute("DELETE FROM scores WHERE contract=?", (old,))
+            if self.count_old_batch_scores() == 0:
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('batch_identity', ?)", (BATCH_IDENTITY,))
+        return moved
 
     def _check_schema(self, target: str) -> None:
         """Refuse a database that is not a cache of this layout, before anything is written."""
@@ -321,6 +368,8 @@ class ScoreCache:
         }
         stored = dict.fromkeys(_RECORD_TABLES, 0)
         with _open_records(path, "r") as lines, self._transaction():
+            # records of old contracts make the cache check itself again on its next opening
+            self._db.execute("DELETE FROM meta WHERE key = 'batch_identity'")
             _check_header(path, next(lines, ""))
             for number, line in enumerate(lines, start=2):
                 if not line.strip():
@@ -353,6 +402,10 @@ class _Transaction:
 
 
 _EXPORT_FORMAT = "zsbench-score-cache"
+#: ``meta.batch_identity`` of a cache whose every batch-reading score names its batch by content.
+BATCH_IDENTITY = "fingerprint"
+# a batch-reading proxy's contract (sorted keys, no spaces: contract_key) without a fingerprint
+_OLD_BATCH_WHERE = """contract LIKE '%"input_kind":"batch"%' AND contract NOT LIKE '%"input_source":"sha256:%'"""
 #: The exported record kinds: table, columns (the file's keys) and the key order they are written in.
 _RECORD_TABLES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "score": (

@@ -106,16 +106,23 @@ class ScoringOptions:
         batch_size: images in the proxies' input batch.
         device: torch device for scoring.
         batch: use this input batch instead of building one from the benchmark's dataset.
+        batch_source: ``auto`` (the shipped CIFAR-10 batch where it is the one asked for, else
+            the data root's images), ``shipped`` or ``data`` (see :func:`zsbench.data.proxy_batch`).
     """
 
     score_seed: int = 0
     batch_size: int = DEFAULT_BATCH_SIZE
     device: str = "cpu"
     batch: Batch | None = None
+    batch_source: str = "auto"
 
     def __post_init__(self) -> None:
+        from zsbench.data import BATCH_SOURCES
+
         if self.batch_size < 1:
             raise UsageError(f"--batch-size must be at least 1, got {self.batch_size}")
+        if self.batch_source not in BATCH_SOURCES:
+            raise UsageError(f"--batch-source must be one of {', '.join(BATCH_SOURCES)}, got {self.batch_source!r}")
 
 
 @dataclass(frozen=True)
@@ -404,7 +411,9 @@ def _resolve(
     table = table.iloc[sample_rows(len(table), limit, pool.seed)].reset_index(drop=True)
     batch = scoring.batch
     if batch is None:
-        batch = make_batch(bench, batch_size=scoring.batch_size, seed=scoring.score_seed, data_root=pool.data_root)
+        batch = make_batch(
+            bench, batch_size=scoring.batch_size, seed=scoring.score_seed, data_root=pool.data_root, source=scoring.batch_source
+        )
     return _Job(
         proxies=proxy_entries,
         metrics=metric_entries,
@@ -489,9 +498,12 @@ def resolve_benchmark(
     return host.benchmarks.get(name)
 
 
-def make_batch(bench: Benchmark, *, batch_size: int, seed: int, data_root: str | Path | None) -> Batch:
+def make_batch(
+    bench: Benchmark, *, batch_size: int, seed: int, data_root: str | Path | None, source: str = "auto"
+) -> Batch:
     """The proxies' input batch for the benchmark's dataset (see :func:`zsbench.data.proxy_batch`):
-    seeded augmented training images, or Gaussian inputs with a warning when the dataset is absent."""
+    the shipped CIFAR-10 batch, seeded augmented training images, or (not for CIFAR-10) Gaussian
+    inputs with a warning when the dataset is absent."""
     from zsbench.data import proxy_batch
 
     try:
@@ -502,6 +514,7 @@ def make_batch(bench: Benchmark, *, batch_size: int, seed: int, data_root: str |
             data_root=data_root,
             input_size=int(bench.input_size),
             num_classes=int(bench.num_classes),
+            batch_source=source,
         )
     except ValueError as exc:  # e.g. a batch larger than the dataset
         raise UsageError(str(exc)) from None

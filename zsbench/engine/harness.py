@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from zsbench.data import batch_fingerprint
 from zsbench.engine.isolation import PLUGIN_ERRORS, as_score, is_real_interrupt, preserved_global_state
 from zsbench.errors import ZsbenchError, describe_error
 from zsbench.interfaces import Batch, PassRequest, Proxy, SharedPass
@@ -56,17 +57,20 @@ class ProxyResult:
 def run_contract(proxy: Proxy, batch: Batch, seed: int, device: str | torch.device = "cpu") -> dict[str, Any]:
     """Everything a score depends on besides the architecture: recorded with every score
     and part of every cache key. The device type is part of it because GPU kernels (and
-    random inputs drawn on the GPU) give other float values than the CPU's."""
+    random inputs drawn on the GPU) give other float values than the CPU's. A proxy that reads
+    the batch records its content fingerprint (:func:`zsbench.data.batch_fingerprint`) as
+    ``input_source``."""
     import torch
 
     contract = dict(proxy.contract())
-    contract.update(
-        {"batch_size": batch.size, "input_source": batch.source, "seed": seed, "device": torch.device(device).type}
-    )
+    contract.update({"batch_size": batch.size, "input_source": None, "seed": seed, "device": torch.device(device).type})
     if proxy.input_kind == "none":  # pure function of the architecture
         contract.update({"batch_size": None, "input_source": None, "device": None})
     elif proxy.input_kind in ("batch-shape", "gaussian"):
         contract["input_source"] = proxy.input_kind
+    else:
+        # the batch's content, not its name: two copies of a dataset that differ in pixels never share a key
+        contract["input_source"] = batch_fingerprint(batch)
     return contract
 
 
