@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    import random
+
     import numpy as np
     import pandas as pd
     import torch
@@ -290,6 +292,25 @@ class SearchSpace(ABC):
             f"found only {len(found)} of {n} architectures of space {self.name!r} within max_flops={max_flops:g} "
             f"among {len(seen)} candidates; raise max_flops or lower n"
         )
+
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        """A neighbour of ``arch``: the move an evolutionary search (``zsbench search``) makes.
+
+        A space declares its mutation by overriding this method: change one or two parts of
+        the architecture (one cell edge's operation, one layer's choice, a stage's width or
+        depth) and return the canonical string of the result, drawing every random choice
+        from ``rng`` so that a seeded search is repeatable. The result should differ from
+        ``arch``; the search discards a mutation that gives ``arch`` back and tries again.
+
+        The default, for a space that declares none, is a fresh draw of :meth:`sample`
+        (seeded from ``rng``): every space is searchable, but without a neighbourhood an
+        evolutionary search is only a random search (``zsbench search`` says so).
+        """
+        return self.sample(1, rng.randrange(2**31))[0]
+
+    def declares_mutation(self) -> bool:
+        """Whether the space overrides :meth:`mutate` (else it is the random default)."""
+        return type(self).mutate is not SearchSpace.mutate
 
     def enumerate(self) -> Iterator[str]:
         """Every architecture of the space, for spaces small enough to list.

@@ -22,10 +22,11 @@ built networks.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 import zsbench
@@ -193,6 +194,53 @@ class MacroSpace(zsbench.SearchSpace):
             for s in strides
         )
         return MacroArch(rng.choice(self.stem_widths), stages)
+
+    # -- mutation (zsbench search) ------------------------------------------------------
+
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        """A neighbour of ``arch`` in the manner of Zen-NAS's evolution: one or two changes,
+        each (with these odds) a stage's width (45 %: scaled by a factor between 1/2.5 and
+        2.5, log-uniform, and rounded to the nearest width of the space), its depth (35 %:
+        +-1 or +-2 blocks, kept within the space's depths), its expansion ratio (MB only,
+        10 %), the stem width (5 %), or the stage structure (5 %: a 3-stage network gains a
+        stride-1 stage, a 4-stage one loses its stride-1 stage). The spaces have no kernel
+        choice (every convolution is 3x3), so no kernel move."""
+        spec = self.parse(arch)
+        for _ in range(100):  # a move can land back on arch (two moves that cancel): draw again
+            new = spec
+            for _ in range(rng.choice((1, 2))):
+                new = self._mutate_once(new, rng)
+            text = self.encode(new)
+            if text != arch:
+                return text
+        return arch  # pragma: no cover - every move changes the network
+
+    def _mutate_once(self, spec: MacroArch, rng: random.Random) -> MacroArch:
+        draw = rng.random()
+        if draw < 0.05:
+            return MacroArch(_neighbour(self.stem_widths, spec.stem_width, rng), spec.stages)
+        if draw < 0.10:
+            return self._mutate_structure(spec, rng)
+        index = rng.randrange(len(spec.stages))
+        stage = spec.stages[index]
+        if draw < 0.55:
+            width = _snap(self.widths, stage.width * math.exp(rng.uniform(-math.log(2.5), math.log(2.5))))
+            stage = replace(stage, width=width if width != stage.width else _neighbour(self.widths, stage.width, rng))
+        elif draw < 0.90 or not self.expansions:
+            stage = replace(stage, depth=_step(self.depths, stage.depth, rng.choice((-2, -1, 1, 2))))
+        else:
+            stage = replace(stage, expansion=rng.choice([e for e in self.expansions if e != stage.expansion]))
+        return MacroArch(spec.stem_width, (*spec.stages[:index], stage, *spec.stages[index + 1 :]))
+
+    def _mutate_structure(self, spec: MacroArch, rng: random.Random) -> MacroArch:
+        stages = list(spec.stages)
+        if len(stages) == 4:
+            return MacroArch(spec.stem_width, tuple(s for s in stages if s.stride == 2))
+        position = rng.randrange(4)
+        width_before = stages[position - 1].width if position else spec.stem_width
+        expansion = rng.choice(self.expansions) if self.expansions else None
+        stages.insert(position, StageSpec(1, _snap(self.widths, width_before), min(self.depths), expansion))
+        return MacroArch(spec.stem_width, tuple(stages))
 
     # -- encoding ----------------------------------------------------------------------
 
@@ -402,3 +450,25 @@ def _strict_int(text: str) -> int | None:
     if not text.isdigit() or (len(text) > 1 and text[0] == "0"):
         return None
     return int(text)
+
+
+def _snap(values: Sequence[int], target: float) -> int:
+    """The value of ``values`` nearest to ``target`` on a log scale (widths grow by factors)."""
+    return min(values, key=lambda v: abs(math.log(v) - math.log(max(target, 1e-9))))
+
+
+def _neighbour(values: Sequence[int], current: int, rng: random.Random) -> int:
+    """The next smaller or larger value of the sorted ``values`` (whichever exists, or a coin flip)."""
+    ordered = sorted(values)
+    position = ordered.index(current)
+    options = [ordered[i] for i in (position - 1, position + 1) if 0 <= i < len(ordered)]
+    return rng.choice(options)
+
+
+def _step(values: Sequence[int], current: int, delta: int) -> int:
+    """``current + delta`` kept within ``values``' range; the other direction when the bound holds it."""
+    low, high = min(values), max(values)
+    moved = min(high, max(low, current + delta))
+    if moved == current:
+        moved = min(high, max(low, current - delta))
+    return moved

@@ -135,6 +135,16 @@ class NasBenchMacroSpace(zsbench.SearchSpace):
             raise ValueError(f"cannot draw {n} distinct architectures from space 'nasbench-macro' of size {len(pool)}")
         return random.Random(f"nasbench-macro:{seed}").sample(pool, n)
 
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        """A neighbour of ``arch`` for an evolutionary search: one of the 8 layers, chosen
+        uniformly, gets one of its two other choices (identity, MB k3 e3, MB k5 e6), and the
+        result is canonicalised (identities to the end of their stage). The canonical form
+        of the result always differs from ``arch``: the move changes which choices a stage holds."""
+        digits = list(self.parse(arch))
+        layer = rng.randrange(NUM_LAYERS)
+        digits[layer] = rng.choice([d for d in LAYER_OPS if d != digits[layer]])
+        return self.encode("".join(digits))
+
     # -- building ----------------------------------------------------------------------
 
     def build(

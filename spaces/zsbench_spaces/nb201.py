@@ -171,6 +171,15 @@ class NB201Space(zsbench.SearchSpace):
         rng = random.Random(f"nb201:{seed}")
         return [self.from_index(i) for i in rng.sample(range(self.size()), n)]
 
+    def mutate(self, arch: str, rng: random.Random) -> str:
+        """A neighbour of ``arch`` for an evolutionary search: one edge of the cell, chosen
+        uniformly, gets one of the four other operations (uniformly), as in the mutation of
+        regularized evolution on NAS-Bench-201 (Dong & Yang, 2020). Each cell has 24 neighbours."""
+        edge_ops = [op for ops in self.parse(arch) for op in ops]
+        edge = rng.randrange(len(edge_ops))
+        edge_ops[edge] = rng.choice([op for op in OPS if op != edge_ops[edge]])
+        return self.encode(self._from_edge_ops(tuple(edge_ops)))
+
     # -- building ----------------------------------------------------------------------
 
     def build(

@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.train",
     "zsbench.cli.data",
     "zsbench.cli.cache",
+    "zsbench.cli.search",
 )
 
 

@@ -694,6 +694,46 @@ def _store_outcome(
 
 
 
+def score_architectures(
+    proxies: Sequence[Entry[Proxy]],
+    bench: Benchmark,
+    space: Entry[SearchSpace],
+    archs: Sequence[str],
+    costs: pd.DataFrame,
+    batch: Batch,
+    store: ScoreCache,
+    *,
+    scoring: ScoringOptions = ScoringOptions(),
+    run: RunOptions = RunOptions(),
+    host: PluginHost,
+    explicit_host: bool = True,
+) -> tuple[dict[str, dict[str, CachedScore]], int]:
+    """Steps 2 and 3 of :func:`evaluate` for architectures chosen by the caller (a search's
+    candidates) rather than a benchmark's rows: the cached scores are read, the missing ones
+    computed on ``run``'s executor and stored as they arrive, under the same run contracts.
+
+    Args:
+        proxies: the proxy entries to score.
+        bench: gives the dataset, classifier width and input size of the run contract.
+        space: the space of ``archs`` (canonical strings).
+        archs: the architectures, distinct and canonical.
+        costs: ``flops``, ``params``, ``depth`` of each of ``archs`` (so no task computes them).
+        batch: the proxies' input batch (:func:`make_batch`).
+
+    Returns:
+        ``(scores, computed)``: proxy qualified name -> arch -> cached score (a failure has
+        its ``error``), and how many scores were computed here.
+    """
+    table = costs.reset_index(drop=True).assign(arch=list(archs), canonical=list(archs), accuracy=float("nan"))
+    job = _Job(
+        proxies=list(proxies), metrics=[], metric_options={}, bench=bench, space=space, table=table,
+        batch=batch, columns=_proxy_columns(proxies), data_root=None,
+    )
+    plan = _plan(job, store, scoring, run.retry_failed)
+    computed = _run(job, plan, store, scoring, run, host, explicit_host, False)
+    return plan.stored, computed
+
+
 # -- 4. assemble -----------------------------------------------------------------------------------
 
 
