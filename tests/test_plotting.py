@@ -292,7 +292,7 @@ def test_every_proxy_gets_its_own_style():
     assert all(s.color in figures.PALETTE and s.marker in figures.MARKERS for s in styles.values())
     # 24 and 36 proxies, first-party ones or not: every (colour, marker) pair distinct
     others = tuple(f"third_party_{i}" for i in range(21))
-    for names in ((*FIRST_PARTY, *others[:9]), others[:21] + ("a", "b", "c"), (*FIRST_PARTY, *others)):
+    for names in ((*FIRST_PARTY, *others[:9]), (*others[:21], "a", "b", "c"), (*FIRST_PARTY, *others)):
         styles = figures.proxy_styles(names)
         assert len({(s.color, s.marker) for s in styles.values()}) == len(names), len(names)
     assert len(figures.style_slots()) == 36
