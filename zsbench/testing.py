@@ -148,23 +148,24 @@ class ProxyContract:
 
     def test_shared_pass_gives_its_own_score(self) -> None:
         """A proxy that declares a shared pass scores the same from the pass's products as on its own."""
-        from zsbench.engine.harness import seed_everything
+        import torch
+
+        from zsbench.engine.harness import _score_group
 
         request = self.proxy.requires()
         if request is None:
             pytest.skip(f"{self.proxy.name} declares no shared pass (requires() is None): nothing to compare")
         own = self._score()
         batch = make_tiny_batch()
-        seed_everything(0)
-        model = make_tiny_model(seed=0).train()
-        assert request.shared_pass.accepts(model), f"the pass {request.shared_pass.key!r} declines the tiny CNN"
-        seed_everything(0)  # as the engine does before a pass
-        products = request.shared_pass.run(model, batch, request.products)
-        failed = {name: value for name, value in products.items() if isinstance(value, BaseException)}
-        assert not failed, f"the pass {request.shared_pass.key!r} failed on the tiny CNN: {failed}"
-        shared = float(self.proxy.score_shared(products, model, batch))
-        assert math.isclose(shared, own, rel_tol=self.shared_tolerance, abs_tol=1e-12), (
-            f"{self.proxy.name} scores {shared!r} from its shared pass but {own!r} on its own "
+        # The engine's own group path (one model, the pass once), not a copy of its seeding.
+        shared = _score_group(lambda: make_tiny_model(seed=0), [(0, self.proxy, request)], batch, batch, 0, torch.device("cpu"))
+        assert shared is not None, f"the pass {request.shared_pass.key!r} declined or failed on the tiny CNN"
+        result = shared[0]
+        assert result.error is None and result.value is not None, (
+            f"{self.proxy.name} gave no score from its shared pass ({result.error or 'no value'})"
+        )
+        assert math.isclose(result.value, own, rel_tol=self.shared_tolerance, abs_tol=1e-12), (
+            f"{self.proxy.name} scores {result.value!r} from its shared pass but {own!r} on its own "
             f"(relative tolerance {self.shared_tolerance})"
         )
 

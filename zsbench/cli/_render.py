@@ -10,6 +10,7 @@ from rich.table import Table
 
 from zsbench.cli._common import err_console, out_console, print_json
 from zsbench.cli._sources import budget_option, choose_index, entries_of
+from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,8 +51,6 @@ def write_frame(frame: pd.DataFrame, output: str | None, index: bool = False) ->
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    from zsbench.engine.jsonable import json_value
-
     return [{str(k): json_value(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 from zsbench.cli._common import handle_errors, print_json
 from zsbench.cli._render import fmt, json_records, print_wide, show_transfer, write_frame
 from zsbench.cli._sources import budget_option, choose_index, source_options
+from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,7 +117,7 @@ def importance_cmd(
                     "r2": result.r2,
                     "archs_per_target": result.archs,
                     "dropped_constant_features": result.dropped,
-                    "importance": {t: {f: _num(v) for f, v in frame[t].items()} for t in frame.columns},
+                    "importance": {t: {f: json_value(v) for f, v in frame[t].items()} for t in frame.columns},
                 }
             )
             return
@@ -227,7 +228,7 @@ def agreement_cmd(
                 {
                     "benchmark": table.benchmark,
                     "index": metric.name,
-                    "matrix": {r: {c: _num(v) for c, v in row.items()} for r, row in frame.iterrows()},
+                    "matrix": {r: {c: json_value(v) for c, v in row.items()} for r, row in frame.iterrows()},
                 }
             )
             return
@@ -300,12 +301,6 @@ def transfer_cmd(
                 )
             ]
         show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
-
-
-def _num(value: Any) -> Any:
-    from zsbench.engine.jsonable import json_value
-
-    return json_value(value)
 
 
 def _cell(value: Any, *, bold: bool) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from zsbench.cli._common import err_console, handle_errors, print_json
 from zsbench.cli._render import print_wide
 from zsbench.cli._sources import choose_index, index_options, source_options
+from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,8 +126,6 @@ def register(app: typer.Typer) -> None:
                     **common,
                 )
             if as_json:
-                from zsbench.engine.jsonable import json_value
-
                 payload = hybrid.result_json(result, rows)
                 if transfer_rows is not None:
                     payload["transfer"] = [
