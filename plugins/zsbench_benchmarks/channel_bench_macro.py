@@ -118,10 +118,10 @@ class ChannelBenchMacroBenchmark(zsbench.Benchmark):
         """Spearman and Kendall between two single training runs (the first and second) over
         all 16,384 networks, with a bootstrap interval; the bound on a proxy's correlation
         accounts for the accuracy being the mean of three runs."""
-        from zsbench.builds import rank_agreement
+        from zsbench.builds import retrain_agreement
 
         runs = self.runs(data_root)
-        agreement = rank_agreement(runs["run1"].tolist(), runs["run2"].tolist(), runs_averaged=RUNS)
+        agreement = retrain_agreement(runs["run1"].tolist(), runs["run2"].tolist(), runs_averaged=RUNS)
         return {**agreement, "note": f"two single trainings of {agreement['pairs']:,} networks; the accuracy is the mean of three"}
 
 
