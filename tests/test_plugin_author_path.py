@@ -97,7 +97,6 @@ def _first_party_proxies() -> list[str]:
 
 # Every first-party proxy runs the whole contract a third-party proxy must pass, through real subclasses,
 # so a check added to ProxyContract reaches them all.
-_SHARED_TOLERANCE = {"fisher": 1e-5, "ntk": 1e-4}  # see plugins/zsbench_proxies/README.md, "Shared passes"
 for _name in _first_party_proxies():
     _class_name = f"TestFirstPartyContract_{_name}"
     globals()[_class_name] = type(
@@ -106,7 +105,7 @@ for _name in _first_party_proxies():
         {
             "proxy": zsbench.get_host().proxies.get(_name),
             "entry_point": _name,
-            "shared_tolerance": _SHARED_TOLERANCE.get(_name, 1e-6),
+            "shared_tolerance": zsbench.get_host().proxies.get(_name).tolerance,
         },
     )
 

@@ -132,6 +132,11 @@ class Proxy(ABC):
             the architecture, e.g. params). Recorded in the run contract.
         bn_mode: how BatchNorm behaves while scoring (``"train"``, ``"identity"``, ...).
         dtype: the floating-point type the score is computed in.
+        tolerance: the relative difference within which two computations of one score agree
+            (the shared pass against :meth:`score`, a score pack against a recomputation):
+            float sums in another order differ in their last bits, more so after long chains
+            such as an eigen-decomposition. ``zsbench packs verify`` and the pack golden test
+            use it.
     """
 
     name: ClassVar[str]
@@ -141,6 +146,7 @@ class Proxy(ABC):
     input_kind: ClassVar[str] = "batch"
     bn_mode: ClassVar[str] = "train"
     dtype: ClassVar[str] = "float32"
+    tolerance: ClassVar[float] = 1e-6
 
     @abstractmethod
     def score(self, model: torch.nn.Module, batch: Batch) -> float:

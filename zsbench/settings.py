@@ -6,6 +6,8 @@ default component, it is a setting read here.
 Environment variables:
     ZSBENCH_BENCHMARK: the benchmark ``zsbench evaluate`` uses when none is named.
     ZSBENCH_DEFAULT_SAMPLE: how many of its architectures the default run scores.
+    ZSBENCH_NO_PACKS: set (to anything but ``0`` or empty) to compute every score instead of
+        reading the score packs the plugins ship (the command lines' ``--no-packs``).
 """
 
 from __future__ import annotations
@@ -47,3 +49,8 @@ def default_sample() -> int:
 
         raise UsageError(f"ZSBENCH_DEFAULT_SAMPLE must be a positive integer, got {value!r}")
     return sample
+
+
+def use_packs() -> bool:
+    """Whether scores are read from the installed score packs: yes unless ``ZSBENCH_NO_PACKS`` is set."""
+    return os.environ.get("ZSBENCH_NO_PACKS", "") in ("", "0")

@@ -23,6 +23,7 @@ class Fisher(zsbench.Proxy):
     name = "fisher"
     higher_is_better = True
     version = "1"
+    tolerance = 1e-5  # see README.md, "Shared passes"
     description = "per-channel Fisher information of conv/linear outputs, broadcast per weight (zero-cost-nas)"
     input_kind = "batch"
     bn_mode = "train"

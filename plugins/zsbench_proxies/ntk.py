@@ -24,6 +24,7 @@ class NTKConditionNumber(zsbench.Proxy):
     name = "ntk"
     higher_is_better = False
     version = "1"
+    tolerance = 1e-4  # see README.md, "Shared passes"
     description = "condition number of the empirical NTK (TE-NAS); lower is better"
     input_kind = "batch"
     bn_mode = "train"

@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "zsbench.cli.data",
     "zsbench.cli.cache",
     "zsbench.cli.search",
+    "zsbench.cli.packs",
 )
 
 

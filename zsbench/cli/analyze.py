@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import handle_errors, print_json
+from zsbench.cli._common import NO_PACKS_OPTION, handle_errors, print_json
 from zsbench.cli._render import fmt, json_records, print_wide, show_transfer, write_frame
 from zsbench.cli._sources import budget_option, choose_index, source_options
 from zsbench.engine.jsonable import json_value
@@ -92,6 +92,7 @@ def importance_cmd(
     device: str = _DEVICE,
     data_root: str | None = _DATA_ROOT,
     cache: str | None = _CACHE,
+    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
     folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the R²."),
     as_json: bool = _JSON,
     output: str | None = _OUTPUT,
@@ -154,6 +155,7 @@ def picks_cmd(
     device: str = _DEVICE,
     data_root: str | None = _DATA_ROOT,
     cache: str | None = _CACHE,
+    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
     cost: str = typer.Option("flops", "--cost", help="Cost the budgets are drawn on (flops, params, depth)."),
     budgets: int | None = _BUDGETS,
     features: str = typer.Option("*_out,*_depth", "--features", help="Feature columns shown (globs; 'all'; '' for none)."),
@@ -208,6 +210,7 @@ def agreement_cmd(
     device: str = _DEVICE,
     data_root: str | None = _DATA_ROOT,
     cache: str | None = _CACHE,
+    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
     index: str | None = _INDEX,
     budgets: int | None = _BUDGETS,
     as_json: bool = _JSON,
@@ -259,6 +262,7 @@ def transfer_cmd(
     device: str = _DEVICE,
     data_root: str | None = _DATA_ROOT,
     cache: str | None = _CACHE,
+    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
     index: str | None = _INDEX,
     budgets: int | None = _BUDGETS,
     published: str | None = typer.Option(None, "--published", help="Show a work's published figures beside (e.g. nbzero)."),

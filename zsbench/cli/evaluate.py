@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
+from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
 from zsbench.cli._render import print_wide, show_transfer
 from zsbench.cli._sources import index_options
 from zsbench.errors import UsageError
@@ -64,6 +64,7 @@ def register(app: typer.Typer) -> None:
         cache: str | None = typer.Option(
             None, "--cache", help="Score cache file (default: $XDG_CACHE_HOME/zsbench/scores.sqlite)."
         ),
+        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Recompute scores cached as failures."),
         executor: str = typer.Option("local", "--executor", help="local (in-process), process or ray."),
         workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
@@ -115,6 +116,7 @@ def register(app: typer.Typer) -> None:
         with handle_errors():
             from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
             from zsbench.engine.indices import parse_option_assignments
+            from zsbench.reporting.html import sources_note
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
@@ -175,8 +177,8 @@ def register(app: typer.Typer) -> None:
                 where = "its metadata" if written.suffix.lower() != ".csv" else f"{written.name}.settings.json"
                 err_console.print(f"wrote {len(result.scores)} rows to {written} (run settings in {where})", highlight=False)
             err_console.print(
-                f"{result.archs} archs of {result.benchmark} ({result.space}): {result.computed} scores computed, "
-                f"{result.cached} from the cache, {result.seconds:.1f} s",
+                f"{result.archs} archs of {result.benchmark} ({result.space}): "
+                f"{sources_note(result)}, {result.seconds:.1f} s",
                 highlight=False,
             )
             if as_json:
@@ -250,6 +252,7 @@ def render_table(
         number,
         small_k_note,
         sort_rows,
+        sources_note,
         table_columns,
     )
 
@@ -259,6 +262,8 @@ def render_table(
     notes = (caveat_note(result), input_note(result), ceiling_note(result))
     shown = {result.entry_roles.get(column.value, (column.value, ""))[0] for column in columns if column.value}
     notes += (small_k_note(result, shown),)
+    if result.from_packs:  # which scores were read rather than computed, and how to recompute them
+        notes += (sources_note(result),)
     caption = "\n".join(line for line in notes if line) or None
     if not wide and len(columns) < len(table_columns(result, wide=True, host=host)):
         caption = f"{caption}\n--wide shows every index" if caption else "--wide shows every index"

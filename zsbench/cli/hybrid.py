@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors, print_json
 from zsbench.cli._render import print_wide
 from zsbench.cli._sources import choose_index, index_options, source_options
 from zsbench.engine.jsonable import json_value
@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("cpu", "--device", help="Torch device for scoring missing scores."),
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
         cache: str | None = typer.Option(None, "--cache", help="Score cache file."),
+        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the intervals of the shown rows."),
         top_k: str | None = typer.Option(None, "--top-k", help="Fractions of N for every index with option k (default: 0.001,0.05)."),
         budgets: int | None = typer.Option(None, "--budgets", help="Budget thresholds for every index with option budgets (default: 5)."),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zsbench.cli._common import err_console, handle_errors
+from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors
 from zsbench.errors import UsageError
 from zsbench.settings import default_benchmark
 
@@ -43,6 +43,7 @@ def _evaluate(
 ) -> EvaluationResult:
     """The evaluation behind a figure: cached scores, missing ones computed."""
     from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
+    from zsbench.reporting.html import sources_note
 
     try:
         result = evaluate(
@@ -59,7 +60,7 @@ def _evaluate(
         err_console.print("[red]interrupted:[/red] every finished architecture is in the cache; rerun to resume", highlight=False)
         raise typer.Exit(130) from None
     err_console.print(
-        f"{result.archs} archs of {result.benchmark} ({result.space}): {result.computed} scores computed, {result.cached} from the cache",
+        f"{result.archs} archs of {result.benchmark} ({result.space}): {sources_note(result)}",
         highlight=False,
     )
     return result
@@ -99,6 +100,7 @@ def register(app: typer.Typer) -> None:
         device: str = _DEVICE,
         data_root: str | None = _DATA_ROOT,
         cache: str | None = _CACHE,
+        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
         workers: int = _WORKERS,
         bootstrap: int = _BOOTSTRAP,
         dpi: int = typer.Option(200, "--dpi", help="Pixels per inch of a PNG (the size is the print size)."),
@@ -162,6 +164,7 @@ def register(app: typer.Typer) -> None:
         device: str = _DEVICE,
         data_root: str | None = _DATA_ROOT,
         cache: str | None = _CACHE,
+        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
         workers: int = _WORKERS,
         bootstrap: int = _BOOTSTRAP,
         sort: str | None = typer.Option(None, "--sort", help="Order the summary tables by an index (best first)."),

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import err_console, handle_errors, out_console, print_json
+from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors, out_console, print_json
 from zsbench.errors import UsageError
 
 OUTPUT_SUFFIXES = (".json", ".txt", ".csv")
@@ -49,6 +49,7 @@ def register(app: typer.Typer) -> None:
         device: str = typer.Option("cpu", "--device", help="Torch device for scoring."),
         data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
         cache: str | None = typer.Option(None, "--cache", help="Score cache file (default: the user cache)."),
+        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
         executor: str = typer.Option("local", "--executor", help="local, process or ray."),
         workers: int = typer.Option(1, "--workers", help="Worker processes scoring a round."),
         threads: int | None = typer.Option(None, "--threads", help="Torch threads per worker."),

@@ -8,8 +8,9 @@ then measure with every chosen index how well each proxy ranks the architectures
    :mod:`zsbench.tables`), its table with every key validated by the search space
    (``space.canonical``), the seeded subset (``limit``) and the proxies' input batch;
 2. **plan from the cache** (:func:`_plan`): look every (architecture, proxy) score and every
-   missing cost up in the :mod:`zsbench.engine.cache`; what is missing becomes one task per
-   architecture;
+   missing cost up in the :mod:`zsbench.engine.cache`, then in the score packs the plugins ship
+   (:mod:`zsbench.engine.packs`, a read-only layer under the cache, exact key and run contract);
+   what is missing becomes one task per architecture;
 3. **run** (:func:`_run`): send the tasks to an executor (:mod:`zsbench.engine.executors`) and store
    each architecture's results as soon as they arrive, so an interrupted run resumes;
 4. **assemble** (:func:`_assemble`): one row per architecture with its accuracy, costs and
@@ -49,13 +50,14 @@ from zsbench.engine.indices import (
 )
 from zsbench.engine.isolation import InterruptGuard
 from zsbench.engine.jsonable import json_value
+from zsbench.engine.packs import PackLayer, layer_of
 from zsbench.engine.progress import Progress
 from zsbench.engine.tasks import ArchTask, ScoringWork, TaskOutcome, run_scoring
 from zsbench.errors import InvalidArchitectureError, UnknownComponentError, UsageError, describe_error
 from zsbench.interfaces import Batch, Benchmark, Metric, MetricInput, Proxy, SearchSpace
 from zsbench.plugins import PluginHost, get_host
 from zsbench.registry import Entry
-from zsbench.settings import default_benchmark, default_sample
+from zsbench.settings import default_benchmark, default_sample, use_packs
 from zsbench.tables import COST_COLUMNS, TableBenchmark, load_benchmark_table, looks_like_table_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,6 +145,9 @@ class RunOptions:
             (see :func:`zsbench.engine.executors.default_threads`), one per Ray task.
         cached_only: compute nothing: evaluate only the architectures whose every selected
             score (and cost) is already in the cache (figures of a run still in progress).
+        use_packs: read the scores the installed score packs hold (``zsbench packs list``)
+            where the cache lacks them; ``False`` computes them (``None``: yes unless
+            ``ZSBENCH_NO_PACKS`` is set, see :func:`zsbench.settings.use_packs`).
     """
 
     cache: str | Path | ScoreCache | None = None
@@ -153,6 +158,7 @@ class RunOptions:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     threads: int | None = None
     cached_only: bool = False
+    use_packs: bool | None = None
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTOR_KINDS:
@@ -205,7 +211,8 @@ class EvaluationResult:
             the proxy (NaN where it failed); the proxies ``flops``, ``params`` and ``depth``
             get ``proxy:flops``, ... since the cost columns hold those names.
         failures: one row per failed score: ``arch``, ``proxy``, ``error``.
-        computed: scores computed in this run; ``cached``: scores taken from the cache.
+        computed: scores computed in this run; ``cached``: scores taken from the cache;
+        from_packs: scores taken from each score pack (pack name -> count; empty when none).
         seconds: wall time of the whole evaluation.
         index_names: the indices computed, in their declared order.
         entry_roles: for every index column of ``summary`` (interval bounds aside): the
@@ -232,6 +239,7 @@ class EvaluationResult:
     failures: pd.DataFrame
     computed: int = 0
     cached: int = 0
+    from_packs: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     index_names: list[str] = field(default_factory=list)
     entry_roles: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -240,14 +248,16 @@ class EvaluationResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"benchmark", "archs", "noise_ceiling", "settings", "rows": [{"proxy", <index entries>...,
-        "failures", "seconds_per_arch"}]}`` with NaN as ``null``."""
+        """``{"benchmark", "archs", "scores": {"computed", "cached", "from_packs"}, "noise_ceiling",
+        "settings", "rows": [{"proxy", <index entries>..., "failures", "seconds_per_arch"}]}`` with
+        NaN as ``null``."""
         rows = []
         for record in self.summary.to_dict(orient="records"):
             rows.append({key: json_value(value) for key, value in record.items()})
         return {
             "benchmark": self.benchmark,
             "archs": self.archs,
+            "scores": {"computed": self.computed, "cached": self.cached, "from_packs": dict(self.from_packs)},
             "noise_ceiling": self.noise_ceiling,
             "settings": self.settings,
             "rows": rows,
@@ -338,13 +348,15 @@ def evaluate(
     host = host if host is not None else get_host()
     job = _resolve(host, proxies, benchmark, metrics, pool, scoring, indices)
     with _open_cache(run.cache) as store:
-        plan = _plan(job, store, scoring, run.retry_failed)
+        plan = _plan(job, store, scoring, run.retry_failed, _packs(run, host))
         if run.cached_only:
             job, plan = _cached_subset(job, plan)
         computed = _run(job, plan, store, scoring, run, host, explicit_host, progress)
         scores, failures, seconds = _assemble(job, plan)
     summary = _summarise(job, scores, failures, seconds, indices, seed=pool.seed)
     result = _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
+    result.from_packs = dict(sorted(plan.from_packs.items()))
+    result.cached -= sum(plan.from_packs.values())
     result.settings = _settings(job, pool, scoring, indices)
     result.settings["cached_only"] = run.cached_only
     return result
@@ -558,10 +570,20 @@ class _Plan:
     stored_costs: dict[str, CachedCost]
     missing_costs: list[str]  # cost columns the table lacks (for some rows)
     tasks: list[ArchTask]
+    from_packs: dict[str, int] = field(default_factory=dict)  # pack name -> scores read from it
 
 
-def _plan(job: _Job, store: ScoreCache, scoring: ScoringOptions, retry_failed: bool) -> _Plan:
-    """Step 2: the cached scores and costs, and one task per architecture missing any."""
+def _packs(run: RunOptions, host: PluginHost) -> PackLayer | None:
+    """The score packs to read, or ``None`` when they are switched off."""
+    wanted = use_packs() if run.use_packs is None else run.use_packs
+    return layer_of(host) if wanted and len(host.packs) else None
+
+
+def _plan(
+    job: _Job, store: ScoreCache, scoring: ScoringOptions, retry_failed: bool, packs: PackLayer | None = None
+) -> _Plan:
+    """Step 2: the cached scores and costs (then the packs' for what the cache lacks), and one
+    task per architecture missing any."""
     space_name = job.space.obj.name
     contracts = {}
     for entry in job.proxies:
@@ -578,6 +600,24 @@ def _plan(job: _Job, store: ScoreCache, scoring: ScoringOptions, retry_failed: b
 
     def wanted(record: CachedScore | CachedCost | None) -> bool:
         return record is None or (retry_failed and record.error is not None)
+
+    from_packs: dict[str, int] = {}
+    if packs is not None:
+        for e in job.proxies:
+            have = stored[e.qualified_name]
+            lacking = [arch for arch in archs if wanted(have.get(arch))]
+            if not lacking:
+                continue
+            found = packs.get_scores(space_name, lacking, e.obj.name, e.obj.version, contracts[e.qualified_name])
+            for arch, (record, pack_name) in found.items():
+                if not wanted(record):  # a pack's failure is recomputed only with retry_failed, like a cached one
+                    have[arch] = record
+                    from_packs[pack_name] = from_packs.get(pack_name, 0) + 1
+        if missing_costs:
+            lacking = [arch for arch in archs if wanted(stored_costs.get(arch))]
+            for arch, cost in packs.get_costs(space_name, lacking, job.num_classes, job.input_size).items():
+                if not wanted(cost):
+                    stored_costs[arch] = cost
 
     tasks = []
     for arch in archs:
@@ -598,7 +638,7 @@ def _plan(job: _Job, store: ScoreCache, scoring: ScoringOptions, retry_failed: b
                     device=scoring.device,
                 )
             )
-    return _Plan(contracts, archs, stored, stored_costs, missing_costs, tasks)
+    return _Plan(contracts, archs, stored, stored_costs, missing_costs, tasks, from_packs)
 
 
 def _cached_subset(job: _Job, plan: _Plan) -> tuple[_Job, _Plan]:
@@ -729,7 +769,7 @@ def score_architectures(
         proxies=list(proxies), metrics=[], metric_options={}, bench=bench, space=space, table=table,
         batch=batch, columns=_proxy_columns(proxies), data_root=None,
     )
-    plan = _plan(job, store, scoring, run.retry_failed)
+    plan = _plan(job, store, scoring, run.retry_failed, _packs(run, host))
     computed = _run(job, plan, store, scoring, run, host, explicit_host, False)
     return plan.stored, computed
 

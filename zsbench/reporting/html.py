@@ -274,6 +274,16 @@ def input_note(result: EvaluationResult) -> str | None:
     )
 
 
+def sources_note(result: EvaluationResult) -> str:
+    """Where the run's scores came from: computed here, the user's cache, each score pack."""
+    parts = [f"{result.computed} scores computed", f"{result.cached} from the cache"]
+    packs = getattr(result, "from_packs", None) or {}
+    if packs:
+        named = ", ".join(f"{count} from pack {name}" for name, count in packs.items())
+        parts.append(f"{named} (--no-packs computes them)")
+    return ", ".join(parts)
+
+
 # -- figures --------------------------------------------------------------------------------------
 
 
@@ -433,7 +443,7 @@ def _settings_table(result: EvaluationResult) -> str:
             f"{number(100 * float(settings['confidence']), 0) if 'confidence' in settings else '?'} % "
             f"{settings.get('interval_method', 'percentile bootstrap')} intervals",
         ),
-        ("scores", f"{result.computed} computed in this run, {result.cached} from the cache"),
+        ("scores", sources_note(result).replace("scores computed", "computed in this run")),
     ]
     options = settings.get("metric_options") or {}
     if options:
