@@ -21,7 +21,7 @@ def _current_entries(proxy: str):
     """``(pack, {arch: seconds})`` of the first shipped pack holding current entries of ``proxy``."""
     entry = zsbench.get_host().proxies.entry(proxy)
     for pack in registered_packs():
-        for (space, name, version, _contract), by_arch in sorted(pack.scores.items()):
+        for (_space, name, version, _contract), by_arch in sorted(pack.scores.items()):
             if name == proxy and version == str(entry.obj.version):
                 return pack, {arch: record.seconds for arch, record in by_arch.items()}
     return None, {}
