@@ -27,6 +27,7 @@ computed analytically and checked against the table and against built networks.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from collections.abc import Callable, Iterator
@@ -130,7 +131,7 @@ class NasBenchMacroSpace(zsbench.SearchSpace):
         with ``max_flops``, the default rejection sampler of :class:`zsbench.SearchSpace`."""
         if max_flops is not None:  # no faster way than costing candidates
             return self.sample_by_rejection(n, seed, max_flops)
-        pool = list(self.enumerate())
+        pool = _every_network()
         if n < 0 or n > len(pool):
             raise ValueError(f"cannot draw {n} distinct architectures from space 'nasbench-macro' of size {len(pool)}")
         return random.Random(f"nasbench-macro:{seed}").sample(pool, n)
@@ -245,3 +246,9 @@ class NasBenchMacroSpace(zsbench.SearchSpace):
 def register_search_spaces(register: Callable[[Any], None]) -> None:
     """Register NAS-Bench-Macro."""
     register(NasBenchMacroSpace())
+
+
+@functools.cache
+def _every_network() -> tuple[str, ...]:
+    # listed once per process: a search draws one network at a time, thousands of times
+    return tuple(NasBenchMacroSpace().enumerate())

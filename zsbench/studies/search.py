@@ -60,6 +60,9 @@ DEFAULT_ROUND_SIZE = 8
 MUTATION_TRIES = 100
 #: unbounded draws of ``sample`` tried for one random candidate before the budget is declared too tight
 RANDOM_TRIES = 10_000
+#: Spaces of at most this many architectures are listed and walked in a seeded order instead
+#: of sampled, so a tight budget's few admissible networks are all found.
+LISTED_SPACE_LIMIT = 100_000
 COST_NAMES = ("flops", "params", "depth")
 _AMOUNT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([kKmMgG]?)\s*$")
 _SUFFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9}
@@ -240,37 +243,51 @@ class SearchRun:
 
 
 class _Candidates:
-    """Random candidates within the budget (and the pool, when one is given), never one seen before."""
+    """Random candidates within the budget (and the pool, when one is given), never one seen before.
+
+    A pool, or a space small enough to list (:data:`LISTED_SPACE_LIMIT`), is walked in a seeded
+    random order, so every admissible network is found and the draws end exactly when none is
+    left; a larger space is sampled, up to :data:`RANDOM_TRIES` draws per candidate.
+    """
 
     def __init__(
         self, space: SearchSpace, budget: Budget, cost: Callable[[str], Cost], pool: Sequence[str] | None, rng: random.Random
     ) -> None:
         self.space, self.budget, self.cost, self.rng = space, budget, cost, rng
         self.pool_set = None if pool is None else frozenset(pool)
-        self._order: list[str] | None = None
-        if pool is not None:
-            admissible = [a for a in pool if budget.admits(cost(a))]
-            rng.shuffle(admissible)
-            self._order = admissible
+        order = list(pool) if pool is not None else _listed(space)
+        if order is not None:
+            rng.shuffle(order)
+        self._order = order
         self._next = 0
 
     def admissible(self, arch: str) -> bool:
         return (self.pool_set is None or arch in self.pool_set) and self.budget.admits(self.cost(arch))
 
     def draw(self, seen: set[str]) -> str | None:
-        """A random unseen admissible architecture, or ``None`` when none is left (a pool) or
-        none was found in :data:`RANDOM_TRIES` draws (a space)."""
+        """A random unseen admissible architecture, or ``None`` when none is left (a pool or a
+        listed space) or none was found in :data:`RANDOM_TRIES` draws (a larger space)."""
         if self._order is not None:
             while self._next < len(self._order):
                 arch = self._order[self._next]
                 self._next += 1
-                if arch not in seen:
+                if arch not in seen and self.budget.admits(self.cost(arch)):
                     return arch
             return None
         for _ in range(RANDOM_TRIES):
             arch = self.space.sample(1, self.rng.randrange(2**31))[0]
             if arch not in seen and self.budget.admits(self.cost(arch)):
                 return arch
+        return None
+
+
+def _listed(space: SearchSpace) -> list[str] | None:
+    """Every architecture of a space small enough to list, else ``None``."""
+    try:
+        if int(space.size()) > LISTED_SPACE_LIMIT:
+            return None
+        return list(space.enumerate())
+    except NotImplementedError:
         return None
 
 
