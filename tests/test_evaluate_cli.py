@@ -44,7 +44,7 @@ def test_json_is_the_only_output_on_stdout(cli):
     result = cli("--proxies", "toy_params,toy_flaky", "--benchmark", "toy-bench", "--metrics", "kendall,p_at_k", "--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"benchmark", "archs", "noise_ceiling", "settings", "rows"}
+    assert set(payload) == {"benchmark", "archs", "scores", "noise_ceiling", "settings", "rows"}
     assert [row["proxy"] for row in payload["rows"]] == ["toy_params", "toy_flaky"]
     assert payload["rows"][1]["failures"] == 8
     assert payload["rows"][0]["p_at_k/K@5%"] == 2  # 5 % of 32, rounded

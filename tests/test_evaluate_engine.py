@@ -164,7 +164,7 @@ def test_limit_takes_a_seeded_subset(host, tmp_path):
 
 def test_json_has_exactly_the_documented_shape(host, tmp_path):
     payload = run(host, tmp_path / "c.sqlite", proxies="toy_params,toy_flaky", metrics="kendall,mbr_flops").to_json()
-    assert set(payload) == {"benchmark", "archs", "noise_ceiling", "settings", "rows"}
+    assert set(payload) == {"benchmark", "archs", "scores", "noise_ceiling", "settings", "rows"}
     assert payload["benchmark"] == "toy-bench" and payload["archs"] == 32
     assert payload["noise_ceiling"] is None  # the toy benchmark does not know its own
     row = {r["proxy"]: r for r in payload["rows"]}["toy_flaky"]

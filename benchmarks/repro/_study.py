@@ -136,10 +136,13 @@ def _cached_scores(
     space: str | None,
     data_root: str | Path | None,
 ) -> tuple[pd.DataFrame, str]:
-    """What ``zsbench.evaluate`` would return, read from the cache only (a study still running)."""
+    """What ``zsbench.evaluate`` would return, read from the cache and the score packs only (a study
+    still running)."""
     from zsbench.engine.cache import ScoreCache, contract_key
     from zsbench.engine.evaluation import resolve_benchmark, sample_rows
     from zsbench.engine.harness import run_contract
+    from zsbench.engine.packs import layer_of
+    from zsbench.settings import use_packs
     from zsbench.tables import load_benchmark_table
 
     bench = resolve_benchmark(host, benchmark, space)
@@ -149,11 +152,14 @@ def _cached_scores(
     batch = batch if batch is not None else _batch_for(host, benchmark, space, data_root)
     archs = [space_obj.canonical(key) for key in table["arch"]]
     frame = pd.DataFrame({"arch": table["arch"]})
+    packs = layer_of(host) if use_packs() else None
     with ScoreCache(cache) as store:
         for entry in entries:
             contract = run_contract(entry.obj, batch, 0, "cpu")
             contract.update({"num_classes": int(bench.num_classes), "input_size": int(bench.input_size)})
-            found = store.get_scores(space_obj.name, archs, entry.obj.name, entry.obj.version, contract_key(contract))
+            key = (space_obj.name, archs, entry.obj.name, entry.obj.version, contract_key(contract))
+            found = {a: record for a, (record, _) in packs.get_scores(*key).items()} if packs is not None else {}
+            found.update(store.get_scores(*key))  # the cache first, as evaluate reads them
             frame[entry.obj.name] = [
                 found[a].value if a in found and found[a].value is not None else np.nan for a in archs
             ]
