@@ -52,7 +52,8 @@ def test_same_cell_and_proxy_on_the_two_builds_are_two_cache_entries(tmp_path) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Gaussian inputs without a data root
         for bench in ("nb201-cifar10", "nb201-zc-cifar10"):
-            result = zsbench.evaluate("grad_norm", bench, pool=zsbench.PoolOptions(limit=1), run=zsbench.RunOptions(cache=cache, use_packs=False),
+            run = zsbench.RunOptions(cache=cache, use_packs=False)  # the scores must land in this cache
+            result = zsbench.evaluate("grad_norm", bench, pool=zsbench.PoolOptions(limit=1), run=run,
                                       indices=zsbench.IndexOptions(bootstrap=0))
             values[bench] = float(result.scores["grad_norm"].iloc[0])
     with ScoreCache(cache) as store:
