@@ -36,7 +36,8 @@ def register(app: typer.Typer) -> None:
                 table.add_column(column, justify="right" if column in ("networks", "scores", "failures", "stale", "size") else "left")
             for s in summaries:
                 current = [p for p in s.proxies if p.current]
-                machines = sorted({f"{p.get('machine', '?')}, torch {p.get('torch', '?')}" for p in s.provenance})
+                # the CPU and torch build: what decides whether another machine's recomputation agrees bit for bit
+                machines = sorted({f"{str(p.get('machine', '?')).split(', ', 1)[-1]}, torch {p.get('torch', '?')}" for p in s.provenance})
                 table.add_row(
                     s.name, s.benchmark, f"{s.networks:,}", _proxy_cell(current), f"{s.scores:,}",
                     f"{sum(p.failures for p in current):,}", f"{s.stale:,}", f"{s.size / 1e6:.2f} MB", Text("; ".join(machines)),
