@@ -68,3 +68,25 @@ def test_a_terminal_gets_the_bar_not_lines():
     bar = Progress(3, show=True, stream=stream)
     assert not bar._writes_lines()
     assert Progress(3, show=True, stream=io.StringIO())._writes_lines()
+
+
+def test_an_expected_time_gives_the_eta_before_and_while_the_first_items_finish(clock):
+    # 10 items expected to take 600 s of one worker in all, 2 workers: 300 s of wall time
+    bar = Progress(10, description="scoring archs", unit="arch", show=True, plain=True, in_flight=2, stream=io.StringIO(),
+                   expected_seconds=600.0)  # fmt: skip
+    bar._started = clock.now
+    clock.now += 30.0
+    assert bar.line() == "scoring archs: 0/10 (0.0 %), elapsed 0:00:30, ETA ~0:04:30"  # 300 s less the 30 elapsed
+    bar.advance()  # a fast first item: the measured rate alone would say 9 * 30 = 270 s
+    assert bar.line().endswith("ETA ~0:04:30")  # 9 left of 600 s / 10, over 2 workers: 270 s; the larger wins
+    clock.now += 570.0
+    for _ in range(9):
+        bar.advance()
+    assert bar.line().endswith("elapsed 0:10:00")  # nothing left: no ETA
+    # once PRIOR_ITEMS per worker finished, the measured rate alone decides
+    bar = Progress(100, show=True, plain=True, in_flight=1, stream=io.StringIO(), expected_seconds=100.0)
+    bar._started = clock.now
+    clock.now += 50.0
+    for _ in range(5):
+        bar.advance()
+    assert bar.line().endswith("ETA 0:15:50")  # 95 left * 50 / 5

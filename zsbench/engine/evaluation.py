@@ -684,6 +684,7 @@ def _run(
         description=f"scoring archs ({cached_archs} fully cached)",
         unit="arch",
         in_flight=run.workers,
+        expected_seconds=_expected_seconds(job, plan, host) if progress else None,
     )
     computed = 0
     # Ctrl-C and SIGTERM stop the run (RunInterrupted) after the stored architectures; a
@@ -698,6 +699,25 @@ def _run(
                     store.put_cost(space_name, outcome.arch, job.num_classes, job.input_size, outcome.cost)
             bar.advance(ok=not outcome.crashed and all(r.error is None for r in outcome.results))
     return computed
+
+
+def _expected_seconds(job: _Job, plan: _Plan, host: PluginHost) -> float | None:
+    """The planned tasks' compute time as recorded timings predict it (the median seconds of each
+    proxy in this run's cache and packs, else in any installed pack of the space), so the ETA
+    knows a slow proxy such as ntk from the start; ``None`` when a proxy has no recorded time."""
+    import statistics
+
+    layer = layer_of(host) if len(host.packs) else None
+    medians: dict[str, float] = {}
+    for entry in job.proxies:
+        times = [r.seconds for r in plan.stored[entry.qualified_name].values()]
+        median = statistics.median(times) if times else None
+        if median is None and layer is not None:
+            median = layer.median_seconds(job.space.obj.name, entry.obj.name, entry.obj.version)
+        if median is None:
+            return None
+        medians[entry.qualified_name] = median
+    return sum(medians[key] for task in plan.tasks for key in task.proxies)
 
 
 @contextlib.contextmanager

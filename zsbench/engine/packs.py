@@ -217,6 +217,20 @@ class PackLayer:
                     found[arch] = (stored[arch], pack.name)
         return found
 
+    def median_seconds(self, space: str, proxy: str, proxy_version: str) -> float | None:
+        """The median scoring time the packs record for ``proxy`` on ``space`` (any run contract),
+        ``None`` when they hold none: a prior for the ETA of what is still computed."""
+        import statistics
+
+        times = [
+            record.seconds
+            for pack in self._for_space(space)
+            for (s, p, v, _), by_arch in pack.scores.items()
+            if (s, p, v) == (space, proxy, str(proxy_version))
+            for record in by_arch.values()
+        ]
+        return statistics.median(times) if times else None
+
     def get_costs(self, space: str, archs: Iterable[str], num_classes: int, input_size: int) -> dict[str, CachedCost]:
         """Costs some pack holds for these architectures."""
         found: dict[str, CachedCost] = {}

@@ -51,6 +51,10 @@ class Progress:
             ``plain=True`` forces lines, ``plain=False`` forces the bar.
         in_flight: items worked on at once (workers), for the ETA before the first finishes.
         interval: seconds between plain lines (default :data:`LINE_INTERVAL`).
+        expected_seconds: the work's expected compute time (seconds of one worker for all items
+            left), from recorded timings of the same proxies (the packs', the cache's): the ETA
+            then knows the slow items from the start, before the first finishes and while fewer
+            than :data:`PRIOR_ITEMS` per worker have (it shows the larger of the two estimates).
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class Progress:
         plain: bool | None = None,
         in_flight: int = 1,
         interval: float | None = None,
+        expected_seconds: float | None = None,
     ) -> None:
         self.total = total
         self.completed = completed
@@ -80,6 +85,7 @@ class Progress:
         self.stream = stream
         self.plain = plain
         self.in_flight = max(1, in_flight)
+        self.expected_seconds = expected_seconds if expected_seconds and expected_seconds > 0 else None
         self.interval = interval if interval is not None else float(os.environ.get("ZSBENCH_PROGRESS_INTERVAL", LINE_INTERVAL))
         self.done = 0
         self.failed = 0
@@ -144,7 +150,7 @@ class Progress:
             self._task,
             advance=1,
             rate=shown,
-            eta=format_seconds(remaining / rate) if rate > 0 else "--",
+            eta=self._eta_text(elapsed, remaining, self.done, with_prefix=False),
             failed=f"[red]{self.failed} failed[/red]" if self.failed else "",
         )
 
@@ -170,17 +176,33 @@ class Progress:
             rate = done / elapsed if elapsed > 0 else 0.0
             parts.append(f"{rate * 3600:.1f} {self.unit}/h" if self.per_hour else f"{rate:.2f} {self.unit}/s")
         parts.append(f"elapsed {format_seconds(elapsed)}")
-        if left <= 0:
-            pass
-        elif done:
-            parts.append(f"ETA {format_seconds(left * elapsed / done)}")
-        elif elapsed >= 1:
-            # nothing finished yet: each item in flight has already taken `elapsed`, so the
-            # items left take at least that long per batch of `in_flight`
-            parts.append(f"ETA > {format_seconds(elapsed * left / self.in_flight)}")
+        if left > 0:
+            eta = self._eta_text(elapsed, left, done, with_prefix=True)
+            if eta:
+                parts.append(eta)
         if failed:
             parts.append(f"{failed} failed")
         return ", ".join(parts)
+
+    def _eta_text(self, elapsed: float, left: int, done: int, *, with_prefix: bool) -> str:
+        """``ETA 0:55:29``; ``ETA > ...`` (a lower bound) while nothing has finished; with an
+        expected time, the larger of that and the measured estimate while few items finished."""
+        label = "ETA " if with_prefix else ""
+        measured = left * elapsed / done if done and elapsed > 0 else None
+        prior = None
+        if self.expected_seconds is not None and self.total > self.completed:
+            # the expected time of the items left, spread over the workers
+            prior = self.expected_seconds * left / (self.total - self.completed) / self.in_flight
+        if measured is not None and (prior is None or done >= PRIOR_ITEMS * self.in_flight):
+            return f"{label}{format_seconds(measured)}"
+        if prior is not None:
+            floor = measured if measured is not None else elapsed * left / self.in_flight
+            return f"{label}~{format_seconds(max(prior - (0.0 if done else elapsed), floor))}"
+        if elapsed >= 1:
+            # nothing finished yet: each item in flight has already taken `elapsed`, so the
+            # items left take at least that long per batch of `in_flight`
+            return f"{label}> {format_seconds(elapsed * left / self.in_flight)}"
+        return "" if with_prefix else "--"
 
     def _write_line(self) -> None:
         stream = self.stream or sys.stderr
@@ -190,6 +212,10 @@ class Progress:
     def _write_lines(self) -> None:
         while not self._stop.wait(self.interval):
             self._write_line()
+
+
+#: items per worker after which the measured rate alone gives the ETA
+PRIOR_ITEMS = 5
 
 
 def format_seconds(seconds: float) -> str:
