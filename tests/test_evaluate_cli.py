@@ -86,6 +86,7 @@ def test_second_identical_run_computes_nothing(cli):
         (["-p", "toy_params", "-b", "toy-bench", "--device", "gpu"], 2, "unknown device 'gpu': use cpu, cuda or cuda:N"),
         (["-p", "toy_params", "-b", "toy-bench", "--device", "meta"], 2, "device 'meta' cannot run networks"),
         (["-p", "toy_params", "-b", "toy-bench", "--threads", "0"], 2, "--threads must be at least 1, got 0"),
+        (["-p", "toy_params", "-b", "toy-bench", "--data-root", "/no/such/root"], 2, "--data-root /no/such/root is not a directory"),
     ],
 )
 def test_usage_errors_are_one_line(cli, args, code, fragment):

@@ -47,6 +47,9 @@ def _describe(kind: str, entry: Any) -> dict[str, Any]:
     return row
 
 
+_TYPED_COLUMNS = ("name", "space")
+
+
 def _list_components(kind: str, pattern: str | None, as_json: bool) -> None:
     host = get_host()
     registry = host.registry(kind)
@@ -58,7 +61,11 @@ def _list_components(kind: str, pattern: str | None, as_json: bool) -> None:
     table = Table(title=f"{len(rows)} {kind}")
     columns = [c for c in rows[0] if c not in ("distribution", "version")] if rows else ["name", "plugin"]
     for column in columns:
-        table.add_column(column)
+        if column in _TYPED_COLUMNS:  # names a user types are never cut: the other columns wrap instead
+            longest = max([len(column), *(len(_cell(row.get(column))) for row in rows)])
+            table.add_column(column, no_wrap=True, min_width=longest)
+        else:
+            table.add_column(column)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     out_console.print(table)

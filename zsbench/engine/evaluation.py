@@ -97,6 +97,12 @@ class PoolOptions:
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
             raise UsageError(f"--limit must be at least 1, got {self.limit}")
+        if self.data_root is not None and not Path(self.data_root).is_dir():
+            # an explicit root that is missing is a typo, not a reason to score Gaussian inputs
+            raise UsageError(
+                f"--data-root {self.data_root} is not a directory; give the folder holding cifar10/ (and the other "
+                "datasets), or leave --data-root out to use $ZSBENCH_DATA or the shipped CIFAR-10 batch"
+            )
 
 
 @dataclass(frozen=True)
