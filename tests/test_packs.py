@@ -154,3 +154,17 @@ def test_a_damaged_pack_is_refused_in_one_line(tmp_path):
     bad.write_bytes(gzip.compress(b'{"kind": "header"}\n'))
     with pytest.raises(PackError, match="not a zsbench score pack"):
         load_pack(bad)
+
+
+def test_cached_only_counts_the_pack_scores_of_the_networks_it_evaluates(tmp_path):
+    target = tmp_path / "toy-bench.jsonl.gz"
+    common = {"scoring": ScoringOptions(batch=toy_batch()), "run": RunOptions(cache=tmp_path / "b.sqlite"), "host": toy_host()}
+    build_pack("toy-bench", target, proxies="toy_params", **common)  # every network
+    build_pack("toy-bench", target, proxies="toy_output", pool=PoolOptions(limit=5), **common)  # five of them
+    read = evaluate_with(
+        "toy_params,toy_output", "toy-bench", host=_host_with_pack(target), cache=tmp_path / "u.sqlite", batch=toy_batch(),
+        bootstrap=0, cached_only=True,
+    )  # fmt: skip
+    # only the five networks with both scores are evaluated: their ten scores, not toy_params' on every network
+    assert read.archs == 5 and read.from_packs == {"toy-bench": 10}
+    assert read.computed == 0 and read.cached == 0

@@ -360,9 +360,7 @@ def evaluate(
         computed = _run(job, plan, store, scoring, run, host, explicit_host, progress)
         scores, failures, seconds = _assemble(job, plan)
     summary = _summarise(job, scores, failures, seconds, indices, seed=pool.seed)
-    result = _result(job, summary, scores, failures, computed, len(plan.archs), time.perf_counter() - started)
-    result.from_packs = dict(sorted(plan.from_packs.items()))
-    result.cached -= sum(plan.from_packs.values())
+    result = _result(job, summary, scores, failures, computed, plan, time.perf_counter() - started)
     result.settings = _settings(job, pool, scoring, indices)
     result.settings["cached_only"] = run.cached_only
     return result
@@ -576,7 +574,16 @@ class _Plan:
     stored_costs: dict[str, CachedCost]
     missing_costs: list[str]  # cost columns the table lacks (for some rows)
     tasks: list[ArchTask]
-    from_packs: dict[str, int] = field(default_factory=dict)  # pack name -> scores read from it
+    pack_hits: dict[tuple[str, str], str] = field(default_factory=dict)  # (proxy key, arch) -> the pack it came from
+
+    def from_packs(self) -> dict[str, int]:
+        """Scores read from each pack, over the architectures evaluated (``cached_only`` narrows them)."""
+        evaluated = set(self.archs)
+        counts: dict[str, int] = {}
+        for (_, arch), pack_name in self.pack_hits.items():
+            if arch in evaluated:
+                counts[pack_name] = counts.get(pack_name, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 def _packs(run: RunOptions, host: PluginHost) -> PackLayer | None:
@@ -607,7 +614,7 @@ def _plan(
     def wanted(record: CachedScore | CachedCost | None) -> bool:
         return record is None or (retry_failed and record.error is not None)
 
-    from_packs: dict[str, int] = {}
+    pack_hits: dict[tuple[str, str], str] = {}
     if packs is not None:
         for e in job.proxies:
             have = stored[e.qualified_name]
@@ -618,7 +625,7 @@ def _plan(
             for arch, (record, pack_name) in found.items():
                 if not wanted(record):  # a pack's failure is recomputed only with retry_failed, like a cached one
                     have[arch] = record
-                    from_packs[pack_name] = from_packs.get(pack_name, 0) + 1
+                    pack_hits[(e.qualified_name, arch)] = pack_name
         if missing_costs:
             lacking = [arch for arch in archs if wanted(stored_costs.get(arch))]
             for arch, cost in packs.get_costs(space_name, lacking, job.num_classes, job.input_size).items():
@@ -644,7 +651,7 @@ def _plan(
                     device=scoring.device,
                 )
             )
-    return _Plan(contracts, archs, stored, stored_costs, missing_costs, tasks, from_packs)
+    return _Plan(contracts, archs, stored, stored_costs, missing_costs, tasks, pack_hits)
 
 
 def _cached_subset(job: _Job, plan: _Plan) -> tuple[_Job, _Plan]:
@@ -903,10 +910,12 @@ def _result(
     scores: pd.DataFrame,
     failures: Sequence[tuple[str, str, str]],
     computed: int,
-    archs: int,
+    plan: _Plan,
     seconds: float,
 ) -> EvaluationResult:
     import pandas as pd
+
+    from_packs = plan.from_packs()
 
     return EvaluationResult(
         benchmark=str(job.bench.name),
@@ -916,7 +925,8 @@ def _result(
         scores=scores,
         failures=pd.DataFrame(list(failures), columns=["arch", "proxy", "error"]),
         computed=computed,
-        cached=archs * len(job.proxies) - computed,
+        cached=len(plan.archs) * len(job.proxies) - computed - sum(from_packs.values()),
+        from_packs=from_packs,
         seconds=seconds,
         index_names=[e.obj.name for e in job.metrics],
         entry_roles=entry_roles([e.obj for e in job.metrics], list(summary.columns)),
