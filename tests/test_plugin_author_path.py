@@ -105,7 +105,6 @@ for _name in _first_party_proxies():
         {
             "proxy": zsbench.get_host().proxies.get(_name),
             "entry_point": _name,
-            "shared_tolerance": zsbench.get_host().proxies.get(_name).tolerance,
         },
     )
 

@@ -20,7 +20,7 @@ The inherited tests check the name, that ``score`` returns a finite float on the
 tiny CNN (a proxy that returns NaN there, or raises, fails: NaN is for networks a proxy
 cannot score, not for an ordinary conv-BN-ReLU network), that two runs under the same seed
 are bit-identical, that a proxy declaring a shared pass (:meth:`~zsbench.Proxy.requires`)
-scores the same from the pass's products as on its own (within ``shared_tolerance``), and,
+scores the same from the pass's products as on its own (within ``shared_tolerance``, by default the proxy's ``tolerance``), and,
 with ``entry_point`` set, that the installed plugin is found through the ``zsbench``
 entry-point group.
 """
@@ -118,7 +118,8 @@ class ProxyContract:
     entry_point: ClassVar[str | None] = None
     #: How far a score from a shared pass may differ from the proxy's own, relatively: a pass may
     #: sum in another order or solve in float32 (first-party fisher needs 1e-5, ntk 1e-4).
-    shared_tolerance: ClassVar[float] = 1e-6
+    #: ``None``: the proxy's own :attr:`zsbench.Proxy.tolerance`, the one ``zsbench packs verify`` uses.
+    shared_tolerance: ClassVar[float | None] = None
 
     def _score(self, seed: int = 0) -> float:
         """The proxy's score of the tiny CNN, through the host's scoring path."""
@@ -164,9 +165,10 @@ class ProxyContract:
         assert result.error is None and result.value is not None, (
             f"{self.proxy.name} gave no score from its shared pass ({result.error or 'no value'})"
         )
-        assert math.isclose(result.value, own, rel_tol=self.shared_tolerance, abs_tol=1e-12), (
+        tolerance = self.shared_tolerance if self.shared_tolerance is not None else float(self.proxy.tolerance)
+        assert math.isclose(result.value, own, rel_tol=tolerance, abs_tol=1e-12), (
             f"{self.proxy.name} scores {result.value!r} from its shared pass but {own!r} on its own "
-            f"(relative tolerance {self.shared_tolerance})"
+            f"(relative tolerance {tolerance})"
         )
 
     def test_is_discoverable_through_its_entry_point(self) -> None:
