@@ -138,9 +138,8 @@ def _cached_scores(
 ) -> tuple[pd.DataFrame, str]:
     """What ``zsbench.evaluate`` would return, read from the cache and the score packs only (a study
     still running)."""
-    from zsbench.engine.cache import ScoreCache, contract_key
-    from zsbench.engine.evaluation import resolve_benchmark, sample_rows
-    from zsbench.engine.harness import run_contract
+    from zsbench.engine.cache import ScoreCache
+    from zsbench.engine.evaluation import resolve_benchmark, sample_rows, score_contract_key
     from zsbench.engine.packs import layer_of
     from zsbench.settings import use_packs
     from zsbench.tables import load_benchmark_table
@@ -155,9 +154,7 @@ def _cached_scores(
     packs = layer_of(host) if use_packs() else None
     with ScoreCache(cache) as store:
         for entry in entries:
-            contract = run_contract(entry.obj, batch, 0, "cpu")
-            contract.update({"num_classes": int(bench.num_classes), "input_size": int(bench.input_size)})
-            key = (space_obj.name, archs, entry.obj.name, entry.obj.version, contract_key(contract))
+            key = (space_obj.name, archs, entry.obj.name, entry.obj.version, score_contract_key(entry.obj, batch, 0, "cpu", bench))
             found = {a: record for a, (record, _) in packs.get_scores(*key).items()} if packs is not None else {}
             found.update(store.get_scores(*key))  # the cache first, as evaluate reads them
             frame[entry.obj.name] = [

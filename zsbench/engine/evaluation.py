@@ -586,6 +586,14 @@ class _Plan:
         return dict(sorted(counts.items()))
 
 
+def score_contract_key(proxy: Proxy, batch: Batch, seed: int, device: str, bench: Benchmark) -> str:
+    """The run contract a score of ``proxy`` on ``bench`` is stored under, in the cache and in the
+    packs: :func:`~zsbench.engine.harness.run_contract` plus the classifier width and input size."""
+    contract = run_contract(proxy, batch, seed, device)
+    contract.update({"num_classes": int(bench.num_classes), "input_size": int(bench.input_size)})
+    return contract_key(contract)
+
+
 def _packs(run: RunOptions, host: PluginHost) -> PackLayer | None:
     """The score packs to read, or ``None`` when they are switched off."""
     wanted = use_packs() if run.use_packs is None else run.use_packs
@@ -598,11 +606,10 @@ def _plan(
     """Step 2: the cached scores and costs (then the packs' for what the cache lacks), and one
     task per architecture missing any."""
     space_name = job.space.obj.name
-    contracts = {}
-    for entry in job.proxies:
-        contract = run_contract(entry.obj, job.batch, scoring.score_seed, scoring.device)
-        contract.update({"num_classes": job.num_classes, "input_size": job.input_size})
-        contracts[entry.qualified_name] = contract_key(contract)
+    contracts = {
+        entry.qualified_name: score_contract_key(entry.obj, job.batch, scoring.score_seed, scoring.device, job.bench)
+        for entry in job.proxies
+    }
     archs = list(dict.fromkeys(job.table["canonical"]))
     stored = {
         e.qualified_name: store.get_scores(space_name, archs, e.obj.name, e.obj.version, contracts[e.qualified_name])
@@ -1007,4 +1014,5 @@ __all__ = [
     "make_batch",
     "resolve_benchmark",
     "sample_rows",
+    "score_contract_key",
 ]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from zsbench.data import batch_fingerprint
-from zsbench.engine.cache import CachedScore, ScoreCache
+from zsbench.engine.cache import CachedCost, CachedScore, ScoreCache
 from zsbench.engine.evaluation import (
     DEFAULT_BATCH_SIZE,
     IndexOptions,
@@ -29,6 +29,7 @@ from zsbench.engine.evaluation import (
     _run,
     make_batch,
     score_architectures,
+    score_contract_key,
 )
 from zsbench.engine.packs import Pack, PackLayer, load_pack, this_machine, write_pack
 from zsbench.errors import UsageError
@@ -38,8 +39,8 @@ from zsbench.plugins import PluginHost, get_host
 
 @dataclass
 class BuildReport:
-    """What :func:`build_pack` did: scores ``computed`` here, ``kept`` from the pack or the
-    cache, ``written`` in all, and the pack file."""
+    """What :func:`build_pack` did: scores ``computed`` here, scores and ``costs`` ``written`` in
+    all (what the pack held, what the cache held, what was computed), and the pack file."""
 
     path: Path
     benchmark: str
@@ -105,10 +106,9 @@ def build_pack(
         )
     cost_rows = _cost_rows(existing)
     for arch, cost in plan.stored_costs.items():
-        cost_rows[(space_name, arch, job.num_classes, job.input_size)] = {
-            "space": space_name, "arch": arch, "num_classes": job.num_classes, "input_size": job.input_size,
-            "flops": cost.flops, "params": cost.params, "depth": cost.depth, "error": cost.error,
-        }  # fmt: skip
+        cost_rows[(space_name, arch, job.num_classes, job.input_size)] = _cost_row(
+            space_name, arch, job.num_classes, job.input_size, cost
+        )
     spaces = sorted({key[0] for key in rows} | {space_name})
     header = {
         "name": existing.name if existing is not None else target.name.split(".")[0],
@@ -139,11 +139,15 @@ def _cost_rows(pack: Pack | None) -> dict[tuple[str, str, int, int], dict[str, A
         return rows
     for (space, num_classes, input_size), by_arch in pack.costs.items():
         for arch, cost in by_arch.items():
-            rows[(space, arch, num_classes, input_size)] = {
-                "space": space, "arch": arch, "num_classes": num_classes, "input_size": input_size,
-                "flops": cost.flops, "params": cost.params, "depth": cost.depth, "error": cost.error,
-            }  # fmt: skip
+            rows[(space, arch, num_classes, input_size)] = _cost_row(space, arch, num_classes, input_size, cost)
     return rows
+
+
+def _cost_row(space: str, arch: str, num_classes: int, input_size: int, cost: CachedCost) -> dict[str, Any]:
+    return {
+        "space": space, "arch": arch, "num_classes": num_classes, "input_size": input_size,
+        "flops": cost.flops, "params": cost.params, "depth": cost.depth, "error": cost.error,
+    }  # fmt: skip
 
 
 # -- list ------------------------------------------------------------------------------------------
@@ -284,14 +288,7 @@ def verify_pack(
     if batch is None:
         batch = make_batch(bench, batch_size=DEFAULT_BATCH_SIZE, seed=0, data_root=data_root)
     entries = [installed[p] for p in wanted]
-    from zsbench.engine.cache import contract_key
-    from zsbench.engine.harness import run_contract
-
-    contracts = {}
-    for entry in entries:
-        contract = run_contract(entry.obj, batch, 0, "cpu")
-        contract.update({"num_classes": int(bench.num_classes), "input_size": int(bench.input_size)})
-        contracts[entry.obj.name] = contract_key(contract)
+    contracts = {entry.obj.name: score_contract_key(entry.obj, batch, 0, "cpu", bench) for entry in entries}
     held = {
         e.obj.name: pack.scores.get((space.obj.name, e.obj.name, str(e.obj.version), contracts[e.obj.name]), {})
         for e in entries

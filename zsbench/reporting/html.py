@@ -277,9 +277,8 @@ def input_note(result: EvaluationResult) -> str | None:
 def sources_note(result: EvaluationResult) -> str:
     """Where the run's scores came from: computed here, the user's cache, each score pack."""
     parts = [f"{result.computed} scores computed", f"{result.cached} from the cache"]
-    packs = getattr(result, "from_packs", None) or {}
-    if packs:
-        named = ", ".join(f"{count} from pack {name}" for name, count in packs.items())
+    if result.from_packs:
+        named = ", ".join(f"{count} from pack {name}" for name, count in result.from_packs.items())
         parts.append(f"{named} (--no-packs computes them)")
     return ", ".join(parts)
 
