@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 
 from zsbench.engine import executors
-from zsbench.engine.executors import InlineExecutor, ProcessExecutor, Work, default_threads, make_executor
+from zsbench.engine.executors import (
+    PARALLEL_MIN_SECONDS,
+    PARALLEL_MIN_TASKS,
+    InlineExecutor,
+    ProcessExecutor,
+    Work,
+    default_threads,
+    default_workers,
+    make_executor,
+)
 from zsbench.errors import UsageError, ZsbenchError
 
 
@@ -71,6 +80,24 @@ def test_default_threads_divide_the_free_cores_among_the_workers(monkeypatch) ->
         make_executor("dask")
     with pytest.raises(UsageError, match="--threads must be at least 1"):
         make_executor("local", threads=0)
+
+
+def test_default_workers_start_one_per_core_only_for_work_worth_their_start(monkeypatch) -> None:
+    monkeypatch.setattr(executors, "available_cores", lambda: 2)
+    monkeypatch.setattr(executors, "busy_cores", lambda: 7)  # other work does not change the count
+    # predicted by recorded timings
+    assert default_workers(100, PARALLEL_MIN_SECONDS) == 2
+    assert default_workers(100, PARALLEL_MIN_SECONDS - 0.1) == 1  # a few seconds stay in-process
+    # no recorded timings: by the number of networks
+    assert default_workers(PARALLEL_MIN_TASKS, None) == 2
+    assert default_workers(PARALLEL_MIN_TASKS - 1, None) == 1
+    # never more workers than networks or cores, and one network or one core is in-process
+    monkeypatch.setattr(executors, "available_cores", lambda: 16)
+    assert default_workers(3, 1000.0) == 3
+    assert default_workers(400, 1000.0) == 16
+    assert default_workers(1, 1000.0) == 1
+    monkeypatch.setattr(executors, "available_cores", lambda: 1)
+    assert default_workers(400, 1000.0) == 1
 
 
 def test_inline_retries_raised_tasks_and_stops_on_fatal_errors(tmp_path) -> None:

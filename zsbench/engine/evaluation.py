@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from zsbench.devices import check_device
 from zsbench.engine.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
-from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, make_executor
+from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, default_workers, make_executor
 from zsbench.engine.harness import run_contract
 from zsbench.engine.indices import (
     DEFAULT_CONFIDENCE,
@@ -142,7 +142,9 @@ class RunOptions:
             for the default location.
         retry_failed: compute again the scores (and costs) cached as failures.
         executor: ``local`` (in-process; ``workers > 1`` means processes), ``process`` or ``ray``.
-        workers: worker processes for ``process``.
+        workers: worker processes for ``process``; ``None``: one per core when the planned work
+            is worth starting them for (see :func:`zsbench.engine.executors.default_workers`),
+            else in-process.
         ray_address: Ray cluster address for ``ray``.
         max_attempts: tries of an architecture whose worker process crashed (process and
             Ray executors) before it is recorded as failed.
@@ -159,7 +161,7 @@ class RunOptions:
     cache: str | Path | ScoreCache | None = None
     retry_failed: bool = False
     executor: str = "local"
-    workers: int = 1
+    workers: int | None = 1
     ray_address: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     threads: int | None = None
@@ -169,7 +171,7 @@ class RunOptions:
     def __post_init__(self) -> None:
         if self.executor not in EXECUTOR_KINDS:
             raise UsageError(f"unknown executor {self.executor!r}: choose {', '.join(EXECUTOR_KINDS)}")
-        if self.workers < 1:
+        if self.workers is not None and self.workers < 1:
             raise UsageError(f"--workers must be at least 1, got {self.workers}")
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads must be at least 1, got {self.threads}")
@@ -693,8 +695,10 @@ def _run(
     the number of scores computed."""
     space_name = job.space.obj.name
     entries_by_key = {e.qualified_name: e for e in job.proxies}
+    expected = _expected_seconds(job, plan, host)
+    workers = run.workers if run.workers is not None else default_workers(len(plan.tasks), expected)
     executor = make_executor(
-        run.executor, workers=run.workers, threads=run.threads, ray_address=run.ray_address, max_attempts=run.max_attempts
+        run.executor, workers=workers, threads=run.threads, ray_address=run.ray_address, max_attempts=run.max_attempts
     )
     work = ScoringWork(host, job.batch, explicit_host=explicit_host, device=scoring.device)
     cached_archs = len(plan.archs) - len(plan.tasks)
@@ -703,8 +707,8 @@ def _run(
         len(plan.tasks),
         description=f"scoring archs ({cached_archs} fully cached)",
         unit="arch",
-        in_flight=run.workers,
-        expected_seconds=_expected_seconds(job, plan, host) if progress else None,
+        in_flight=workers,
+        expected_seconds=expected if progress else None,
     )
     computed = 0
     # Ctrl-C and SIGTERM stop the run (RunInterrupted) after the stored architectures; a
