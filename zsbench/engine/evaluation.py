@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from zsbench.devices import check_device
 from zsbench.engine.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
-from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, make_executor
+from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, effective_timeout, make_executor
 from zsbench.engine.harness import run_contract
 from zsbench.engine.indices import (
     DEFAULT_CONFIDENCE,
@@ -154,6 +154,12 @@ class RunOptions:
         use_packs: read the scores the installed score packs hold (``zsbench packs list``)
             where the cache lacks them; ``False`` computes them (``None``: yes unless
             ``ZSBENCH_NO_PACKS`` is set, see :func:`zsbench.settings.use_packs`).
+        timeout: seconds one architecture's scoring may take before its worker is stopped and
+            the proxies it did not finish are recorded as failed (``timed out after N s``, retried
+            only with ``retry_failed``); ``None``: the default of worker processes and Ray
+            (:data:`~zsbench.engine.executors.DEFAULT_TIMEOUT`) and no limit in this process;
+            ``0``: no limit; a positive limit also moves in-process scoring into one worker
+            process (see :func:`~zsbench.engine.executors.effective_timeout`).
     """
 
     cache: str | Path | ScoreCache | None = None
@@ -165,6 +171,7 @@ class RunOptions:
     threads: int | None = None
     cached_only: bool = False
     use_packs: bool | None = None
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTOR_KINDS:
@@ -173,6 +180,7 @@ class RunOptions:
             raise UsageError(f"--workers must be at least 1, got {self.workers}")
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads must be at least 1, got {self.threads}")
+        effective_timeout(self.timeout, self.executor, self.workers)  # a bad value fails here
 
 
 @dataclass(frozen=True)
@@ -694,7 +702,8 @@ def _run(
     space_name = job.space.obj.name
     entries_by_key = {e.qualified_name: e for e in job.proxies}
     executor = make_executor(
-        run.executor, workers=run.workers, threads=run.threads, ray_address=run.ray_address, max_attempts=run.max_attempts
+        run.executor, workers=run.workers, threads=run.threads, ray_address=run.ray_address, max_attempts=run.max_attempts,
+        timeout=effective_timeout(run.timeout, run.executor, run.workers),
     )
     work = ScoringWork(host, job.batch, explicit_host=explicit_host, device=scoring.device)
     cached_archs = len(plan.archs) - len(plan.tasks)

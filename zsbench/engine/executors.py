@@ -22,6 +22,13 @@ The rules are the same for every executor:
   the task again, up to ``max_attempts`` tries; Ray does the same for its tasks. A task whose
   worker died on every try gets an outcome with ``crashed=True``. The other workers and the
   run go on.
+- **A task that runs past the time limit** (``timeout`` seconds, counted from when it was
+  handed to a worker) is stopped: its worker process is killed and replaced (a Ray task is
+  cancelled), and its outcome carries ``timed_out=True``, the reason ``"timed out after N s"``
+  and the partial results the worker reported before (see :meth:`Work.run_reporting`). A
+  timed-out task is not tried again in the same run: a hung call would hang again. The
+  in-process executor cannot stop a call, so it has no time limit; :func:`make_executor`
+  gives one worker process instead when a limit is asked for in-process work.
 - **Threads**: every worker process and Ray task sets torch's intra-op threads (and its
   inter-op threads, where torch still allows it) to ``threads``. The default,
   :func:`default_threads`, divides the cores that other work leaves free among the
@@ -30,20 +37,27 @@ The rules are the same for every executor:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from zsbench.engine.isolation import mark_worker_process, register_child, unregister_child
 from zsbench.errors import UsageError, ZsbenchError, describe_error
 
 DEFAULT_MAX_ATTEMPTS = 3
+#: Seconds one architecture may take in a worker process or Ray task unless told otherwise
+#: (``--timeout``). The slowest architecture of the shipped score packs took 121 s for its 15
+#: proxies (117 s of them ntk, on an SS-MB network, one thread); 900 s leaves a busy or slower
+#: machine more than seven times that, and still ends a hung proxy within a quarter of an hour.
+DEFAULT_TIMEOUT = 900.0
 EXECUTOR_KINDS = ("local", "process", "ray")
 
 TaskT = TypeVar("TaskT")
@@ -135,6 +149,12 @@ class Work(ABC, Generic[TaskT, ResultT]):
     def run(self, task: TaskT, state: Any) -> ResultT:
         """Do one task with the state :meth:`setup` built; raise to fail the try."""
 
+    def run_reporting(self, task: TaskT, state: Any, report: Callable[[Any], None]) -> ResultT:
+        """:meth:`run`, calling ``report(item)`` with each piece of the task that is finished
+        (picklable), so that a task stopped by the time limit keeps what it had done
+        (:attr:`Outcome.partial`). The default reports nothing."""
+        return self.run(task, state)
+
 
 @dataclass
 class Outcome(Generic[TaskT, ResultT]):
@@ -147,6 +167,9 @@ class Outcome(Generic[TaskT, ResultT]):
         error: ``None`` on success, else the reason of the last try.
         attempts: tries made.
         crashed: the worker process died on every try.
+        timed_out: the task ran past the time limit and was stopped.
+        partial: what the task reported as finished before it was stopped (see
+            :meth:`Work.run_reporting`).
     """
 
     index: int
@@ -155,6 +178,8 @@ class Outcome(Generic[TaskT, ResultT]):
     error: str | None = None
     attempts: int = 1
     crashed: bool = False
+    timed_out: bool = False
+    partial: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -166,6 +191,8 @@ class Executor(ABC):
     """Runs tasks and yields their :class:`Outcome` s in completion order (see the module docstring)."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    #: seconds one task may run before it is stopped (``None``: no limit)
+    timeout: float | None = None
 
     @abstractmethod
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
@@ -184,6 +211,19 @@ def _portable_error(exc: BaseException) -> BaseException:
         return exc
     except Exception:
         return ZsbenchError(str(exc))
+
+
+def timeout_reason(timeout: float) -> str:
+    """The failure reason recorded for what a task stopped by the time limit had not finished."""
+    return f"timed out after {timeout:g} s"
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if not timeout > 0:  # NaN too
+        raise UsageError(f"--timeout must be a positive number of seconds (0: no limit), got {timeout}")
+    return float(timeout)
 
 
 def _check_attempts(max_attempts: int) -> int:
@@ -263,7 +303,7 @@ def _worker_main(conn: Any, work: Work[Any, Any], slot: int, threads: int) -> No
         if task is None:
             return
         try:
-            value = work.run(task, state)
+            value = work.run_reporting(task, state, lambda item: conn.send(("partial", item)))
             message: tuple[str, Any] = ("done", value)
             conn.send(message)
         except Exception as exc:
@@ -284,6 +324,7 @@ class _Worker:
         self.index: int | None = None
         self.ready = False
         self.started = 0.0  # time.monotonic() when its current task was sent
+        self.partial: list[Any] = []  # what its current task reported as finished
 
     def stop(self, *, at_once: bool = False) -> None:
         """Ask the worker to end (it finishes its task first); kill it after 5 s, or ``at_once``."""
@@ -308,10 +349,16 @@ class ProcessExecutor(Executor):
         workers: number of worker processes.
         threads: torch threads in each worker (default: :func:`default_threads`).
         max_attempts: tries of a task that raises or whose worker dies.
+        timeout: seconds a task may run before its worker is killed and replaced (``None``: no limit).
     """
 
     def __init__(
-        self, workers: int, threads: int | None = None, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+        self,
+        workers: int,
+        threads: int | None = None,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        timeout: float | None = None,
     ) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
@@ -320,9 +367,11 @@ class ProcessExecutor(Executor):
         self.workers = workers
         self.threads = threads if threads is not None else default_threads(workers)
         self.max_attempts = _check_attempts(max_attempts)
+        self.timeout = _check_timeout(timeout)
 
     def describe(self) -> str:
-        return f"{self.workers} worker process(es) x {self.threads} thread(s)"
+        limit = f", {self.timeout:g} s per task" if self.timeout is not None else ""
+        return f"{self.workers} worker process(es) x {self.threads} thread(s){limit}"
 
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
         from multiprocessing.connection import wait
@@ -339,9 +388,14 @@ class ProcessExecutor(Executor):
                     if worker.ready and worker.index is None and pending:
                         worker.index = pending.popleft()
                         attempts[worker.index] += 1
+                        worker.partial = []
+                        worker.started = time.monotonic()
                         worker.conn.send(tasks[worker.index])
-                ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool]))
+                ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool], self._wait_limit(pool)))
                 for position, worker in enumerate(pool):
+                    if self._overdue(worker) and worker.conn not in ready:
+                        yield self._stop_overdue(position, pool, ctx, work, tasks, attempts)
+                        continue
                     message = None
                     if worker.conn in ready:
                         try:
@@ -377,6 +431,9 @@ class ProcessExecutor(Executor):
         if kind == "ready":
             worker.ready = True
             return None
+        if kind == "partial":
+            worker.partial.append(payload)
+            return None
         if kind == "setup-failed":
             raise payload
         index = worker.index
@@ -391,6 +448,45 @@ class ProcessExecutor(Executor):
             pending.appendleft(index)
             return None
         return Outcome(index, tasks[index], None, reason, attempts=attempts[index])
+
+    def _wait_limit(self, pool: list[_Worker]) -> float | None:
+        """Seconds until the first busy worker's task runs past the time limit (``None``: wait on)."""
+        if self.timeout is None:
+            return None
+        deadlines = [w.started + self.timeout for w in pool if w.index is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _overdue(self, worker: _Worker) -> bool:
+        return self.timeout is not None and worker.index is not None and time.monotonic() - worker.started > self.timeout
+
+    def _stop_overdue(
+        self,
+        position: int,
+        pool: list[_Worker],
+        ctx: Any,
+        work: Work[TaskT, Any],
+        tasks: Sequence[TaskT],
+        attempts: list[int],
+    ) -> Outcome[TaskT, Any]:
+        """Kill the worker whose task ran past the limit, start a fresh one in its place, and
+        give the task's outcome (not tried again: a hung call would hang again)."""
+        assert self.timeout is not None
+        worker = pool[position]
+        index = worker.index
+        assert index is not None
+        # what the worker reported before the limit (still in the pipe) counts, a finished task too
+        with contextlib.suppress(EOFError, OSError):
+            while worker.conn.poll():
+                kind, payload = worker.conn.recv()
+                if kind == "partial":
+                    worker.partial.append(payload)
+                elif kind == "done":
+                    worker.index = None
+                    return Outcome(index, tasks[index], payload, attempts=attempts[index])
+        worker.stop(at_once=True)
+        pool[position] = _Worker(ctx, work, worker.slot, self.threads)
+        reason = timeout_reason(self.timeout)
+        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], timed_out=True, partial=worker.partial)
 
     def _replace_dead(
         self,
@@ -458,6 +554,8 @@ class RayExecutor(Executor):
         gpus_per_task: GPUs per task; ``None``: 1 when the work wants a GPU and the cluster
             has GPUs, else 0.
         num_cpus: CPUs of a local instance (``None``: all cores).
+        timeout: seconds a task may run (from its submission) before it is cancelled, which
+            kills its Ray worker process; ``None``: no limit.
     """
 
     def __init__(
@@ -469,6 +567,7 @@ class RayExecutor(Executor):
         threads: int | None = None,
         gpus_per_task: float | None = None,
         num_cpus: int | None = None,
+        timeout: float | None = None,
     ) -> None:
         try:
             import ray  # noqa: F401
@@ -484,6 +583,7 @@ class RayExecutor(Executor):
         self.threads = threads if threads is not None else max(1, int(cpus_per_task))
         self.gpus_per_task = gpus_per_task
         self.num_cpus = num_cpus
+        self.timeout = _check_timeout(timeout)
 
     def describe(self) -> str:
         where = self.address or os.environ.get("RAY_ADDRESS") or "local instance"
@@ -506,6 +606,7 @@ class RayExecutor(Executor):
             except ConnectionError as exc:
                 raise ZsbenchError(f"cannot connect to the Ray cluster at {self.address}: {exc}") from None
         in_flight: dict[Any, int] = {}
+        submitted: dict[Any, float] = {}  # ref -> time.monotonic() at submission
         try:
             gpus = self.gpus_per_task
             if gpus is None:
@@ -520,14 +621,33 @@ class RayExecutor(Executor):
 
             def submit(index: int) -> None:
                 attempts[index] += 1
-                in_flight[remote.remote(work_ref, token, tasks[index], self.threads)] = index
+                ref = remote.remote(work_ref, token, tasks[index], self.threads)
+                in_flight[ref] = index
+                submitted[ref] = time.monotonic()
 
             for index in range(len(tasks)):
                 submit(index)
             while in_flight:
-                done, _ = ray.wait(list(in_flight), num_returns=1)
+                limit = None
+                if self.timeout is not None:
+                    limit = max(0.0, min(submitted.values()) + self.timeout - time.monotonic())
+                done, _ = ray.wait(list(in_flight), num_returns=1, timeout=limit)
+                if not done and self.timeout is not None:
+                    # a task past the limit (a queued one counts from its submission too) is
+                    # cancelled: Ray kills its worker process and starts another for the next task
+                    now = time.monotonic()
+                    for ref in [r for r, at in submitted.items() if now - at > self.timeout]:
+                        ray.cancel(ref, force=True)
+                        index = in_flight.pop(ref)
+                        del submitted[ref]
+                        yield Outcome(
+                            index, tasks[index], None, timeout_reason(self.timeout),
+                            attempts=attempts[index], timed_out=True,
+                        )
+                    continue
                 for ref in done:
                     index = in_flight.pop(ref)
+                    submitted.pop(ref, None)
                     task = tasks[index]
                     try:
                         kind, payload = ray.get(ref)
@@ -564,13 +684,16 @@ def make_executor(
     cpus_per_task: float = 1.0,
     gpus_per_task: float | None = None,
     num_cpus: int | None = None,
+    timeout: float | None = None,
 ) -> Executor:
     """The executor for ``kind``: ``local`` (this process; with ``workers > 1``, worker
     processes), ``process`` (always worker processes, also for one worker: a crash then costs
-    only its task) or ``ray``.
+    only its task) or ``ray``. ``timeout`` (seconds per task, ``None``: no limit; see
+    :func:`effective_timeout`) makes ``local`` work run in one worker process, which can be
+    killed when a call hangs.
 
     Raises:
-        UsageError: an unknown kind, fewer than one worker or thread.
+        UsageError: an unknown kind, fewer than one worker or thread, a timeout that is not positive.
     """
     if kind not in EXECUTOR_KINDS:
         raise UsageError(f"unknown executor {kind!r}: choose {', '.join(EXECUTOR_KINDS)}")
@@ -584,7 +707,25 @@ def make_executor(
             threads=threads,
             gpus_per_task=gpus_per_task,
             num_cpus=num_cpus,
+            timeout=timeout,
         )
-    if kind == "process" or workers > 1:
-        return ProcessExecutor(workers, threads, max_attempts=max_attempts)
+    if kind == "process" or workers > 1 or timeout is not None:
+        # this process cannot stop a hung call: a time limit needs a worker process to kill
+        return ProcessExecutor(workers, threads, max_attempts=max_attempts, timeout=timeout)
     return InlineExecutor(threads, max_attempts=max_attempts)
+
+
+def effective_timeout(timeout: float | None, kind: str = "local", workers: int = 1) -> float | None:
+    """The time limit per task that ``--timeout`` asks for: ``None`` (not given) is
+    :data:`DEFAULT_TIMEOUT` where the tasks run in worker processes or on Ray anyway, and no
+    limit for work in this process (which would otherwise pay a worker's start-up); ``0`` is
+    no limit anywhere; a positive number is that limit everywhere.
+
+    Raises:
+        UsageError: a negative or NaN timeout.
+    """
+    if timeout is None:
+        return DEFAULT_TIMEOUT if kind in ("process", "ray") or workers > 1 else None
+    if timeout == 0:
+        return None
+    return _check_timeout(timeout)
