@@ -117,10 +117,13 @@ def register(app: typer.Typer) -> None:
         with handle_errors():
             from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
             from zsbench.engine.indices import parse_option_assignments
+            from zsbench.engine.outputs import check_output
             from zsbench.reporting.html import sources_note
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+            if output is not None:
+                check_output(output)  # before hours of scoring, not after
             if all_archs and limit is not None:
                 raise UsageError("--all and --limit contradict each other: give one")
             if all_archs and benchmark is None:
