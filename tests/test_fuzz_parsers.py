@@ -26,7 +26,7 @@ HOST = get_host()
 SPACES = sorted(HOST.spaces.names())
 
 # text with the characters architecture strings, patterns and options are made of, and some that are not
-ALPHABET = st.sampled_from(list("abcdefghijklmnopqrstuvwxyz0123456789|~+-_=.,:*?[]{}()%/\\ \t'\"") + ["\x00", "é", "\n", "∞"])
+ALPHABET = st.sampled_from([*"abcdefghijklmnopqrstuvwxyz0123456789|~+-_=.,:*?[]{}()%/\\ \t'\"", "\x00", "é", "\n", "∞"])
 WORDS = st.text(ALPHABET, max_size=40) | st.text(max_size=20)
 
 

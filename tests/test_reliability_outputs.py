@@ -59,7 +59,7 @@ def test_check_output_leaves_an_existing_file_and_the_folder_as_they_were(tmp_pa
     after = existing.stat()
     assert existing.read_text(encoding="utf-8") == "a,b\n" and after.st_mtime_ns == before.st_mtime_ns
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv"]
-    with pytest.raises(OutputPathError, match="the export file /proc/x.jsonl: cannot write there"):
+    with pytest.raises(OutputPathError, match=r"the export file /proc/x\.jsonl: cannot write there"):
         check_output("/proc/x.jsonl", "the export file")
 
 

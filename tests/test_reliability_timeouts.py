@@ -93,3 +93,44 @@ def test_a_hung_ray_task_is_cancelled_and_recorded_as_timed_out(tmp_path, monkey
     assert result.scores.set_index(result.scores["arch"].str.strip()).drop(index=archs[0])[
         ["toy_params", "hostile_hang", "toy_output"]
     ].notna().all().all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["oom-kill", "rlimit"])
+def test_a_proxy_that_leaks_memory_is_that_proxys_failure_and_the_run_goes_on(tmp_path, monkeypatch, mode):
+    host = hostile_host()
+    archs = _sampled_archs(host, 4, seed=1)
+    victim = archs[2]
+    monkeypatch.setenv("HOSTILE_LEAK_ARCHS", victim)
+    monkeypatch.setenv("HOSTILE_LEAK_MODE", mode)
+    options = {"limit": 4, "seed": 1, "bootstrap": 0, "metrics": "kendall", "batch": toy_batch()}
+    clean = evaluate_with("toy_params,toy_output", "toy-bench", host=hostile_host(), cache=tmp_path / "clean.sqlite",
+                          **options)
+    result = evaluate_with("toy_params,toy_output,hostile_leak", "toy-bench", host=hostile_host(),
+                           cache=tmp_path / "leak.sqlite", workers=2, max_attempts=2, **options)
+    failures = {(row.arch.strip(), row.proxy): row.error for row in result.failures.itertuples()}
+    expected = ("worker crashed 2 times (exit code -9: SIGKILL, as the out-of-memory killer sends)"
+                if mode == "oom-kill" else "out of memory: MemoryError")
+    assert failures == {(victim, "hostile_leak"): expected}
+    # the proxies that ran before it on that architecture, and every other architecture, keep their scores
+    for column in ("toy_params", "toy_output"):
+        assert result.scores[column].tolist() == clean.scores[column].tolist()
+    assert result.scores.set_index(result.scores["arch"].str.strip()).drop(index=victim)["hostile_leak"].eq(1.0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_tasks_waiting_for_a_cpu_are_not_timed_out(tmp_path, monkeypatch):
+    pytest.importorskip("ray", reason="needs the ray extra: pip install 'zsbench[ray]'")
+    import functools
+
+    from zsbench.engine import evaluation, executors
+
+    # 8 tasks of 8 s on 2 CPUs: 32 s in all, more than the 25 s limit; each task alone is well within it
+    monkeypatch.setattr(evaluation, "make_executor", functools.partial(executors.make_executor, num_cpus=2))
+    monkeypatch.setenv("HOSTILE_HANG_SECONDS", "8")
+    result = evaluate_with("hostile_hang", "toy-bench", host=hostile_host(), cache=tmp_path / "ray.sqlite",
+                           executor="ray", timeout=25, limit=8, seed=1, bootstrap=0, metrics="kendall",
+                           batch=toy_batch())
+    assert result.failures.empty, result.failures
+    assert result.scores["hostile_hang"].eq(1.0).all() and len(result.scores) == 8

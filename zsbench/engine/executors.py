@@ -20,8 +20,9 @@ The rules are the same for every executor:
 - **A worker process that dies** (segfault, out-of-memory kill, ``SIGKILL``) loses only the
   task it was running: the process executor starts a fresh worker in its place and tries
   the task again, up to ``max_attempts`` tries; Ray does the same for its tasks. A task whose
-  worker died on every try gets an outcome with ``crashed=True``. The other workers and the
-  run go on.
+  worker died on every try gets an outcome with ``crashed=True``, the exit code (and signal)
+  in its reason, and what the last try reported as finished (:attr:`Outcome.partial`). The
+  other workers and the run go on.
 - **A task that runs past the time limit** (``timeout`` seconds, counted from when it was
   handed to a worker) is stopped: its worker process is killed and replaced (a Ray task is
   cancelled), and its outcome carries ``timed_out=True``, the reason ``"timed out after N s"``
@@ -216,6 +217,19 @@ def _portable_error(exc: BaseException) -> BaseException:
 def timeout_reason(timeout: float) -> str:
     """The failure reason recorded for what a task stopped by the time limit had not finished."""
     return f"timed out after {timeout:g} s"
+
+
+def _death_note(exit_code: int | None) -> str:
+    """What a worker's exit code says: killed by a signal, and SIGKILL's usual sender."""
+    if exit_code is None or exit_code >= 0:
+        return ""
+    import signal
+
+    try:
+        name = signal.Signals(-exit_code).name
+    except ValueError:
+        return ""
+    return f": {name}, as the out-of-memory killer sends" if name == "SIGKILL" else f": {name}"
 
 
 def _check_timeout(timeout: float | None) -> float | None:
@@ -511,8 +525,9 @@ class ProcessExecutor(Executor):
         if attempts[index] < self.max_attempts:
             pending.appendleft(index)
             return None
-        reason = f"worker crashed {attempts[index]} times (exit code {exit_code})"
-        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], crashed=True)
+        reason = f"worker crashed {attempts[index]} times (exit code {exit_code}{_death_note(exit_code)})"
+        # what the last try reported as finished before its worker died is kept
+        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], crashed=True, partial=worker.partial)
 
 
 # -- Ray -----------------------------------------------------------------------------------------
@@ -554,8 +569,10 @@ class RayExecutor(Executor):
         gpus_per_task: GPUs per task; ``None``: 1 when the work wants a GPU and the cluster
             has GPUs, else 0.
         num_cpus: CPUs of a local instance (``None``: all cores).
-        timeout: seconds a task may run (from its submission) before it is cancelled, which
-            kills its Ray worker process; ``None``: no limit.
+        timeout: seconds a task may run before it is cancelled, which kills its Ray worker
+            process; ``None``: no limit. With a limit, only as many tasks as the cluster's CPUs
+            (and GPUs) hold at once are in flight, and a task's time counts from its submission;
+            an autoscaling cluster that should grow with the queue wants no limit (``--timeout 0``).
     """
 
     def __init__(
@@ -588,6 +605,14 @@ class RayExecutor(Executor):
     def describe(self) -> str:
         where = self.address or os.environ.get("RAY_ADDRESS") or "local instance"
         return f"ray ({where}), {self.cpus_per_task:g} CPU(s) x {self.threads} thread(s) per task"
+
+    def _slots(self, ray: Any, gpus: float) -> int:
+        """Tasks the cluster runs at once: its CPUs (and GPUs) over what each task reserves."""
+        resources = ray.cluster_resources()
+        slots = int(resources.get("CPU", 1) // self.cpus_per_task)
+        if gpus:
+            slots = min(slots, int(resources.get("GPU", 0) // gpus))
+        return max(1, slots)
 
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
         import ray
@@ -625,8 +650,17 @@ class RayExecutor(Executor):
                 in_flight[ref] = index
                 submitted[ref] = time.monotonic()
 
-            for index in range(len(tasks)):
-                submit(index)
+            # With a time limit, only as many tasks are in flight as the cluster runs at once, so
+            # that a task's time counts from about when it starts rather than while it waits in
+            # Ray's queue; without one, every task is submitted at once.
+            waiting = deque(range(len(tasks)))
+            slots = len(tasks) if self.timeout is None else self._slots(ray, gpus)
+
+            def fill() -> None:
+                while waiting and len(in_flight) < slots:
+                    submit(waiting.popleft())
+
+            fill()
             while in_flight:
                 limit = None
                 if self.timeout is not None:
@@ -644,6 +678,7 @@ class RayExecutor(Executor):
                             index, tasks[index], None, timeout_reason(self.timeout),
                             attempts=attempts[index], timed_out=True,
                         )
+                    fill()
                     continue
                 for ref in done:
                     index = in_flight.pop(ref)
@@ -667,6 +702,7 @@ class RayExecutor(Executor):
                             submit(index)
                         else:
                             yield Outcome(index, task, None, reason, attempts=attempts[index])
+                fill()
         finally:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
