@@ -8,6 +8,7 @@ import time
 
 import pytest
 from hostile_plugins import hostile_host
+from test_evaluate_cli import cli, one_line_error  # noqa: F401  (the fixture)
 from test_evaluate_fakes import evaluate_with, toy_batch
 
 from zsbench.engine.evaluation import RunOptions, sample_rows
@@ -41,6 +42,13 @@ def test_the_default_limit_applies_to_workers_and_an_asked_limit_moves_scoring_o
     for bad in (-1.0, float("nan")):
         with pytest.raises(UsageError, match="--timeout must be a positive number"):
             RunOptions(timeout=bad)
+
+
+def test_a_bad_timeout_on_the_command_line_is_one_line(cli):  # noqa: F811
+    result = cli("-p", "toy_params", "-b", "toy-bench", "-m", "kendall", "--timeout", "-5")
+    assert result.exit_code == 2
+    assert "--timeout must be a positive number of seconds (0: no limit), got -5.0" in one_line_error(result)
+    assert cli("-p", "toy_params", "-b", "toy-bench", "-m", "kendall", "--limit", "3", "--timeout", "0").exit_code == 0
 
 
 @pytest.mark.slow
