@@ -8,6 +8,12 @@ from a proxy that ran before it changes its bits.
 
 ``hostile_hang`` sleeps ``$HOSTILE_HANG_SECONDS`` (default 3600) on the architectures listed in
 ``$HOSTILE_HANG_ARCHS`` (comma-separated; all when unset) and returns 1.0 on the others.
+
+``hostile_leak`` leaks memory on the architectures listed in ``$HOSTILE_LEAK_ARCHS`` (none when
+unset): with ``$HOSTILE_LEAK_MODE=oom-kill`` it holds 64 MiB blocks until 256 MiB, then its worker
+is killed with ``SIGKILL`` as the kernel's out-of-memory killer would (at a limit of 256 MiB);
+with ``rlimit`` it lowers the worker's address-space limit (``ulimit -v``) to 256 MiB above what it
+uses and allocates until the allocation fails, restoring the limit afterwards.
 """
 
 from __future__ import annotations
@@ -96,6 +102,31 @@ def _hang(model, batch):
     return 1.0
 
 
+def _leak(model, batch):
+    if getattr(model, "toy_arch", None) not in os.environ.get("HOSTILE_LEAK_ARCHS", "").split(","):
+        return 1.0
+    block = 64 << 20
+    held = []
+    if os.environ.get("HOSTILE_LEAK_MODE") == "oom-kill":
+        while len(held) * block < 256 << 20:
+            held.append(bytearray(block))  # zero-filled: the pages are really used
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as statm:
+        used = int(statm.read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (used + (256 << 20), hard))
+    try:
+        while True:
+            held.append(bytearray(block))
+    finally:
+        held.clear()
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _raise(exc: BaseException) -> Callable[[Any, Any], Any]:
     def act(model, batch):
         raise exc
@@ -139,6 +170,7 @@ PROXIES = [
     _hostile("inplace", _inplace),
     _hostile("print", _print),
     _hostile("hang", _hang),
+    _hostile("leak", _leak),
     _hostile("inf", _return(float("inf"))),
     _hostile("nan", _return(float("nan"))),
     _hostile("none", _return(None)),

@@ -251,7 +251,8 @@ def test_a_worker_killed_on_every_try_is_one_failed_network(tmp_path, image_root
         executor=ProcessExecutor(2, threads=1, max_attempts=2), progress=False,
     )
     assert len(report.trained) == 2
-    assert [(a, r) for a, _, r in report.failed] == [("w8-d2", "worker crashed 2 times (exit code -9)")]
+    killed = "worker crashed 2 times (exit code -9: SIGKILL, as the out-of-memory killer sends)"
+    assert [(a, r) for a, _, r in report.failed] == [("w8-d2", killed)]
     (failed,) = ResultStore(report.results_path).failures().values()
     assert failed["attempts"] == 2
 

@@ -529,5 +529,14 @@ def download_dataset(name: str, data_root: str | Path | None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     cls = datasets.CIFAR10 if known == "cifar10" else datasets.CIFAR100
     for train in (True, False):
-        cls(str(target), train=train, download=True)
+        try:
+            cls(str(target), train=train, download=True)
+        except (OSError, TimeoutError) as exc:  # urllib's URLError, a refused connection, DNS, a timeout
+            from zsbench.downloads import DownloadError
+
+            reason = getattr(exc, "reason", None) or exc
+            raise DownloadError(
+                f"cannot reach {cls.url} to download {known} ({reason}); check the network connection (or set "
+                f"HTTPS_PROXY), or fetch {cls.filename} elsewhere and put it in {target}, then run the command again"
+            ) from None
     return target

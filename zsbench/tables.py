@@ -175,6 +175,12 @@ def load_benchmark_table(bench: Benchmark, data_root: str | Path | None) -> pd.D
     if absent:
         raise ZsbenchError(f"benchmark {bench.name} has no column {', '.join(absent)} (needs arch and accuracy)")
     table = table.reset_index(drop=True)
+    keyless = table["arch"].isna().to_numpy() | (table["arch"].astype(str).str.strip() == "").to_numpy()
+    if keyless.any():
+        raise ZsbenchError(
+            f"benchmark {bench.name}: {int(keyless.sum())} row(s) have no architecture key (first: data row "
+            f"{int(keyless.nonzero()[0][0]) + 1}); fill in their arch cell or delete those rows"
+        )
     table["arch"] = table["arch"].astype(str)
     duplicated = table["arch"][table["arch"].duplicated()]
     if len(duplicated):

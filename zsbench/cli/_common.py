@@ -113,3 +113,12 @@ NO_PACKS_OPTION = typer.Option(
     "also ZSBENCH_NO_PACKS=1.",
     callback=_switch_packs_off,
 )
+
+
+TIMEOUT_OPTION = typer.Option(
+    None,
+    "--timeout",
+    help="Seconds one architecture may take; then its worker is stopped and its unfinished proxies fail with "
+    "'timed out after N s' [default: 900 with worker processes or Ray, none in-process; 0: no limit; "
+    "a limit runs in-process scoring in one worker process].",
+)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
+from zsbench.cli._common import NO_PACKS_OPTION, TIMEOUT_OPTION, err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
 from zsbench.cli._render import print_wide, show_transfer
 from zsbench.cli._sources import index_options
 from zsbench.errors import UsageError
@@ -72,6 +72,7 @@ def register(app: typer.Typer) -> None:
         threads: int | None = typer.Option(
             None, "--threads", help="Torch threads per worker [default: free CPU cores / workers, at least 1; ray: 1]."
         ),
+        timeout: float | None = TIMEOUT_OPTION,
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none)."),
         top_k: str | None = typer.Option(
             None, "--top-k", help="Fractions of N for every index with option k (BR@K, P@K) [default: 0.001,0.05]."
@@ -116,10 +117,13 @@ def register(app: typer.Typer) -> None:
         with handle_errors():
             from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
             from zsbench.engine.indices import parse_option_assignments
+            from zsbench.engine.outputs import check_output
             from zsbench.reporting.html import sources_note
 
             if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
                 raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+            if output is not None:
+                check_output(output)  # before hours of scoring, not after
             if all_archs and limit is not None:
                 raise UsageError("--all and --limit contradict each other: give one")
             if all_archs and benchmark is None:
@@ -157,6 +161,7 @@ def register(app: typer.Typer) -> None:
                             workers=workers,
                             ray_address=ray_address,
                             threads=threads,
+                            timeout=timeout,
                         ),
                         indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
                         progress=not quiet,

@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from zsbench.cli._common import err_console, handle_errors, interrupted_exit, out_console, print_json, stdout_to_stderr
+from zsbench.cli._common import (
+    TIMEOUT_OPTION,
+    err_console,
+    handle_errors,
+    interrupted_exit,
+    out_console,
+    print_json,
+    stdout_to_stderr,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +71,7 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)."),
         threads: int | None = typer.Option(None, "--threads", help="Torch threads per worker."),
+        timeout: float | None = TIMEOUT_OPTION,
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
         """Build or extend a score pack through the same cached executors as evaluate.
@@ -85,7 +94,9 @@ def register(app: typer.Typer) -> None:
                         f"no installed pack for {benchmark!r}; name the file to write with --output FILE.jsonl.gz"
                     )
                 target = Path(host.packs.get(benchmark).path)
-            run = RunOptions(cache=cache, executor=executor, workers=workers, ray_address=ray_address, threads=threads)
+            run = RunOptions(
+                cache=cache, executor=executor, workers=workers, ray_address=ray_address, threads=threads, timeout=timeout
+            )
             try:
                 with stdout_to_stderr():
                     report = build_pack(

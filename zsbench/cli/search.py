@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors, out_console, print_json
+from zsbench.cli._common import NO_PACKS_OPTION, TIMEOUT_OPTION, err_console, handle_errors, out_console, print_json
 from zsbench.errors import UsageError
 
 OUTPUT_SUFFIXES = (".json", ".txt", ".csv")
@@ -54,6 +54,7 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, "--workers", help="Worker processes scoring a round."),
         threads: int | None = typer.Option(None, "--threads", help="Torch threads per worker."),
         ray_address: str | None = typer.Option(None, "--ray-address", help="ray: cluster address."),
+        timeout: float | None = TIMEOUT_OPTION,
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON only."),
         output: str | None = typer.Option(
             None, "--output", help="Write the result: .json (everything), .txt (the best, one per line), .csv (the history)."
@@ -66,13 +67,18 @@ def register(app: typer.Typer) -> None:
         """
         with handle_errors():
             from zsbench.engine.evaluation import RunOptions
+            from zsbench.engine.outputs import check_output
             from zsbench.studies.search import SearchOptions, run_search
 
             if output is not None and Path(output).suffix.lower() not in OUTPUT_SUFFIXES:
                 raise UsageError(f"--output must end in {', '.join(OUTPUT_SUFFIXES)}, got {Path(output).name!r}")
             if top < 1:
                 raise UsageError(f"--top must be at least 1, got {top}")
-            run = RunOptions(cache=cache, executor=executor, workers=workers, ray_address=ray_address, threads=threads)
+            if output is not None:
+                check_output(output)  # before the search, not after
+            run = RunOptions(
+                cache=cache, executor=executor, workers=workers, ray_address=ray_address, threads=threads, timeout=timeout
+            )
             on_round = None if quiet or as_json else _progress_line()
             try:
                 report = run_search(

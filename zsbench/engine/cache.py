@@ -17,6 +17,14 @@ again, e.g. after an out-of-memory failure on a smaller device.
 Schema: the database records its layout's version (:data:`SCHEMA_VERSION`); a cache written
 with another layout is refused with a one-line error naming the file, never read or written.
 
+Faults: several processes may share one cache file: a write waits for another process's
+transaction (a 60 s busy timeout, then up to :data:`LOCKED_PATIENCE` seconds of retries), so a
+run never fails with "database is locked". A damaged file (truncated, overwritten in part) is
+found when the cache is opened (SQLite's ``quick_check``) or when a damaged page is read, and
+refused with :class:`CacheDamagedError`; a cache that cannot be written (a read-only file or
+folder, a full disk) stops the run with :class:`CacheWriteError`. Each is one line naming the
+file and what to do; what was committed before stays in the file.
+
 Sharing: :meth:`ScoreCache.export_records` writes every stored score and cost (optionally of
 some spaces only) to a JSON-lines file, gzip-compressed when its name ends in ``.gz``, and
 :meth:`ScoreCache.import_records` merges such a file into a cache (``zsbench cache export`` /
@@ -36,13 +44,14 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from zsbench.errors import ZsbenchError
+from zsbench.errors import ZsbenchError, describe_error
 
 #: The layout of the tables below; bump it whenever they change, so that a cache of another
 #: layout is refused instead of misread.
@@ -96,6 +105,55 @@ class CacheSchemaError(ZsbenchError):
     """The cache file was written with another schema (or is not a score cache)."""
 
 
+class CacheDamagedError(ZsbenchError):
+    """The cache file is damaged (truncated, overwritten in part): SQLite cannot read it."""
+
+
+class CacheWriteError(ZsbenchError):
+    """The cache cannot be written (a read-only file or folder, a full disk) or stayed locked."""
+
+
+#: Seconds a write keeps retrying while other processes hold the cache's write lock, on top
+#: of SQLite's 60 s busy timeout per try.
+LOCKED_PATIENCE = 600.0
+
+_T = TypeVar("_T")
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def cache_error(target: str | Path, exc: sqlite3.Error) -> ZsbenchError:
+    """The one-line error for an SQLite error on the cache file ``target``."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    lowered = text.lower()
+    kept = "the scores stored so far are kept"
+    if "malformed" in lowered or "corrupt" in lowered:
+        return CacheDamagedError(
+            f"score cache {target} is damaged ({text}); move it aside and rerun to compute its scores again "
+            "(or restore it from a copy or a `zsbench cache export`); nothing was written to it"
+        )
+    if "not a database" in lowered or "encrypted" in lowered:
+        return CacheSchemaError(f"{target} is not a zsbench score cache ({text}); pass another --cache file")
+    if "full" in lowered:
+        return CacheWriteError(
+            f"cannot write the score cache {target} ({text}): free some disk space or pass --cache a file on another "
+            f"disk, then rerun; {kept}"
+        )
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered or "permission" in lowered:
+        return CacheWriteError(
+            f"cannot write the score cache {target} ({text}): pass --cache a file in a writable folder; {kept}"
+        )
+    if _is_locked(exc):
+        return CacheWriteError(
+            f"score cache {target} stayed locked by another process for more than {LOCKED_PATIENCE:g} s ({text}); "
+            f"rerun when that process is done, or pass --cache another file; {kept}"
+        )
+    return CacheWriteError(f"score cache {target}: {text}; check the file and its disk, then rerun; {kept}")
+
+
 @dataclass(frozen=True)
 class CachedScore:
     """One stored score: ``value`` is ``None`` exactly when ``error`` says why it failed."""
@@ -139,10 +197,28 @@ class ScoreCache:
         if path is None:
             self.path = default_cache_path()
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        target = str(self.path) if self.path is not None else ":memory:"
-        # 60 s busy timeout: several zsbench processes may share one cache
-        self._db = sqlite3.connect(target, timeout=60.0, isolation_level=None)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CacheWriteError(
+                    f"cannot create the folder of the score cache {self.path} ({exc.strerror or exc}); "
+                    "pass --cache a file in a writable folder"
+                ) from None
+            if self.path.is_dir():
+                raise CacheWriteError(f"the score cache {self.path} is a folder; pass --cache a file name")
+        self._target = target = str(self.path) if self.path is not None else ":memory:"
+        try:
+            # 60 s busy timeout: several zsbench processes may share one cache
+            self._db = sqlite3.connect(target, timeout=60.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise cache_error(target, exc) from None
+        try:
+            self._retry_locked(lambda: self._open(target, check_batches))
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self, target: str, check_batches: bool) -> None:
         self._check_schema(target)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable against a killed process in WAL mode (only power loss can lose
@@ -154,6 +230,20 @@ class ScoreCache:
         )
         if check_batches:
             self._check_batch_identity(target)
+
+    def _retry_locked(self, action: Callable[[], _T]) -> _T:
+        """``action()``, tried again while another process holds the write lock (see
+        :data:`LOCKED_PATIENCE`); any SQLite error becomes the cache's one-line error."""
+        deadline = time.monotonic() + LOCKED_PATIENCE
+        pause = 0.05
+        while True:
+            try:
+                return action()
+            except sqlite3.Error as exc:
+                if not _is_locked(exc) or time.monotonic() > deadline:
+                    raise cache_error(self._target, exc) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
     def _check_batch_identity(self, target: str) -> None:
         """Refuse a cache holding scores whose contract names their batch by a string (before
@@ -201,7 +291,7 @@ class ScoreCache:
         return moved
 
     def _check_schema(self, target: str) -> None:
-        """Refuse a database that is not a cache of this layout, before anything is written."""
+        """Refuse a database that is not a cache of this layout, or is damaged, before anything is written."""
         try:
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             found = None
@@ -209,20 +299,34 @@ class ScoreCache:
                 row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 found = row[0] if row else None
         except sqlite3.DatabaseError as exc:
-            self._db.close()
-            raise CacheSchemaError(f"{target} is not a zsbench score cache ({exc}); pass another --cache file") from None
+            if _is_locked(exc):
+                raise
+            raise cache_error(target, exc) from None
         if found is None and tables - {"meta", "scores", "costs"}:
-            self._db.close()
             raise CacheSchemaError(
                 f"{target} is an SQLite database of something else (tables {', '.join(sorted(tables))}); "
                 "pass another --cache file"
             )
         if found is not None and found != str(SCHEMA_VERSION):
-            self._db.close()
-            raise CacheSchemaError(
-                f"score cache {target} has schema version {found}, this zsbench reads version {SCHEMA_VERSION}; "
-                "pass another --cache file, or delete this one to compute the scores anew"
+            newer = found.isdigit() and int(found) > SCHEMA_VERSION
+            fix = (
+                "upgrade zsbench (pip install -U zsbench) to read it, or pass another --cache file"
+                if newer
+                else "pass another --cache file, or delete this one to compute the scores anew"
             )
+            raise CacheSchemaError(
+                f"score cache {target} has schema version {found}, this zsbench reads version {SCHEMA_VERSION}"
+                f"{' (a newer zsbench wrote it)' if newer else ''}; {fix}"
+            )
+        if tables:
+            # a truncated or partly overwritten file: refuse it before any score is read or written
+            problem = self._db.execute("PRAGMA quick_check(1)").fetchone()
+            if problem is not None and problem[0] != "ok":
+                found_problem = " ".join(str(problem[0]).replace("*** in database main ***", "").split())
+                raise CacheDamagedError(
+                    f"score cache {target} is damaged ({found_problem}); move it aside and rerun to compute its scores "
+                    "again (or restore it from a copy or a `zsbench cache export`); nothing was written to it"
+                )
 
     def close(self) -> None:
         """Close the database connection."""
@@ -241,6 +345,13 @@ class ScoreCache:
     ) -> dict[str, CachedScore]:
         """Stored scores of ``proxy`` for the given architectures, by architecture."""
         found: dict[str, CachedScore] = {}
+        with self._reading():
+            self._read_scores(found, space, archs, proxy, proxy_version, contract)
+        return found
+
+    def _read_scores(
+        self, found: dict[str, CachedScore], space: str, archs: Sequence[str], proxy: str, proxy_version: str, contract: str
+    ) -> None:
         for chunk in _chunks(list(dict.fromkeys(archs)), 500):
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
@@ -250,7 +361,14 @@ class ScoreCache:
             )
             for arch, value, error, seconds in rows:
                 found[arch] = CachedScore(value, error, seconds)
-        return found
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """An SQLite error while reading (a damaged page) becomes the cache's one-line error."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise cache_error(self._target, exc) from None
 
     def put_scores(self, space: str, arch: str, records: Iterable[ScoreRecord]) -> None:
         """Store the scores of one architecture in one transaction (replacing older ones)."""
@@ -259,13 +377,17 @@ class ScoreCache:
             (space, arch, r.proxy, r.proxy_version, r.contract, _finite_or_none(r.value), r.error, r.seconds, now)
             for r in records
         ]
-        with self._transaction():
-            self._db.executemany(
-                "INSERT OR REPLACE INTO scores "
-                "(space, arch, proxy, proxy_version, contract, value, error, seconds, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+
+        def write() -> None:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO scores "
+                    "(space, arch, proxy, proxy_version, contract, value, error, seconds, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+        self._retry_locked(write)
 
     def count_scores(self) -> int:
         """Number of stored scores (failures included)."""
@@ -276,36 +398,42 @@ class ScoreCache:
     def get_costs(self, space: str, archs: Sequence[str], num_classes: int, input_size: int) -> dict[str, CachedCost]:
         """Stored costs of the given architectures, by architecture."""
         found: dict[str, CachedCost] = {}
-        for chunk in _chunks(list(dict.fromkeys(archs)), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT arch, flops, params, depth, error FROM costs "
-                f"WHERE space=? AND num_classes=? AND input_size=? AND arch IN ({marks})",
-                (space, num_classes, input_size, *chunk),
-            )
-            for arch, flops, params, depth, error in rows:
-                found[arch] = CachedCost(_nan_if_none(flops), _nan_if_none(params), _nan_if_none(depth), error)
+        with self._reading():
+            for chunk in _chunks(list(dict.fromkeys(archs)), 500):
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    "SELECT arch, flops, params, depth, error FROM costs "
+                    f"WHERE space=? AND num_classes=? AND input_size=? AND arch IN ({marks})",
+                    (space, num_classes, input_size, *chunk),
+                )
+                for arch, flops, params, depth, error in rows:
+                    found[arch] = CachedCost(_nan_if_none(flops), _nan_if_none(params), _nan_if_none(depth), error)
         return found
 
     def put_cost(self, space: str, arch: str, num_classes: int, input_size: int, cost: CachedCost) -> None:
         """Store the costs of one architecture."""
-        with self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO costs "
-                "(space, arch, num_classes, input_size, flops, params, depth, error, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    space,
-                    arch,
-                    num_classes,
-                    input_size,
-                    _finite_or_none(cost.flops),
-                    _finite_or_none(cost.params),
-                    _finite_or_none(cost.depth),
-                    cost.error,
-                    time.time(),
-                ),
-            )
+        row = (
+            space,
+            arch,
+            num_classes,
+            input_size,
+            _finite_or_none(cost.flops),
+            _finite_or_none(cost.params),
+            _finite_or_none(cost.depth),
+            cost.error,
+            time.time(),
+        )
+
+        def write() -> None:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO costs "
+                    "(space, arch, num_classes, input_size, flops, params, depth, error, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+
+        self._retry_locked(write)
 
     # -- sharing -----------------------------------------------------------------------------
 
@@ -338,6 +466,9 @@ class ScoreCache:
         Returns:
             ``(scores, costs)``: how many records were written.
         """
+        from zsbench.engine.outputs import check_output
+
+        check_output(path, "the export file")
         where, args = "", ()
         if spaces:
             where = f" WHERE space IN ({','.join('?' * len(spaces))})"
@@ -367,6 +498,19 @@ class ScoreCache:
             for kind, (table, columns, _) in _RECORD_TABLES.items()
         }
         stored = dict.fromkeys(_RECORD_TABLES, 0)
+        try:
+            self._import_lines(path, statements, stored)
+        except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+            # one transaction: a damaged file adds nothing
+            raise CacheSchemaError(
+                f"{path} is damaged ({describe_error(exc)}); nothing was imported: export it again with "
+                "`zsbench cache export`"
+            ) from None
+        except sqlite3.Error as exc:
+            raise cache_error(self._target, exc) from None
+        return stored["score"], stored["cost"]
+
+    def _import_lines(self, path: str | Path, statements: dict[str, str], stored: dict[str, int]) -> None:
         with _open_records(path, "r") as lines, self._transaction():
             # records of old contracts make the cache check itself again on its next opening
             self._db.execute("DELETE FROM meta WHERE key = 'batch_identity'")
@@ -382,7 +526,6 @@ class ScoreCache:
                     stored[kind] += self._db.execute(statements[kind], tuple(record[c] for c in columns)).rowcount
                 except (ValueError, KeyError) as exc:
                     raise CacheSchemaError(f"{path}, line {number}: not a cache record ({exc})") from None
-        return stored["score"], stored["cost"]
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -398,7 +541,10 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:  # SQLite may have rolled back itself (a full disk)
+            self._db.execute("ROLLBACK")
 
 
 _EXPORT_FORMAT = "zsbench-score-cache"

@@ -36,7 +36,13 @@ from typing import TYPE_CHECKING, Any
 
 from zsbench.devices import check_device
 from zsbench.engine.cache import CachedCost, CachedScore, ScoreCache, ScoreRecord, contract_key
-from zsbench.engine.executors import DEFAULT_MAX_ATTEMPTS, EXECUTOR_KINDS, default_workers, make_executor
+from zsbench.engine.executors import (
+    DEFAULT_MAX_ATTEMPTS,
+    EXECUTOR_KINDS,
+    default_workers,
+    effective_timeout,
+    make_executor,
+)
 from zsbench.engine.harness import run_contract
 from zsbench.engine.indices import (
     DEFAULT_CONFIDENCE,
@@ -156,6 +162,12 @@ class RunOptions:
         use_packs: read the scores the installed score packs hold (``zsbench packs list``)
             where the cache lacks them; ``False`` computes them (``None``: yes unless
             ``ZSBENCH_NO_PACKS`` is set, see :func:`zsbench.settings.use_packs`).
+        timeout: seconds one architecture's scoring may take before its worker is stopped and
+            the proxies it did not finish are recorded as failed (``timed out after N s``, retried
+            only with ``retry_failed``); ``None``: the default of worker processes and Ray
+            (:data:`~zsbench.engine.executors.DEFAULT_TIMEOUT`) and no limit in this process;
+            ``0``: no limit; a positive limit also moves in-process scoring into one worker
+            process (see :func:`~zsbench.engine.executors.effective_timeout`).
     """
 
     cache: str | Path | ScoreCache | None = None
@@ -167,6 +179,7 @@ class RunOptions:
     threads: int | None = None
     cached_only: bool = False
     use_packs: bool | None = None
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTOR_KINDS:
@@ -175,6 +188,7 @@ class RunOptions:
             raise UsageError(f"--workers must be at least 1, got {self.workers}")
         if self.threads is not None and self.threads < 1:
             raise UsageError(f"--threads must be at least 1, got {self.threads}")
+        effective_timeout(self.timeout, self.executor, self.workers or 1)  # a bad value fails here
 
 
 @dataclass(frozen=True)
@@ -698,7 +712,12 @@ def _run(
     expected = _expected_seconds(job, plan, host)
     workers = run.workers if run.workers is not None else default_workers(len(plan.tasks), expected)
     executor = make_executor(
-        run.executor, workers=workers, threads=run.threads, ray_address=run.ray_address, max_attempts=run.max_attempts
+        run.executor,
+        workers=workers,
+        threads=run.threads,
+        ray_address=run.ray_address,
+        max_attempts=run.max_attempts,
+        timeout=effective_timeout(run.timeout, run.executor, workers),
     )
     work = ScoringWork(host, job.batch, explicit_host=explicit_host, device=scoring.device)
     cached_archs = len(plan.archs) - len(plan.tasks)

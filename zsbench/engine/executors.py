@@ -20,8 +20,16 @@ The rules are the same for every executor:
 - **A worker process that dies** (segfault, out-of-memory kill, ``SIGKILL``) loses only the
   task it was running: the process executor starts a fresh worker in its place and tries
   the task again, up to ``max_attempts`` tries; Ray does the same for its tasks. A task whose
-  worker died on every try gets an outcome with ``crashed=True``. The other workers and the
-  run go on.
+  worker died on every try gets an outcome with ``crashed=True``, the exit code (and signal)
+  in its reason, and what the last try reported as finished (:attr:`Outcome.partial`). The
+  other workers and the run go on.
+- **A task that runs past the time limit** (``timeout`` seconds, counted from when it was
+  handed to a worker) is stopped: its worker process is killed and replaced (a Ray task is
+  cancelled), and its outcome carries ``timed_out=True``, the reason ``"timed out after N s"``
+  and the partial results the worker reported before (see :meth:`Work.run_reporting`). A
+  timed-out task is not tried again in the same run: a hung call would hang again. The
+  in-process executor cannot stop a call, so it has no time limit; :func:`make_executor`
+  gives one worker process instead when a limit is asked for in-process work.
 - **Threads**: every worker process and Ray task sets torch's intra-op threads (and its
   inter-op threads, where torch still allows it) to ``threads``. The default,
   :func:`default_threads`, divides the cores that other work leaves free among the
@@ -30,20 +38,27 @@ The rules are the same for every executor:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from zsbench.engine.isolation import mark_worker_process, register_child, unregister_child
 from zsbench.errors import UsageError, ZsbenchError, describe_error
 
 DEFAULT_MAX_ATTEMPTS = 3
+#: Seconds one architecture may take in a worker process or Ray task unless told otherwise
+#: (``--timeout``). The slowest architecture of the shipped score packs took 121 s for its 15
+#: proxies (117 s of them ntk, on an SS-MB network, one thread); 900 s leaves a busy or slower
+#: machine more than seven times that, and still ends a hung proxy within a quarter of an hour.
+DEFAULT_TIMEOUT = 900.0
 EXECUTOR_KINDS = ("local", "process", "ray")
 
 TaskT = TypeVar("TaskT")
@@ -166,6 +181,12 @@ class Work(ABC, Generic[TaskT, ResultT]):
     def run(self, task: TaskT, state: Any) -> ResultT:
         """Do one task with the state :meth:`setup` built; raise to fail the try."""
 
+    def run_reporting(self, task: TaskT, state: Any, report: Callable[[Any], None]) -> ResultT:
+        """:meth:`run`, calling ``report(item)`` with each piece of the task that is finished
+        (picklable), so that a task stopped by the time limit keeps what it had done
+        (:attr:`Outcome.partial`). The default reports nothing."""
+        return self.run(task, state)
+
 
 @dataclass
 class Outcome(Generic[TaskT, ResultT]):
@@ -178,6 +199,9 @@ class Outcome(Generic[TaskT, ResultT]):
         error: ``None`` on success, else the reason of the last try.
         attempts: tries made.
         crashed: the worker process died on every try.
+        timed_out: the task ran past the time limit and was stopped.
+        partial: what the task reported as finished before it was stopped (see
+            :meth:`Work.run_reporting`).
     """
 
     index: int
@@ -186,6 +210,8 @@ class Outcome(Generic[TaskT, ResultT]):
     error: str | None = None
     attempts: int = 1
     crashed: bool = False
+    timed_out: bool = False
+    partial: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -197,6 +223,8 @@ class Executor(ABC):
     """Runs tasks and yields their :class:`Outcome` s in completion order (see the module docstring)."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    #: seconds one task may run before it is stopped (``None``: no limit)
+    timeout: float | None = None
 
     @abstractmethod
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
@@ -215,6 +243,32 @@ def _portable_error(exc: BaseException) -> BaseException:
         return exc
     except Exception:
         return ZsbenchError(str(exc))
+
+
+def timeout_reason(timeout: float) -> str:
+    """The failure reason recorded for what a task stopped by the time limit had not finished."""
+    return f"timed out after {timeout:g} s"
+
+
+def _death_note(exit_code: int | None) -> str:
+    """What a worker's exit code says: killed by a signal, and SIGKILL's usual sender."""
+    if exit_code is None or exit_code >= 0:
+        return ""
+    import signal
+
+    try:
+        name = signal.Signals(-exit_code).name
+    except ValueError:
+        return ""
+    return f": {name}, as the out-of-memory killer sends" if name == "SIGKILL" else f": {name}"
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if not timeout > 0:  # NaN too
+        raise UsageError(f"--timeout must be a positive number of seconds (0: no limit), got {timeout}")
+    return float(timeout)
 
 
 def _check_attempts(max_attempts: int) -> int:
@@ -294,7 +348,7 @@ def _worker_main(conn: Any, work: Work[Any, Any], slot: int, threads: int) -> No
         if task is None:
             return
         try:
-            value = work.run(task, state)
+            value = work.run_reporting(task, state, lambda item: conn.send(("partial", item)))
             message: tuple[str, Any] = ("done", value)
             conn.send(message)
         except Exception as exc:
@@ -315,6 +369,7 @@ class _Worker:
         self.index: int | None = None
         self.ready = False
         self.started = 0.0  # time.monotonic() when its current task was sent
+        self.partial: list[Any] = []  # what its current task reported as finished
 
     def stop(self, *, at_once: bool = False) -> None:
         """Ask the worker to end (it finishes its task first); kill it after 5 s, or ``at_once``."""
@@ -339,10 +394,16 @@ class ProcessExecutor(Executor):
         workers: number of worker processes.
         threads: torch threads in each worker (default: :func:`default_threads`).
         max_attempts: tries of a task that raises or whose worker dies.
+        timeout: seconds a task may run before its worker is killed and replaced (``None``: no limit).
     """
 
     def __init__(
-        self, workers: int, threads: int | None = None, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+        self,
+        workers: int,
+        threads: int | None = None,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        timeout: float | None = None,
     ) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
@@ -351,9 +412,11 @@ class ProcessExecutor(Executor):
         self.workers = workers
         self.threads = threads if threads is not None else default_threads(workers)
         self.max_attempts = _check_attempts(max_attempts)
+        self.timeout = _check_timeout(timeout)
 
     def describe(self) -> str:
-        return f"{self.workers} worker process(es) x {self.threads} thread(s)"
+        limit = f", {self.timeout:g} s per task" if self.timeout is not None else ""
+        return f"{self.workers} worker process(es) x {self.threads} thread(s){limit}"
 
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
         from multiprocessing.connection import wait
@@ -370,9 +433,14 @@ class ProcessExecutor(Executor):
                     if worker.ready and worker.index is None and pending:
                         worker.index = pending.popleft()
                         attempts[worker.index] += 1
+                        worker.partial = []
+                        worker.started = time.monotonic()
                         worker.conn.send(tasks[worker.index])
-                ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool]))
+                ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool], self._wait_limit(pool)))
                 for position, worker in enumerate(pool):
+                    if self._overdue(worker) and worker.conn not in ready:
+                        yield self._stop_overdue(position, pool, ctx, work, tasks, attempts)
+                        continue
                     message = None
                     if worker.conn in ready:
                         try:
@@ -408,6 +476,9 @@ class ProcessExecutor(Executor):
         if kind == "ready":
             worker.ready = True
             return None
+        if kind == "partial":
+            worker.partial.append(payload)
+            return None
         if kind == "setup-failed":
             raise payload
         index = worker.index
@@ -422,6 +493,45 @@ class ProcessExecutor(Executor):
             pending.appendleft(index)
             return None
         return Outcome(index, tasks[index], None, reason, attempts=attempts[index])
+
+    def _wait_limit(self, pool: list[_Worker]) -> float | None:
+        """Seconds until the first busy worker's task runs past the time limit (``None``: wait on)."""
+        if self.timeout is None:
+            return None
+        deadlines = [w.started + self.timeout for w in pool if w.index is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def _overdue(self, worker: _Worker) -> bool:
+        return self.timeout is not None and worker.index is not None and time.monotonic() - worker.started > self.timeout
+
+    def _stop_overdue(
+        self,
+        position: int,
+        pool: list[_Worker],
+        ctx: Any,
+        work: Work[TaskT, Any],
+        tasks: Sequence[TaskT],
+        attempts: list[int],
+    ) -> Outcome[TaskT, Any]:
+        """Kill the worker whose task ran past the limit, start a fresh one in its place, and
+        give the task's outcome (not tried again: a hung call would hang again)."""
+        assert self.timeout is not None
+        worker = pool[position]
+        index = worker.index
+        assert index is not None
+        # what the worker reported before the limit (still in the pipe) counts, a finished task too
+        with contextlib.suppress(EOFError, OSError):
+            while worker.conn.poll():
+                kind, payload = worker.conn.recv()
+                if kind == "partial":
+                    worker.partial.append(payload)
+                elif kind == "done":
+                    worker.index = None
+                    return Outcome(index, tasks[index], payload, attempts=attempts[index])
+        worker.stop(at_once=True)
+        pool[position] = _Worker(ctx, work, worker.slot, self.threads)
+        reason = timeout_reason(self.timeout)
+        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], timed_out=True, partial=worker.partial)
 
     def _replace_dead(
         self,
@@ -446,8 +556,9 @@ class ProcessExecutor(Executor):
         if attempts[index] < self.max_attempts:
             pending.appendleft(index)
             return None
-        reason = f"worker crashed {attempts[index]} times (exit code {exit_code})"
-        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], crashed=True)
+        reason = f"worker crashed {attempts[index]} times (exit code {exit_code}{_death_note(exit_code)})"
+        # what the last try reported as finished before its worker died is kept
+        return Outcome(index, tasks[index], None, reason, attempts=attempts[index], crashed=True, partial=worker.partial)
 
 
 # -- Ray -----------------------------------------------------------------------------------------
@@ -489,6 +600,10 @@ class RayExecutor(Executor):
         gpus_per_task: GPUs per task; ``None``: 1 when the work wants a GPU and the cluster
             has GPUs, else 0.
         num_cpus: CPUs of a local instance (``None``: all cores).
+        timeout: seconds a task may run before it is cancelled, which kills its Ray worker
+            process; ``None``: no limit. With a limit, only as many tasks as the cluster's CPUs
+            (and GPUs) hold at once are in flight, and a task's time counts from its submission;
+            an autoscaling cluster that should grow with the queue wants no limit (``--timeout 0``).
     """
 
     def __init__(
@@ -500,6 +615,7 @@ class RayExecutor(Executor):
         threads: int | None = None,
         gpus_per_task: float | None = None,
         num_cpus: int | None = None,
+        timeout: float | None = None,
     ) -> None:
         try:
             import ray  # noqa: F401
@@ -515,10 +631,19 @@ class RayExecutor(Executor):
         self.threads = threads if threads is not None else max(1, int(cpus_per_task))
         self.gpus_per_task = gpus_per_task
         self.num_cpus = num_cpus
+        self.timeout = _check_timeout(timeout)
 
     def describe(self) -> str:
         where = self.address or os.environ.get("RAY_ADDRESS") or "local instance"
         return f"ray ({where}), {self.cpus_per_task:g} CPU(s) x {self.threads} thread(s) per task"
+
+    def _slots(self, ray: Any, gpus: float) -> int:
+        """Tasks the cluster runs at once: its CPUs (and GPUs) over what each task reserves."""
+        resources = ray.cluster_resources()
+        slots = int(resources.get("CPU", 1) // self.cpus_per_task)
+        if gpus:
+            slots = min(slots, int(resources.get("GPU", 0) // gpus))
+        return max(1, slots)
 
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
         import ray
@@ -537,6 +662,7 @@ class RayExecutor(Executor):
             except ConnectionError as exc:
                 raise ZsbenchError(f"cannot connect to the Ray cluster at {self.address}: {exc}") from None
         in_flight: dict[Any, int] = {}
+        submitted: dict[Any, float] = {}  # ref -> time.monotonic() at submission
         try:
             gpus = self.gpus_per_task
             if gpus is None:
@@ -551,14 +677,43 @@ class RayExecutor(Executor):
 
             def submit(index: int) -> None:
                 attempts[index] += 1
-                in_flight[remote.remote(work_ref, token, tasks[index], self.threads)] = index
+                ref = remote.remote(work_ref, token, tasks[index], self.threads)
+                in_flight[ref] = index
+                submitted[ref] = time.monotonic()
 
-            for index in range(len(tasks)):
-                submit(index)
+            # With a time limit, only as many tasks are in flight as the cluster runs at once, so
+            # that a task's time counts from about when it starts rather than while it waits in
+            # Ray's queue; without one, every task is submitted at once.
+            waiting = deque(range(len(tasks)))
+            slots = len(tasks) if self.timeout is None else self._slots(ray, gpus)
+
+            def fill() -> None:
+                while waiting and len(in_flight) < slots:
+                    submit(waiting.popleft())
+
+            fill()
             while in_flight:
-                done, _ = ray.wait(list(in_flight), num_returns=1)
+                limit = None
+                if self.timeout is not None:
+                    limit = max(0.0, min(submitted.values()) + self.timeout - time.monotonic())
+                done, _ = ray.wait(list(in_flight), num_returns=1, timeout=limit)
+                if not done and self.timeout is not None:
+                    # a task past the limit (a queued one counts from its submission too) is
+                    # cancelled: Ray kills its worker process and starts another for the next task
+                    now = time.monotonic()
+                    for ref in [r for r, at in submitted.items() if now - at > self.timeout]:
+                        ray.cancel(ref, force=True)
+                        index = in_flight.pop(ref)
+                        del submitted[ref]
+                        yield Outcome(
+                            index, tasks[index], None, timeout_reason(self.timeout),
+                            attempts=attempts[index], timed_out=True,
+                        )
+                    fill()
+                    continue
                 for ref in done:
                     index = in_flight.pop(ref)
+                    submitted.pop(ref, None)
                     task = tasks[index]
                     try:
                         kind, payload = ray.get(ref)
@@ -578,6 +733,7 @@ class RayExecutor(Executor):
                             submit(index)
                         else:
                             yield Outcome(index, task, None, reason, attempts=attempts[index])
+                fill()
         finally:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
@@ -595,13 +751,16 @@ def make_executor(
     cpus_per_task: float = 1.0,
     gpus_per_task: float | None = None,
     num_cpus: int | None = None,
+    timeout: float | None = None,
 ) -> Executor:
     """The executor for ``kind``: ``local`` (this process; with ``workers > 1``, worker
     processes), ``process`` (always worker processes, also for one worker: a crash then costs
-    only its task) or ``ray``.
+    only its task) or ``ray``. ``timeout`` (seconds per task, ``None``: no limit; see
+    :func:`effective_timeout`) makes ``local`` work run in one worker process, which can be
+    killed when a call hangs.
 
     Raises:
-        UsageError: an unknown kind, fewer than one worker or thread.
+        UsageError: an unknown kind, fewer than one worker or thread, a timeout that is not positive.
     """
     if kind not in EXECUTOR_KINDS:
         raise UsageError(f"unknown executor {kind!r}: choose {', '.join(EXECUTOR_KINDS)}")
@@ -615,7 +774,25 @@ def make_executor(
             threads=threads,
             gpus_per_task=gpus_per_task,
             num_cpus=num_cpus,
+            timeout=timeout,
         )
-    if kind == "process" or workers > 1:
-        return ProcessExecutor(workers, threads, max_attempts=max_attempts)
+    if kind == "process" or workers > 1 or timeout is not None:
+        # this process cannot stop a hung call: a time limit needs a worker process to kill
+        return ProcessExecutor(workers, threads, max_attempts=max_attempts, timeout=timeout)
     return InlineExecutor(threads, max_attempts=max_attempts)
+
+
+def effective_timeout(timeout: float | None, kind: str = "local", workers: int = 1) -> float | None:
+    """The time limit per task that ``--timeout`` asks for: ``None`` (not given) is
+    :data:`DEFAULT_TIMEOUT` where the tasks run in worker processes or on Ray anyway, and no
+    limit for work in this process (which would otherwise pay a worker's start-up); ``0`` is
+    no limit anywhere; a positive number is that limit everywhere.
+
+    Raises:
+        UsageError: a negative or NaN timeout.
+    """
+    if timeout is None:
+        return DEFAULT_TIMEOUT if kind in ("process", "ray") or workers > 1 else None
+    if timeout == 0:
+        return None
+    return _check_timeout(timeout)

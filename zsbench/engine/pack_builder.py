@@ -31,6 +31,7 @@ from zsbench.engine.evaluation import (
     score_architectures,
     score_contract_key,
 )
+from zsbench.engine.outputs import check_output
 from zsbench.engine.packs import Pack, PackLayer, load_pack, this_machine, write_pack
 from zsbench.errors import UsageError
 from zsbench.interfaces import Batch
@@ -74,7 +75,7 @@ def build_pack(
     """
     host = host if host is not None else get_host()
     pool, scoring, run = pool or PoolOptions(), scoring or ScoringOptions(), run or RunOptions()
-    target = Path(path)
+    target = check_output(path)  # an unwritable pack path fails now, not after the scoring
     existing = load_pack(target) if target.is_file() else None
     job = _resolve(host, proxies, benchmark, host.metrics.names()[:1] or "all", pool, scoring, IndexOptions(bootstrap=0))
     layer = PackLayer([(existing.name, target)]) if existing is not None else None

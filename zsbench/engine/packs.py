@@ -19,7 +19,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import platform
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from zsbench.engine.cache import CachedCost, CachedScore
-from zsbench.errors import ZsbenchError
+from zsbench.errors import ZsbenchError, describe_error
 
 PACK_FORMAT = "zsbench-score-pack"
 PACK_FORMAT_VERSION = 1
@@ -122,16 +124,22 @@ def write_pack(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     full = {"kind": "header", "format": PACK_FORMAT, "pack_format": PACK_FORMAT_VERSION, **header}
-    with (
-        open(target, "wb") as raw,
-        gzip.GzipFile(filename=target.name, fileobj=raw, mode="wb", mtime=0) as packed,
-        io.TextIOWrapper(packed, encoding="utf-8") as text,
-    ):
-        text.write(json.dumps(full, sort_keys=True) + "\n")
-        for row in score_rows:
-            text.write(json.dumps({"kind": "score", **row}) + "\n")
-        for row in cost_rows:
-            text.write(json.dumps({"kind": "cost", **row}) + "\n")
+    # written beside the target and renamed over it: a kill or a full disk mid-write leaves the old pack whole
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        with (
+            open(partial, "wb") as raw,
+            gzip.GzipFile(filename=target.name, fileobj=raw, mode="wb", mtime=0) as packed,
+            io.TextIOWrapper(packed, encoding="utf-8") as text,
+        ):
+            text.write(json.dumps(full, sort_keys=True) + "\n")
+            for row in score_rows:
+                text.write(json.dumps({"kind": "score", **row}) + "\n")
+            for row in cost_rows:
+                text.write(json.dumps({"kind": "cost", **row}) + "\n")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return len(score_rows), len(cost_rows)
 
 
@@ -259,8 +267,15 @@ def _open(path: str | Path) -> Iterator[IO[str]]:
         with open(path, encoding="utf-8") as text:
             yield text
         return
-    with gzip.open(path, "rt", encoding="utf-8") as text:
-        yield text
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as text:
+            yield text
+    except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        # a pack cut short (an interrupted copy or download) or overwritten in part
+        raise PackError(
+            f"score pack {path} is damaged ({describe_error(exc)}); reinstall the package that ships it, "
+            "or rebuild it with `zsbench packs build`"
+        ) from None
 
 
 def _check_header(path: str | Path, line: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -68,8 +68,10 @@ class TaskOutcome:
         arch: the task's canonical architecture.
         results: one :class:`~zsbench.engine.harness.ProxyResult` per proxy of the task.
         cost: the costs when the task asked for them.
-        crashed: the task could not be run (its worker died on every try, or it raised);
-            ``results`` then hold that reason.
+        crashed: the task could not be run (its worker died on every try, it raised, or it
+            ran past the time limit); ``results`` then hold that reason for every proxy it did
+            not finish.
+        timed_out: the task ran past the time limit (``--timeout``) and was stopped.
     """
 
     index: int
@@ -77,6 +79,7 @@ class TaskOutcome:
     results: list[ProxyResult] = field(default_factory=list)
     cost: CachedCost | None = None
     crashed: bool = False
+    timed_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,16 @@ def get_host_if_built() -> PluginHost | None:
 # -- running one task ---------------------------------------------------------------------------
 
 
-def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
-    """Score one architecture with its proxies and, when asked, compute its costs."""
+def run_task(
+    task: ArchTask,
+    batch: Batch,
+    host: PluginHost,
+    on_result: Callable[[int, ProxyResult], None] | None = None,
+) -> TaskOutcome:
+    """Score one architecture with its proxies and, when asked, compute its costs.
+
+    ``on_result(position, result)`` is called as soon as each proxy is finished (see
+    :func:`~zsbench.engine.harness.score_model`)."""
     space = host.spaces.get(task.space)
     proxies = [host.proxies.get(name) for name in task.proxies]
     for proxy, expected in zip(proxies, task.proxy_versions, strict=True):
@@ -148,7 +159,7 @@ def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
     def build() -> Any:
         return space.build(task.arch, task.num_classes, seed=task.seed, input_size=task.input_size)
 
-    results = score_model(build, proxies, batch, seed=task.seed, device=task.device) if proxies else []
+    results = score_model(build, proxies, batch, seed=task.seed, device=task.device, on_result=on_result) if proxies else []
     cost = None
     if task.want_cost:
         try:
@@ -162,14 +173,24 @@ def run_task(task: ArchTask, batch: Batch, host: PluginHost) -> TaskOutcome:
     return TaskOutcome(task.index, task.arch, results, cost)
 
 
-def crashed_outcome(task: ArchTask, reason: str) -> TaskOutcome:
-    """The outcome recorded for a task that could not be run (e.g. its worker crashed on every try)."""
-    results = [ProxyResult(name.split(":")[-1], None, reason, 0.0) for name in task.proxies]
+def crashed_outcome(
+    task: ArchTask,
+    reason: str,
+    finished: Sequence[tuple[int, ProxyResult]] = (),
+    *,
+    timed_out: bool = False,
+) -> TaskOutcome:
+    """The outcome recorded for a task that could not be run or finished (its worker crashed on
+    every try, or it ran past the time limit): the ``finished`` ``(position, result)`` pairs
+    keep their results, every other proxy fails with ``reason``."""
+    done = dict(finished)
+    results = [done.get(position) or ProxyResult(name.split(":")[-1], None, reason, 0.0)
+               for position, name in enumerate(task.proxies)]
     cost = None
     if task.want_cost:
         nan = float("nan")
         cost = CachedCost(nan, nan, nan, reason)
-    return TaskOutcome(task.index, task.arch, results, cost, crashed=True)
+    return TaskOutcome(task.index, task.arch, results, cost, crashed=True, timed_out=timed_out)
 
 
 def batch_to_arrays(batch: Batch) -> tuple[np.ndarray, np.ndarray, int, str]:
@@ -235,6 +256,13 @@ class ScoringWork(Work[ArchTask, TaskOutcome]):
         host, batch = state
         return run_task(task, batch, host)
 
+    def run_reporting(
+        self, task: ArchTask, state: tuple[PluginHost, Batch], report: Callable[[Any], None]
+    ) -> TaskOutcome:
+        """:meth:`run`, reporting each finished proxy as ``(position, result)``."""
+        host, batch = state
+        return run_task(task, batch, host, on_result=lambda position, result: report((position, result)))
+
 
 def run_scoring(
     executor: Executor, tasks: Sequence[ArchTask], work: ScoringWork
@@ -242,7 +270,9 @@ def run_scoring(
     """Run scoring tasks on ``executor``; yield one :class:`TaskOutcome` per task as it finishes.
 
     A task that could not be run (its worker died on every try, or it raised) becomes a
-    :func:`crashed_outcome` holding the reason for each of its proxies.
+    :func:`crashed_outcome` holding the reason for each of its proxies; a task stopped by the
+    time limit keeps the proxies its worker finished, the others fail with
+    ``"timed out after N s"``.
     """
     if not isinstance(executor, InlineExecutor):
         work.for_workers()  # a host that workers cannot rebuild is an error before any work starts
@@ -250,4 +280,6 @@ def run_scoring(
         if outcome.ok and outcome.value is not None:
             yield outcome.value
         else:
-            yield crashed_outcome(outcome.task, outcome.error or "unknown error")
+            yield crashed_outcome(
+                outcome.task, outcome.error or "unknown error", outcome.partial, timed_out=outcome.timed_out
+            )

@@ -2,8 +2,11 @@
 
 Each finished network is one JSON line, written with a single ``write`` call, flushed and
 fsynced before the next network is looked at. A process killed in the middle of a write
-leaves at most one truncated last line: readers skip lines that do not parse, and the
-next writer starts on a fresh line, so nothing finished is ever lost or corrupted.
+leaves at most one truncated last line (no newline at its end): readers skip it, and the
+next writer cuts it off before appending, so nothing finished is ever lost or corrupted.
+A line that does not parse anywhere else means the file was damaged (edited, overwritten
+in part): it is refused with a one-line error naming the file and the line, and nothing is
+written to it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from zsbench.errors import ZsbenchError
+
+
+class DamagedRecordsError(ZsbenchError):
+    """A build's records file holds a line that is not a record (other than a cut last line)."""
 
 
 class ResultStore:
@@ -29,19 +38,28 @@ class ResultStore:
         return iter(self.records())
 
     def records(self) -> list[dict[str, Any]]:
-        """Every readable record, in file order (a truncated or corrupt line is skipped)."""
+        """Every record, in file order; a last line cut short by a kill (no newline) is skipped.
+
+        Raises:
+            DamagedRecordsError: any other line is not a JSON record.
+        """
         if not self.path.exists():
             return []
         records = []
-        with open(self.path, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
+        with open(self.path, encoding="utf-8", errors="replace") as handle:
+            for number, raw in enumerate(handle, start=1):
+                line = raw.strip()
                 if not line:
                     continue
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
-                    continue  # a write cut short by a kill
+                    if not raw.endswith("\n"):
+                        continue  # a write cut short by a kill: the next append cuts it off
+                    raise DamagedRecordsError(
+                        f"{self.path}, line {number}: not a training record (the file is damaged); restore it from a "
+                        "copy, or delete that line to train its network again"
+                    ) from None
                 if isinstance(record, dict) and "key" in record:
                     records.append(record)
         return records
@@ -69,13 +87,31 @@ class ResultStore:
             raise ValueError("a result record needs a 'key'")
         line = json.dumps(record, sort_keys=True, allow_nan=True) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+b") as handle:
-            # A kill mid-write leaves a partial last line: start a new one after it.
-            handle.seek(0, os.SEEK_END)
-            if handle.tell() > 0:
+        with open(self.path, "r+b" if self.path.exists() else "w+b") as handle:
+            # A kill mid-write leaves a partial last line (no newline): cut it off, it holds no record
+            # (one that parses whole, cut just before its newline, is kept and ended instead).
+            end = handle.seek(0, os.SEEK_END)
+            if end > 0:
                 handle.seek(-1, os.SEEK_END)
                 if handle.read(1) != b"\n":
-                    handle.write(b"\n")
+                    handle.seek(0)
+                    data = handle.read()  # rare (after a kill) and small: a build's records
+                    start = data.rfind(b"\n") + 1
+                    if _parses(data[start:]):
+                        handle.write(b"\n")
+                        end += 1
+                    else:
+                        handle.truncate(start)
+                        end = start
+                handle.seek(end)
             handle.write(line.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _parses(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
