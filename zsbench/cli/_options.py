@@ -111,7 +111,7 @@ QuietDisplay = Annotated[bool, typer.Option("--quiet", "-q", help="No progress d
 # training
 SpaceR1 = Annotated[str, typer.Option("--space", help="Search space.")]
 TrainDataset = Annotated[str, typer.Option("--dataset", help="cifar10, cifar100 or ImageNet16-120.")]
-Recipe = Annotated[str, typer.Option("--recipe", help="Recipe name (paper, cpu, cpu-v2, tiny) or a JSON file.")]
+RecipeName = Annotated[str, typer.Option("--recipe", help="Recipe name (paper, cpu, cpu-v2, tiny) or a JSON file.")]
 
 
 def expand_groups(func: F) -> F:
