@@ -106,6 +106,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")
 JsonTable = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 OutputTable = Annotated[str | None, typer.Option("--output", "-o", help="Write the table (.csv or .parquet).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+Wide = Annotated[
+    bool, typer.Option("--wide", "-w", help="Every column of the tables (default: those that fit 100 columns).")
+]
 QuietDisplay = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 
 # training

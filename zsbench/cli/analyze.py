@@ -26,9 +26,10 @@ from zsbench.cli._options import (
     Quiet,
     ScoreSeed,
     SeedFolds,
+    Wide,
     expand_groups,
 )
-from zsbench.cli._render import fmt, json_records, print_wide, show_transfer, write_frame
+from zsbench.cli._render import fit_columns, fmt, json_records, print_wide, show_transfer, write_frame
 from zsbench.cli._sources import ScoreSource, budget_option, choose_index
 from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
@@ -76,6 +77,7 @@ def importance_cmd(
     as_json: Json = False,
     output: OutputTable = None,
     quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Which architecture features drive each proxy's score and the true accuracy (XGBoost gain importance, with cross-validated R²)."""
     with handle_errors():
@@ -117,7 +119,7 @@ def importance_cmd(
         view.add_section()
         view.add_row("R² (out of fold)", *[fmt(result.r2[t], 2) for t in frame.columns])
         view.add_row("archs", *[str(result.archs[t]) for t in frame.columns])
-        print_wide(view)
+        print_wide(fit_columns(view, keep=2, wide=wide), fitted=not wide)
 
 
 @analyze_app.command("picks")
@@ -130,6 +132,7 @@ def picks_cmd(
     as_json: Json = False,
     output: OutputTable = None,
     quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """The architecture each proxy picks overall (100 %) and under each budget, with its widths, depths, accuracy and rank."""
     with handle_errors():
@@ -161,7 +164,7 @@ def picks_cmd(
             view.add_column(column, justify="left" if column in ("proxy", "arch") else "right", overflow="fold")
         for record in frame.to_dict(orient="records"):
             view.add_row(*[_plain(record.get(c)) for c in [*fixed, *extra]])
-        print_wide(view)
+        print_wide(fit_columns(view, keep=len(fixed), wide=wide), fitted=not wide)
 
 
 @analyze_app.command("agreement")
@@ -173,6 +176,7 @@ def agreement_cmd(
     as_json: Json = False,
     output: OutputTable = None,
     quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Figure 1's matrix: each proxy's picks (rows) judged by every other proxy's ranking (columns), the oracle included."""
     with handle_errors():
@@ -203,7 +207,7 @@ def agreement_cmd(
             view.add_column(str(column), justify="right")
         for name, row in frame.iterrows():
             view.add_row(str(name), *[fmt(v, 3) for v in row])
-        print_wide(view)
+        print_wide(fit_columns(view, keep=2, wide=wide), fitted=not wide)
 
 
 @analyze_app.command("transfer")
@@ -226,6 +230,7 @@ def transfer_cmd(
     as_json: Json = False,
     output: OutputTable = None,
     quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Proxies x benchmarks for one index (the paper's Tables 2 and 3), optionally beside published figures."""
     with handle_errors():
@@ -241,7 +246,7 @@ def transfer_cmd(
             from zsbench.settings import default_benchmark
 
             tables = [replace(base, benchmark=default_benchmark()).table(quiet=quiet)]
-        show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
+        show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output, wide=wide)
 
 
 def _cell(value: Any, *, bold: bool) -> str:

@@ -180,7 +180,7 @@ def evaluate_cmd(
 
             proxies = ",".join([proxies, *member_proxies(named.values())])
         if len(benchmarks) > 1 or published:
-            _transfer(benchmarks, proxies, index, budgets, published, as_json, output, **{
+            _transfer(benchmarks, proxies, index, budgets, published, as_json, output, wide, **{
                 "space": space, "limit": limit, "seed": seed, "score_seed": score_seed, "batch_size": batch_size,
                 "device": device, "data_root": data_root, "cache": cache, "progress": not quiet,
             })  # fmt: skip
@@ -270,6 +270,7 @@ def _transfer(
     published: str | None,
     as_json: bool,
     output: str | None,
+    wide: bool,
     **options: Any,
 ) -> None:
     """Proxies x benchmarks for one index (Tables 2 and 3 of NAS-Bench-Zero), scores through the cache."""
@@ -283,7 +284,7 @@ def _transfer(
         table = scores_from_benchmark(proxies, name, **options)
         err_console.print(f"{len(table.frame)} archs of {table.benchmark} ({table.space})", highlight=False)
         tables.append(table)
-    show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
+    show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output, wide=wide)
 
 
 def render_table(

@@ -21,8 +21,9 @@ from zsbench.cli._options import (
     Quiet,
     Scores,
     ScoreSeed,
+    Wide,
 )
-from zsbench.cli._render import print_wide
+from zsbench.cli._render import fit_columns, print_wide
 from zsbench.cli._sources import choose_index, index_options, source_options
 from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
@@ -105,6 +106,7 @@ def hybrid_cmd(
     as_json: Json = False,
     output: CandidatesOutput = None,
     quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Search every combination of 1 to --max-size proxies (FLOPs and params included) under each rule.
 
@@ -146,7 +148,7 @@ def hybrid_cmd(
         if transfer:
             targets = [b.strip() for b in transfer.split(",") if b.strip()]
             transfer_rows = transfer_table(definitions, rows, targets, [judge], table.benchmark, options=options, **common)
-        _show(result, rows, transfer_rows, table.benchmark, judge, shown, as_json=as_json)
+        _show(result, rows, transfer_rows, table.benchmark, judge, shown, as_json=as_json, wide=wide)
 
 
 def _write_and_save(
@@ -171,7 +173,15 @@ def _write_and_save(
 
 
 def _show(
-    result: Any, rows: pd.DataFrame, transfer_rows: pd.DataFrame | None, benchmark: str, judge: Any, shown: list[Any], *, as_json: bool
+    result: Any,
+    rows: pd.DataFrame,
+    transfer_rows: pd.DataFrame | None,
+    benchmark: str,
+    judge: Any,
+    shown: list[Any],
+    *,
+    as_json: bool,
+    wide: bool = False,
 ) -> None:
     """The best candidates (and the transfer table) on stdout, or everything as JSON."""
     from zsbench.studies import hybrid
@@ -182,9 +192,9 @@ def _show(
             payload["transfer"] = [{k: json_value(v) for k, v in r.items()} for r in transfer_rows.to_dict(orient="records")]
         print_json(payload)
         return
-    print_wide(render_best(benchmark, result.archs, judge, rows, shown))
+    print_wide(render_best(benchmark, result.archs, judge, rows, shown, wide=wide), fitted=not wide)
     if transfer_rows is not None:
-        print_wide(render_transfer(transfer_rows, judge.name))
+        print_wide(fit_columns(render_transfer(transfer_rows, judge.name), keep=2, wide=wide), fitted=not wide)
 
 
 def write_candidates(candidates: pd.DataFrame, path: str) -> Path:
@@ -231,9 +241,12 @@ def transfer_table(
     return frame
 
 
-def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any]) -> Table:
+def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any], *, wide: bool = True) -> Table:
     """Oracle, then the best candidates per size, with every index and interval, and the
-    accuracy of each pick of the judging index (its entries whose role is ``pick``)."""
+    accuracy of each pick of the judging index (its entries whose role is ``pick``).
+
+    Not ``wide``: the judging index and its picks first, then the other indices as far as
+    they fit :data:`~zsbench.cli._render.TABLE_WIDTH` columns (the caption names the rest)."""
     from zsbench.reporting.html import interval
     from zsbench.reporting.html import number as _number
 
@@ -247,21 +260,25 @@ def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metr
     for heading in ("size", "rule", "members", "archs"):
         table.add_column(heading, justify="right" if heading in ("size", "archs") else "left")
     names = [m.name for m in metrics if m.name in rows.columns]
-    for name in names:
-        table.add_column(name, justify="right")
     pick_columns = [c for c in rows.columns if c.startswith(f"{index}/") and judge.entry_role(c) == "pick"]
-    if pick_columns:
-        table.add_column(f"picked acc, {index}\n{' / '.join(c[len(index) + 1 :] for c in pick_columns)}", justify="right")
+    levels = [c[len(index) + 1 :] for c in pick_columns]
+    if not wide:  # "acc@20%" -> "20%", one level above each value
+        levels = [level.removeprefix("acc@") for level in levels]
+    pick_heading = f"picked acc, {index}\n{(' / ' if wide else ' ').join(levels)}" if pick_columns else None
+    judged = [index] if index in names and not wide else []
+    columns = [*judged, *([pick_heading] if pick_columns and not wide else []), *[n for n in names if n not in judged]]
+    if pick_columns and wide:
+        columns.append(pick_heading)
+    for heading in columns:
+        table.add_column(heading, justify="right")
     for record in rows.to_dict(orient="records"):
         archs_cell = str(record.get("archs", ""))
         if record.get("left_out"):
             archs_cell += f" ({record['left_out']} left out)"
+        picks = " ".join(_number(record.get(p), 1) for p in pick_columns)
         cells = [str(record.get("size", "")), str(record["rule"]), "+".join(record["members"]), archs_cell]
-        cells += [_with_interval(record, name) for name in names]
-        if pick_columns:
-            cells.append(" ".join(_number(record.get(p), 1) for p in pick_columns))
-        table.add_row(*cells)
-    return table
+        table.add_row(*cells, *[picks if c == pick_heading else _with_interval(record, c) for c in columns])
+    return fit_columns(table, keep=4 + len(judged) + (1 if pick_columns and not wide else 0), wide=wide)
 
 
 def render_transfer(frame: pd.DataFrame, index: str) -> Table:
