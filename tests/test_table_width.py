@@ -9,13 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from rich.table import Table
-from test_evaluate_fakes import toy_batch, toy_host
-from typer.testing import CliRunner
 
-import zsbench
-from zsbench.cli import build_app
 from zsbench.cli._render import TABLE_WIDTH, fit_columns, natural_width
-from zsbench.engine import evaluation
 
 #: Score columns with the long names real proxies and hybrids have, more of them than fit.
 EXTRA = [f"a_rather_long_proxy_name_{i:02d}" for i in range(12)]
@@ -26,20 +21,9 @@ def widest(text: str) -> int:
 
 
 @pytest.fixture()
-def cli(monkeypatch, tmp_path):
-    host = toy_host()
-    old = zsbench.set_host(host)
-    monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: toy_batch())
-    monkeypatch.setenv("ZSBENCH_CACHE", str(tmp_path / "cache.sqlite"))
+def cli(toy_cli, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
-    runner = CliRunner()
-    app = build_app()
-
-    def invoke(*args: str):
-        return runner.invoke(app, list(args))
-
-    yield invoke
-    zsbench.set_host(old)
+    return toy_cli
 
 
 @pytest.fixture()
