@@ -230,6 +230,26 @@ def test_no_import_circle_inside_a_first_party_plugin_package(package: str) -> N
     assert cycles(import_graph(modules, package)) == []
 
 
+@pytest.mark.parametrize("package", ["zsbench_proxies", "zsbench_metrics", "zsbench_spaces", "zsbench_benchmarks"])
+def test_a_first_party_plugin_uses_only_the_public_api(package: str) -> None:
+    """CONTRIBUTING says the first-party plugins use only zsbench's public API, the top level of ``zsbench/``:
+    none imports the application (``engine``, ``training``, ``studies``, ``reporting``, ``cli``)."""
+    folder = Path(importlib.import_module(package).__file__).parent
+    found = [
+        (path.name, line, name)
+        for path in sorted(folder.glob("*.py"))
+        for line, name in imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name == "zsbench" or name.startswith("zsbench.")
+    ]
+    assert found, f"{package} imports nothing of zsbench: the check reads the wrong folder"
+    wrong = [
+        f"{file} line {line}: {name}"
+        for file, line, name in found
+        if package_of(name if name in MODULES else name.rpartition(".")[0]) != "zsbench"
+    ]
+    assert not wrong, f"{package} imports the application: {wrong}"
+
+
 def test_the_cycle_finder_finds_a_circle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
