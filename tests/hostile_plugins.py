@@ -192,7 +192,7 @@ def register_proxies(register: Callable[[Any], None]) -> None:
 def hostile_host() -> zsbench.PluginHost:
     """The toy host (space, benchmark, proxies, real metrics) plus the hostile proxies."""
     import hostile_plugins
-    from test_evaluate_fakes import toy_host
+    from toy_plugins import toy_host
 
     host = toy_host()
     host.register_plugin(hostile_plugins, name="hostile")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
+from toy_plugins import evaluate_with, toy_batch, toy_host
 from typer.testing import CliRunner
 
 from zsbench.engine.cache import SCHEMA_VERSION, CacheSchemaError, ScoreCache, ScoreRecord

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,8 @@ LIGHT = (
     "zsbench.engine.progress",
     "zsbench.cli",
     "zsbench.cli._common",
+    "zsbench.cli._options",
+    "zsbench.cli._sources",
     "zsbench.cli.listing",
     "zsbench.cli.evaluate",
     "zsbench.cli.report",
@@ -227,6 +230,26 @@ def test_no_import_circle_inside_a_first_party_plugin_package(package: str) -> N
     assert cycles(import_graph(modules, package)) == []
 
 
+@pytest.mark.parametrize("package", ["zsbench_proxies", "zsbench_metrics", "zsbench_spaces", "zsbench_benchmarks"])
+def test_a_first_party_plugin_uses_only_the_public_api(package: str) -> None:
+    """CONTRIBUTING says the first-party plugins use only zsbench's public API, the top level of ``zsbench/``:
+    none imports the application (``engine``, ``training``, ``studies``, ``reporting``, ``cli``)."""
+    folder = Path(importlib.import_module(package).__file__).parent
+    found = [
+        (path.name, line, name)
+        for path in sorted(folder.glob("*.py"))
+        for line, name in imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name == "zsbench" or name.startswith("zsbench.")
+    ]
+    assert found, f"{package} imports nothing of zsbench: the check reads the wrong folder"
+    wrong = [
+        f"{file} line {line}: {name}"
+        for file, line, name in found
+        if package_of(name if name in MODULES else name.rpartition(".")[0]) != "zsbench"
+    ]
+    assert not wrong, f"{package} imports the application: {wrong}"
+
+
 def test_the_cycle_finder_finds_a_circle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
@@ -260,9 +283,72 @@ def test_the_checks_catch_what_they_forbid() -> None:
     assert [n for _, n in imports(ast.parse(source), module_level_only=True)] == ["numpy"]
 
 
+def formats_an_exception(tree: ast.AST) -> list[int]:
+    """Lines of the f-strings that write an exception's class name followed by ``:``
+    (``f"{type(exc).__name__}: {exc}"``, ``f"{exc.__class__.__name__}: ..."``): the one-line reason
+    a failure gets from :func:`zsbench.errors.describe_error`, written out by hand."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        parts = node.values
+        for part, after in itertools.pairwise(parts):
+            named = isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Attribute) and part.value.attr == "__name__"
+            if not named:
+                continue
+            owner = part.value.value
+            of_a_class = (isinstance(owner, ast.Call) and getattr(owner.func, "id", None) == "type") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "__class__"
+            )
+            if of_a_class and isinstance(after, ast.Constant) and str(after.value).startswith(":"):
+                found.append(node.lineno)
+    return found
+
+
+def test_the_formatter_check_sees_an_exception_formatted_by_hand() -> None:
+    source = (
+        'a = f"{type(exc).__name__}: {exc}"\n'
+        'b = f"failed ({exc.__class__.__name__}: {exc})"\n'
+        'c = f"{type(exc).__name__} raised"\n'
+        'd = f"{proxy.__name__}: {value}"\n'
+        'e = describe_error(exc)\n'
+    )
+    assert formats_an_exception(ast.parse(source)) == [1, 2]
+
+
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "zsbench.errors"))
 def test_failures_are_described_by_the_one_formatter(module: str) -> None:
     """A failure's one-line reason comes from ``zsbench.errors.describe_error``, so scores, costs,
     trainings, plugins and warnings all say it the same way."""
-    source = MODULES[module].read_text(encoding="utf-8")
-    assert "__name__}: {" not in source, f"{module} formats an exception itself: use zsbench.errors.describe_error"
+    lines = formats_an_exception(parsed(module))
+    assert not lines, f"{module} lines {lines} format an exception themselves: use zsbench.errors.describe_error"
+
+
+#: The longest function allowed in ``zsbench/``, in lines from ``def`` to its last line (nested functions count
+#: in their parent): beyond it a function does several things, and each gets a name of its own.
+MAX_FUNCTION_LINES = 80
+
+
+def long_functions(tree: ast.AST, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int, int]]:
+    """``(name, line, length)`` of every function longer than ``limit`` lines, methods and nested ones included."""
+    return [
+        (node.name, node.lineno, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > limit
+    ]
+
+
+def test_the_length_check_counts_a_function_with_its_nested_ones() -> None:
+    inner = "    def inner():\n" + "        x = 1\n" * 3
+    source = "def outer():\n" + inner + "    return inner\n" + "def short():\n    return 1\n"
+    assert long_functions(ast.parse(source), limit=5) == [("outer", 1, 6)]
+    assert long_functions(ast.parse(source), limit=6) == []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_function_is_longer_than_the_limit(module: str) -> None:
+    found = long_functions(parsed(module))
+    assert not found, (
+        f"{module}: {', '.join(f'{name} (line {line}, {n} lines)' for name, line, n in found)} over "
+        f"{MAX_FUNCTION_LINES} lines: split it into functions that each do one thing"
+    )

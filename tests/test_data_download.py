@@ -49,7 +49,9 @@ def test_download_puts_the_dataset_where_it_is_read(tmp_path, monkeypatch, fake_
     result = CliRunner().invoke(build_app(), ["data", "download", dataset])
     assert result.exit_code == 0, result.output
     assert fake_downloader and fake_downloader[0][1] == str(tmp_path / dataset)
-    assert "cifar-10" in fake_downloader[0][0] if dataset == "cifar10" else "cifar-100" in fake_downloader[0][0]
+    # the archive of this dataset, not the other one ("cifar-10" is a prefix of "cifar-100")
+    archive = {"cifar10": "cifar-10-python.tar.gz", "cifar100": "cifar-100-python.tar.gz"}[dataset]
+    assert fake_downloader[0][0] == f"https://www.cs.toronto.edu/~kriz/{archive}"
     train = open_source(dataset, "train", tmp_path)
     assert len(train) == train_images and "torchvision" in train.description
     assert f"{train_images} training and 3 test images" in result.output

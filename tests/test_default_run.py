@@ -9,8 +9,7 @@ import math
 
 import pandas as pd
 import pytest
-from test_evaluate_cli import cli  # noqa: F401  (the fixture)
-from test_evaluate_fakes import ToyBench
+from toy_plugins import ToyBench
 
 import zsbench
 from zsbench.builds import correlation_bound, retrain_agreement
@@ -75,7 +74,7 @@ class MeasuredTwice(ToyBench):
         return retrain_agreement([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 3, 4, 6, 5, 8, 7])
 
 
-def test_the_default_run_is_a_stated_seeded_sample(cli, monkeypatch):  # noqa: F811
+def test_the_default_run_is_a_stated_seeded_sample(cli, monkeypatch):
     cli.host.benchmarks.add("toy-measured", MeasuredTwice(), "tests", "local", "0")
     monkeypatch.setenv("ZSBENCH_BENCHMARK", "toy-measured")
     monkeypatch.setenv("ZSBENCH_DEFAULT_SAMPLE", "5")
@@ -96,8 +95,8 @@ def test_the_default_run_is_a_stated_seeded_sample(cli, monkeypatch):  # noqa: F
     assert result.exit_code == 2 and "--all and --limit" in result.stderr
 
 
-def test_gaussian_inputs_are_said_in_the_table(cli, monkeypatch):  # noqa: F811
-    from test_evaluate_fakes import toy_batch
+def test_gaussian_inputs_are_said_in_the_table(cli, monkeypatch):
+    from toy_plugins import toy_batch
 
     from zsbench.engine import evaluation
 
@@ -112,7 +111,7 @@ def test_gaussian_inputs_are_said_in_the_table(cli, monkeypatch):  # noqa: F811
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
-def test_output_files_carry_the_run_settings(cli, tmp_path, suffix):  # noqa: F811
+def test_output_files_carry_the_run_settings(cli, tmp_path, suffix):
     target = tmp_path / f"scores{suffix}"
     result = cli("-p", "toy_params", "-b", "toy-bench", "--limit", "7", "--output", str(target))
     assert result.exit_code == 0, result.output

@@ -84,7 +84,7 @@ def regret_by_every_tie_break(scores: list[float], accuracy: list[float], k: int
 
 
 def test_the_index_example_computes_its_definition_and_runs_in_an_evaluation(tmp_path: Path) -> None:
-    from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
+    from toy_plugins import evaluate_with, toy_batch, toy_host
 
     host = _load_examples()
     metric = host.metrics.get("regret_at_k")

@@ -6,30 +6,11 @@ import json
 
 import pandas as pd
 import pytest
-from test_evaluate_fakes import toy_batch, toy_host
+from toy_plugins import toy_batch
 from typer.testing import CliRunner
 
-import zsbench
 from zsbench.cli import build_app
 from zsbench.engine import evaluation
-
-
-@pytest.fixture()
-def cli(monkeypatch, tmp_path):
-    """Invoke ``zsbench evaluate`` in-process with the toy plugins as the installed ones."""
-    host = toy_host()
-    old = zsbench.set_host(host)
-    monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: toy_batch())
-    monkeypatch.setenv("ZSBENCH_CACHE", str(tmp_path / "cache.sqlite"))
-    runner = CliRunner()
-    app = build_app()
-
-    def invoke(*args: str):
-        return runner.invoke(app, ["evaluate", "--quiet", "--bootstrap", "0", *args])
-
-    invoke.host = host
-    yield invoke
-    zsbench.set_host(old)
 
 
 def one_line_error(result) -> str:
@@ -146,10 +127,7 @@ def test_table_file_errors(cli, tmp_path):
     assert result.exit_code == 1
     assert "lacks column(s) accuracy" in one_line_error(result)
 
-    result = cli("-p", "toy_params", "-b", str(tmp_path / "absent.parquet"), "--space", "toy")
-    assert result.exit_code == 1
-    assert "absent.parquet not found" in one_line_error(result)
-
+    # a missing file: test_missing_table_file_names_the_file_and_its_format
     result = cli("-p", "toy_params", "-b", str(bad_arch))
     assert result.exit_code == 2
     assert "--space" in one_line_error(result)
@@ -176,7 +154,7 @@ def test_table_file_dataset_and_class_count(cli, tmp_path, monkeypatch):
 
 
 def test_the_noise_ceiling_is_printed_with_the_indices(cli):
-    from test_evaluate_fakes import ToyBench
+    from toy_plugins import ToyBench
 
     class MeasuredTwice(ToyBench):
         name = "toy-measured"

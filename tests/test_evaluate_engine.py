@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_evaluate_fakes import ToySpace, evaluate_with, toy_accuracy, toy_batch, toy_host
+from toy_plugins import ToySpace, evaluate_with, toy_accuracy, toy_batch, toy_host
 
 import zsbench
 from zsbench.engine.cache import ScoreCache

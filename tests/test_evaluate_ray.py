@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
+from toy_plugins import evaluate_with, toy_batch, toy_host
 
 ray = pytest.importorskip("ray", reason="needs the ray extra: pip install 'zsbench[ray]'")
 

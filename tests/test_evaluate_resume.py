@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pandas as pd
-from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
+from toy_plugins import evaluate_with, toy_batch, toy_host
 
 from zsbench.engine.cache import ScoreCache, contract_key
 from zsbench.engine.harness import run_contract
@@ -31,7 +31,7 @@ def test_sigkill_half_way_loses_no_finished_score_and_rerun_resumes(tmp_path, mo
         import torch
         torch.set_num_threads(1)
         import zsbench
-        from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
+        from toy_plugins import evaluate_with, toy_batch, toy_host
 
         def progress(done, total):
             print("done", done, flush=True)

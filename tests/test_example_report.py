@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_plotting import png_size
-from test_report_browser import CHROMIUM, checker
+from report_helpers import CHROMIUM, checker, png_size
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "benchmarks" / "example-report"
 PAGE = EXAMPLE / "index.html"

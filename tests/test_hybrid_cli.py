@@ -7,29 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from test_evaluate_fakes import toy_batch, toy_host
-from typer.testing import CliRunner
 
 import zsbench
-from zsbench.cli import build_app
-from zsbench.engine import evaluation
 
 
 @pytest.fixture()
-def cli(monkeypatch, tmp_path):
-    host = toy_host()
-    old = zsbench.set_host(host)
-    monkeypatch.setattr(evaluation, "make_batch", lambda bench, **_: toy_batch())
-    monkeypatch.setenv("ZSBENCH_CACHE", str(tmp_path / "cache.sqlite"))
-    monkeypatch.setenv("ZSBENCH_HYBRIDS", str(tmp_path / "hybrids"))
-    runner = CliRunner()
-    app = build_app()
-
-    def invoke(*args: str):
-        return runner.invoke(app, list(args))
-
-    yield invoke
-    zsbench.set_host(old)
+def cli(toy_cli):
+    return toy_cli
 
 
 def test_hybrid_from_the_engine_and_from_a_score_file_agree(cli, tmp_path):
@@ -148,7 +132,7 @@ class _SecondBench:
 
     @zsbench.hookimpl
     def register_benchmarks(self, register):
-        from test_evaluate_fakes import ToyBench
+        from toy_plugins import ToyBench
 
         class ToyBenchReversed(ToyBench):
             name = "toy-reversed"

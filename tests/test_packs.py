@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
-from test_evaluate_fakes import ToyFlaky, ToyOutput, evaluate_with, toy_batch, toy_host
+from toy_plugins import ToyFlaky, ToyOutput, evaluate_with, toy_batch, toy_host
 
 import zsbench
 from zsbench.engine.evaluation import PoolOptions, RunOptions, ScoringOptions
@@ -116,13 +116,13 @@ def _bumped_host(bumped: zsbench.Proxy) -> zsbench.PluginHost:
     """The toy plugins with toy_output replaced by a version-2 copy."""
     import importlib
 
-    import test_evaluate_fakes
+    import toy_plugins
 
     module = types.SimpleNamespace(
-        register_search_spaces=test_evaluate_fakes.register_search_spaces,
-        register_benchmarks=test_evaluate_fakes.register_benchmarks,
+        register_search_spaces=toy_plugins.register_search_spaces,
+        register_benchmarks=toy_plugins.register_benchmarks,
         register_proxies=zsbench.hookimpl(
-            lambda register: [register(p) for p in (test_evaluate_fakes.ToyParams(), bumped, ToyFlaky())]
+            lambda register: [register(p) for p in (toy_plugins.ToyParams(), bumped, ToyFlaky())]
         ),
     )
     host = zsbench.PluginHost(entry_points=False)
@@ -137,14 +137,14 @@ def test_verify_passes_on_the_same_code_and_fails_on_a_changed_value(tmp_path):
     assert {c.proxy for c in checks} == {"toy_params", "toy_output", "toy_flaky"} and all(c.ok for c in checks)
     assert all(c.n == 6 and c.max_relative_difference == 0.0 for c in checks)
     # the same name and version computing another value: verify must see it
-    import test_evaluate_fakes
+    import toy_plugins
 
-    original = test_evaluate_fakes.ToyOutput.score
+    original = toy_plugins.ToyOutput.score
     try:
-        test_evaluate_fakes.ToyOutput.score = lambda self, model, batch: 1.01 * original(self, model, batch)
+        toy_plugins.ToyOutput.score = lambda self, model, batch: 1.01 * original(self, model, batch)
         changed = {c.proxy: c for c in verify_pack(load_pack(pack), sample=6, batch=toy_batch(), host=toy_host())}
     finally:
-        test_evaluate_fakes.ToyOutput.score = original
+        toy_plugins.ToyOutput.score = original
     assert not changed["toy_output"].ok and changed["toy_output"].max_relative_difference == pytest.approx(0.01 / 1.01, rel=1e-3)
     assert changed["toy_params"].ok
 

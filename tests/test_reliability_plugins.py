@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from hostile_plugins import BAD_RETURNS, STATE_CHANGERS, hostile_host
-from test_evaluate_fakes import evaluate_with, toy_batch
+from toy_plugins import evaluate_with, toy_batch
 
 from zsbench.engine.harness import score_model
 from zsbench.engine.isolation import InterruptGuard, RunInterrupted, as_score, is_real_interrupt
@@ -132,7 +132,7 @@ import sys
 sys.path.insert(0, {str(TESTS_DIR)!r})
 import zsbench
 from hostile_plugins import hostile_host
-from test_evaluate_fakes import toy_batch
+from toy_plugins import toy_batch
 from zsbench.engine import evaluation
 zsbench.set_host(hostile_host())
 evaluation.make_batch = lambda bench, **_: toy_batch()

@@ -23,7 +23,7 @@ import sys
 sys.path.insert(0, {str(TESTS_DIR)!r})
 import zsbench
 from hostile_plugins import hostile_host
-from test_evaluate_fakes import toy_batch
+from toy_plugins import toy_batch
 from zsbench.engine import evaluation
 # an explicit host, which worker processes rebuild from its plugin modules
 _evaluate = evaluation.evaluate

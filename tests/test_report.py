@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from test_evaluate_fakes import toy_batch, toy_host
-from test_plotting import host as host  # the fixture: metrics and a macro space
-from test_plotting import png_size, synthetic_result
+from report_helpers import png_size, synthetic_result
+from toy_plugins import toy_batch, toy_host
 from typer.testing import CliRunner
 
 import zsbench

@@ -7,34 +7,10 @@ check on any report.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-from test_plotting import host as host  # the fixture: metrics and a macro space
-from test_plotting import synthetic_result
+from report_helpers import CHROMIUM, checker, needs_chromium, synthetic_result
 
 from zsbench.reporting.html import write_report
-
-SCRIPT = Path(__file__).resolve().parent / "check_report_in_browser.py"
-
-
-def _checker():
-    spec = importlib.util.spec_from_file_location("check_report_in_browser", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-checker = _checker()
-CHROMIUM = checker.find_chromium()
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium on PATH (apt-get install chromium, or set ZSBENCH_CHROMIUM); "
-    "tests/check_report_in_browser.py runs the same check by hand",
-)
 
 
 @pytest.mark.slow

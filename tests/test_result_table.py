@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from report_helpers import SIXTEEN, synthetic_result
 from rich.console import Console
-from test_plotting import SIXTEEN, synthetic_result
-from test_plotting import host as host  # the fixture: metrics and a macro space
 
 import zsbench
 from zsbench.cli.evaluate import render_table

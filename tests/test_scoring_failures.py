@@ -12,13 +12,7 @@ from torch import nn
 import zsbench
 from zsbench.engine.harness import run_contract, score_model
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one torch thread for the module
 
 
 class FailsOnWideModels(zsbench.Proxy):

@@ -28,12 +28,7 @@ TOLERANCE = {"fisher": 1e-5, "ntk": 1e-4}
 DEFAULT_TOLERANCE = 1e-6
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one torch thread for the module
 
 
 def _batch(size: int = 8, hw: int = 16) -> zsbench.Batch:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_evaluate_fakes import ToySpace, toy_accuracy, toy_host
+from toy_plugins import ToySpace, toy_accuracy, toy_host
 from typer.testing import CliRunner
 from zsbench_spaces import nasbench_macro, nb201, r1
 

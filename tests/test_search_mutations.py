@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from test_evaluate_fakes import ToySpace
+from toy_plugins import ToySpace
 from zsbench_spaces import mb, nasbench_macro, nb201, r1, r2
 
 import zsbench

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,7 @@ SPACES = [cbm.ChannelResNetSpace(), cbm.ChannelMobileNetSpace()]
 FILES = {"cbm-resnet": "Results_ResNet.json", "cbm-mobilenet": "Results_MobileNet.json"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one torch thread for the module
 
 
 def test_both_spaces_are_registered_through_the_entry_point() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 import torchvision
@@ -17,13 +15,7 @@ from zsbench.costs import count_depth, count_flops, count_params
 MACRO_SPACES = [r1.R1Space(), r2.R2Space(), mb.MBSpace()]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    # The small networks here run far slower with 2 intra-op threads on a busy 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one torch thread for the module
 
 
 def counted(model: torch.nn.Module, size: int) -> tuple[float, int, int]:

@@ -3,8 +3,6 @@ InvalidArchitectureError, and sampled architectures build and run a forward pass
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -20,13 +18,7 @@ FAST = settings(max_examples=60, deadline=None, derandomize=True)
 MACRO_BENCH_NETWORKS = frozenset(nasbench_macro.NasBenchMacroSpace().enumerate())
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    # The small networks here run far slower with 2 intra-op threads on a busy 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one torch thread for the module
 
 
 @st.composite

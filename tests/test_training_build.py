@@ -14,46 +14,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_training_toyspace import ToySpace, write_image_tree
+from toy_training import QUICK, ToySpace, evaluate_param_proxy, write_image_tree
 from typer.testing import CliRunner
 
 import zsbench
 from zsbench.builds import BuiltBenchmark, discover_builds, read_meta
 from zsbench.engine.executors import InlineExecutor, ProcessExecutor
-from zsbench.engine.harness import score_model
 from zsbench.errors import UsageError
 from zsbench.training.builder import build_pool
-from zsbench.training.recipes import Recipe
 from zsbench.training.store import ResultStore
 
 TESTS_DIR = Path(__file__).parent
-# A few steps on a handful of images: the pipeline is under test, not the accuracies.
-QUICK = Recipe(name="quick", epochs=1, batch_size=8, train_subset=16, valid_subset=10, test_subset=10, eval_batch_size=32)
-
-
 @pytest.fixture(scope="module")
 def image_root(tmp_path_factory) -> Path:
     return write_image_tree(tmp_path_factory.mktemp("images"), train_per_class=10, test_per_class=1, size=16)
-
-
-class ParamCount(zsbench.Proxy):
-    name = "param_count"
-    input_kind = "none"
-
-    def score(self, model, batch) -> float:
-        return float(sum(p.numel() for p in model.parameters()))
-
-
-def evaluate_param_proxy(benchmark: BuiltBenchmark, space: zsbench.SearchSpace) -> np.ndarray:
-    """Score every architecture of the benchmark with a proxy."""
-    frame = benchmark.load()
-    batch = zsbench.Batch(torch.zeros(2, 3, 16, 16), torch.zeros(2, dtype=torch.long), 10, "zeros")
-    scores = []
-    for arch in frame["arch"]:
-        (result,) = score_model(lambda a=arch: space.build(a, 10, seed=0), [ParamCount()], batch)
-        assert result.ok, result.error
-        scores.append(result.value)
-    return np.asarray(scores)
 
 
 def test_local_build_end_to_end_resume_and_proxy(tmp_path, image_root) -> None:
@@ -262,8 +236,8 @@ KILL_SCRIPT = textwrap.dedent(
     import sys, torch
     sys.path.insert(0, {tests!r})
     torch.set_num_threads(1)
-    from test_training_toyspace import ToySpace
-    from test_training_build import QUICK
+    from toy_training import ToySpace
+    from toy_training import QUICK
     from zsbench.training.builder import build_pool
     build_pool("killed", ToySpace(), 6, recipe=QUICK.replace(epochs=3), out_dir={out!r}, data_root={data!r},
                progress=False)
@@ -390,7 +364,7 @@ def test_spread_of_cpu_seconds() -> None:
 
 def test_a_space_without_the_max_flops_keyword_gets_the_default_bounded_draw() -> None:
     """A space whose sample() predates ``max_flops`` is drawn by rejection, never a TypeError."""
-    from test_training_toyspace import ToySpace
+    from toy_training import ToySpace
 
     from zsbench.training.builder import draw_pool
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_training_build import QUICK, evaluate_param_proxy
-from test_training_toyspace import ToySpace, write_image_tree
+from toy_training import QUICK, ToySpace, evaluate_param_proxy, write_image_tree
 
 from zsbench.builds import discover_builds
 from zsbench.engine.executors import RayExecutor
@@ -41,7 +40,7 @@ def test_ray_build_retries_records_failures_and_evaluates(tmp_path) -> None:
     torch.set_num_threads(1)
     root = write_image_tree(tmp_path / "images", train_per_class=10, test_per_class=1, size=16)
     # Ray workers cannot import the tests folder: ship these classes by value.
-    for module in ("test_training_toyspace", __name__):
+    for module in ("toy_training", __name__):
         ray.cloudpickle.register_pickle_by_value(sys.modules[module])
     space = FailOnceSpace(tmp_path / "marker")
     archs = ["w4-d1", "w12-d3", "w8-d2", "w4-d2"]

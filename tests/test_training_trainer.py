@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_training_toyspace import ToySpace, write_image_tree
+from toy_training import ToySpace, write_image_tree
 
 from zsbench.training.datasets import prepare_training_data
 from zsbench.training.recipes import Recipe

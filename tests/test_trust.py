@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 
-from test_evaluate_cli import cli  # noqa: F401  (the fixture)
-
 
 def _text(result) -> str:
     return " ".join(result.stdout.split())
 
 
-def test_k_is_shown_beside_the_top_k_values_and_a_small_k_is_called_so(cli):  # noqa: F811
+def test_k_is_shown_beside_the_top_k_values_and_a_small_k_is_called_so(cli):
     result = cli("-p", "toy_params", "-b", "toy-bench", "-m", "p_at_k,br_at_k", "--wide")
     assert result.exit_code == 0, result.output
     text = _text(result)

@@ -40,21 +40,21 @@ for bench in "${ALL[@]}"; do
   common=(--scores "scores/$bench.parquet" --space "${SPACE[$bench]}")
   # every subset of up to 4 members (FLOPs and params included) under rank_sum, log_rank, zscore and vote,
   # ranked by mBR under FLOPs; the winners of each size evaluated on the other benchmarks
-  zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --transfer "${others%,}" > "$bench.hybrid.txt"
+  zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --transfer "${others%,}" --wide > "$bench.hybrid.txt"
   zsbench hybrid "${common[@]}" --rules rank_sum,log_rank,zscore,vote --json > "$bench.hybrid.json"
   # ntk was scored on nbzero-mini only: there, the search again without it, over the members scored on every
   # benchmark, so that every winner can be evaluated everywhere
   if [[ "$bench" == nbzero-mini-* ]]; then
     zsbench hybrid "${common[@]}" --proxies "$COMMON_PROXIES" --rules rank_sum,log_rank,zscore,vote \
-      --transfer "${others%,}" > "$bench.hybrid-common.txt"
+      --transfer "${others%,}" --wide > "$bench.hybrid-common.txt"
   fi
   # the learned rule (XGBoost, out of fold), pairs only: five fits per candidate
-  zsbench hybrid "${common[@]}" --rules learned --max-size 2 --top 3 > "$bench.learned.txt"
-  zsbench analyze importance "${common[@]}" > "$bench.importance.txt"
+  zsbench hybrid "${common[@]}" --rules learned --max-size 2 --top 3 --wide > "$bench.learned.txt"
+  zsbench analyze importance "${common[@]}" --wide > "$bench.importance.txt"
   # each proxy's pick per FLOPs budget with its widths and depths (Figure 8), and the picks judged by each ranking (Figure 1)
-  zsbench analyze picks "${common[@]}" > "$bench.picks.txt"
-  zsbench analyze agreement "${common[@]}" > "$bench.agreement.txt"
+  zsbench analyze picks "${common[@]}" --wide > "$bench.picks.txt"
+  zsbench analyze agreement "${common[@]}" --wide > "$bench.agreement.txt"
 done
 
 # proxies x benchmarks (mBR under FLOPs and the accuracy of the overall pick) beside NAS-Bench-Zero's Tables 2 and 3
-zsbench analyze transfer --scores "$(printf 'scores/%s.parquet,' "${ALL[@]}" | sed 's/,$//')" --published nbzero > transfer.txt
+zsbench analyze transfer --scores "$(printf 'scores/%s.parquet,' "${ALL[@]}" | sed 's/,$//')" --published nbzero --wide > transfer.txt

@@ -97,28 +97,3 @@ def _json_default(obj: Any) -> Any:
     except ImportError:  # pragma: no cover
         pass
     return str(obj)
-
-
-def _switch_packs_off(value: bool) -> bool:
-    # one switch for the whole process: every evaluation this command runs, however deep, reads it
-    if value:
-        os.environ["ZSBENCH_NO_PACKS"] = "1"
-    return value
-
-
-NO_PACKS_OPTION = typer.Option(
-    False,
-    "--no-packs",
-    help="Compute every score instead of reading the installed score packs ('zsbench packs list'); "
-    "also ZSBENCH_NO_PACKS=1.",
-    callback=_switch_packs_off,
-)
-
-
-TIMEOUT_OPTION = typer.Option(
-    None,
-    "--timeout",
-    help="Seconds one architecture may take; then its worker is stopped and its unfinished proxies fail with "
-    "'timed out after N s' [default: 900 with worker processes or Ray, none in-process; 0: no limit; "
-    "a limit runs in-process scoring in one worker process].",
-)

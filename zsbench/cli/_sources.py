@@ -3,8 +3,24 @@ given to every index (``--top-k``, ``--budgets``). Command modules import this, 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from zsbench.cli._options import (
+    BatchSize,
+    Benchmark,
+    Cache,
+    DataRoot,
+    DeviceMissing,
+    Direction,
+    Limit,
+    NoPacks,
+    Proxies,
+    Scores,
+    ScoreSeed,
+    ScoresSpace,
+    SeedFolds,
+)
 from zsbench.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +67,44 @@ def source_options(
         cache=cache,
         progress=not quiet,
     )
+
+
+@dataclass(frozen=True)
+class ScoreSource:
+    """The options of a study command that say where its scores come from (an option group of
+    :func:`zsbench.cli._options.expand_groups`)."""
+
+    proxies: Proxies = "all"
+    benchmark: Benchmark = None
+    scores: Scores = None
+    space: ScoresSpace = None
+    direction: Direction = None
+    limit: Limit = None
+    seed: SeedFolds = 0
+    score_seed: ScoreSeed = 0
+    batch_size: BatchSize = 64
+    device: DeviceMissing = "cpu"
+    data_root: DataRoot = None
+    cache: Cache = None
+    no_packs: NoPacks = False  # read by the engine (ZSBENCH_NO_PACKS)
+
+    def table(self, *, quiet: bool) -> ScoreTable:
+        """The score table these options name (see :func:`source_options`)."""
+        return source_options(
+            self.proxies,
+            self.benchmark,
+            self.scores,
+            self.space,
+            self.direction,
+            limit=self.limit,
+            seed=self.seed,
+            score_seed=self.score_seed,
+            batch_size=self.batch_size,
+            device=self.device,
+            data_root=self.data_root,
+            cache=self.cache,
+            quiet=quiet,
+        )
 
 
 def choose_index(host: Any, name: str | None) -> Any:

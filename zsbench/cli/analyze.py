@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import NO_PACKS_OPTION, handle_errors, print_json
-from zsbench.cli._render import fmt, json_records, print_wide, show_transfer, write_frame
-from zsbench.cli._sources import budget_option, choose_index, source_options
+from zsbench.cli._common import handle_errors, print_json
+from zsbench.cli._options import (
+    BatchSize,
+    Budgets,
+    Cache,
+    DataRoot,
+    DeviceMissing,
+    Direction,
+    Folds,
+    Index,
+    Json,
+    Limit,
+    NoPacks,
+    OutputTable,
+    Proxies,
+    Quiet,
+    ScoreSeed,
+    SeedFolds,
+    Wide,
+    expand_groups,
+)
+from zsbench.cli._render import fit_columns, fmt, json_records, print_wide, show_transfer, write_frame
+from zsbench.cli._sources import ScoreSource, budget_option, choose_index
 from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
 
@@ -30,44 +51,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(analyze_app, name="analyze")
 
 
-# the options every analysis shares: where the scores come from
-_PROXIES = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop.")
-_BENCHMARK = typer.Option(None, "--benchmark", "-b", help="Benchmark name, or a .parquet/.csv table (default: the default benchmark).")
-_INDEX = typer.Option(None, "--index", help="The index (any installed one) (default: the headline index that picks, mbr_flops).")
-_SCORES = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring).")
-_SPACE = typer.Option(None, "--space", help="Search space of --scores (needed for architecture features).")
-_DIRECTION = typer.Option(None, "--direction", help="NAME=higher|lower,... for --scores columns of no installed proxy.")
-_LIMIT = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs.")
-_SEED = typer.Option(0, "--seed", help="Seed of the subset and of the folds.")
-_SCORE_SEED = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation.")
-_BATCH = typer.Option(64, "--batch-size", help="Images in the proxies' input batch.")
-_DEVICE = typer.Option("cpu", "--device", help="Torch device for scoring missing scores.")
-_DATA_ROOT = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA).")
-_CACHE = typer.Option(None, "--cache", help="Score cache file.")
-_JSON = typer.Option(False, "--json", help="Print only JSON on stdout.")
-_OUTPUT = typer.Option(None, "--output", "-o", help="Write the table (.csv or .parquet).")
-_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-_BUDGETS = typer.Option(None, "--budgets", help="Budget thresholds of an index with option budgets (mBR) (default: 5).")
-
-
-def _table(
-    proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet
-) -> ScoreTable:
-    return source_options(
-        proxies,
-        benchmark,
-        scores,
-        space,
-        direction,
-        limit=limit,
-        seed=seed,
-        score_seed=score_seed,
-        batch_size=batch_size,
-        device=device,
-        data_root=data_root,
-        cache=cache,
-        quiet=quiet,
-    )
+# the options of one analysis only
+Features = Annotated[str, typer.Option("--features", help="Feature columns shown (globs; 'all'; '' for none).")]
+Cost = Annotated[str, typer.Option("--cost", help="Cost the budgets are drawn on (flops, params, depth).")]
+Benchmarks = Annotated[
+    str | None, typer.Option("--benchmark", "-b", help="Benchmarks, comma-separated (default: the default one).")
+]
+ScoreFiles = Annotated[str | None, typer.Option("--scores", help="Score files instead, comma-separated.")]
+Published = Annotated[str | None, typer.Option("--published", help="Show a work's published figures beside (e.g. nbzero).")]
 
 
 def _space_of(table: ScoreTable) -> Any:
@@ -79,34 +70,24 @@ def _space_of(table: ScoreTable) -> Any:
 
 
 @analyze_app.command("importance")
+@expand_groups
 def importance_cmd(
-    proxies: str = _PROXIES,
-    benchmark: str = _BENCHMARK,
-    scores: str | None = _SCORES,
-    space: str | None = _SPACE,
-    direction: str | None = _DIRECTION,
-    limit: int | None = _LIMIT,
-    seed: int = _SEED,
-    score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH,
-    device: str = _DEVICE,
-    data_root: str | None = _DATA_ROOT,
-    cache: str | None = _CACHE,
-    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-    folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the R²."),
-    as_json: bool = _JSON,
-    output: str | None = _OUTPUT,
-    quiet: bool = _QUIET,
+    source: ScoreSource,
+    folds: Folds = 5,
+    as_json: Json = False,
+    output: OutputTable = None,
+    quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Which architecture features drive each proxy's score and the true accuracy (XGBoost gain importance, with cross-validated R²)."""
     with handle_errors():
         from zsbench.studies import analysis
 
-        table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
+        table = source.table(quiet=quiet)
         features = analysis.architecture_features(table, _space_of(table))
         targets = {"accuracy": table.accuracy}
         targets.update({table.label(c): table.frame[c].to_numpy(dtype=float) for c in table.proxies})
-        result = analysis.importance(features, targets, folds=folds, seed=seed)
+        result = analysis.importance(features, targets, folds=folds, seed=source.seed)
         frame = result.importance
         write_frame(frame.assign(**{}).rename_axis("feature").reset_index(), output)
         if as_json:
@@ -138,30 +119,20 @@ def importance_cmd(
         view.add_section()
         view.add_row("R² (out of fold)", *[fmt(result.r2[t], 2) for t in frame.columns])
         view.add_row("archs", *[str(result.archs[t]) for t in frame.columns])
-        print_wide(view)
+        print_wide(fit_columns(view, keep=2, wide=wide), fitted=not wide)
 
 
 @analyze_app.command("picks")
+@expand_groups
 def picks_cmd(
-    proxies: str = _PROXIES,
-    benchmark: str = _BENCHMARK,
-    scores: str | None = _SCORES,
-    space: str | None = _SPACE,
-    direction: str | None = _DIRECTION,
-    limit: int | None = _LIMIT,
-    seed: int = _SEED,
-    score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH,
-    device: str = _DEVICE,
-    data_root: str | None = _DATA_ROOT,
-    cache: str | None = _CACHE,
-    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-    cost: str = typer.Option("flops", "--cost", help="Cost the budgets are drawn on (flops, params, depth)."),
-    budgets: int | None = _BUDGETS,
-    features: str = typer.Option("*_out,*_depth", "--features", help="Feature columns shown (globs; 'all'; '' for none)."),
-    as_json: bool = _JSON,
-    output: str | None = _OUTPUT,
-    quiet: bool = _QUIET,
+    source: ScoreSource,
+    cost: Cost = "flops",
+    budgets: Budgets = None,
+    features: Features = "*_out,*_depth",
+    as_json: Json = False,
+    output: OutputTable = None,
+    quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """The architecture each proxy picks overall (100 %) and under each budget, with its widths, depths, accuracy and rank."""
     with handle_errors():
@@ -169,7 +140,7 @@ def picks_cmd(
 
         from zsbench.studies import analysis
 
-        table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
+        table = source.table(quiet=quiet)
         shown = None
         if features.strip():
             all_features = analysis.architecture_features(table, _space_of(table))
@@ -193,29 +164,19 @@ def picks_cmd(
             view.add_column(column, justify="left" if column in ("proxy", "arch") else "right", overflow="fold")
         for record in frame.to_dict(orient="records"):
             view.add_row(*[_plain(record.get(c)) for c in [*fixed, *extra]])
-        print_wide(view)
+        print_wide(fit_columns(view, keep=len(fixed), wide=wide), fitted=not wide)
 
 
 @analyze_app.command("agreement")
+@expand_groups
 def agreement_cmd(
-    proxies: str = _PROXIES,
-    benchmark: str = _BENCHMARK,
-    scores: str | None = _SCORES,
-    space: str | None = _SPACE,
-    direction: str | None = _DIRECTION,
-    limit: int | None = _LIMIT,
-    seed: int = _SEED,
-    score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH,
-    device: str = _DEVICE,
-    data_root: str | None = _DATA_ROOT,
-    cache: str | None = _CACHE,
-    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-    index: str | None = _INDEX,
-    budgets: int | None = _BUDGETS,
-    as_json: bool = _JSON,
-    output: str | None = _OUTPUT,
-    quiet: bool = _QUIET,
+    source: ScoreSource,
+    index: Index = None,
+    budgets: Budgets = None,
+    as_json: Json = False,
+    output: OutputTable = None,
+    quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Figure 1's matrix: each proxy's picks (rows) judged by every other proxy's ranking (columns), the oracle included."""
     with handle_errors():
@@ -223,7 +184,7 @@ def agreement_cmd(
         from zsbench.studies import analysis
 
         metric = choose_index(get_host(), index)
-        table = _table(proxies, benchmark, scores, space, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
+        table = source.table(quiet=quiet)
         frame = analysis.agreement(table, metric, options=budget_option(metric, budgets))
         write_frame(frame.reset_index(), output)
         if as_json:
@@ -246,65 +207,46 @@ def agreement_cmd(
             view.add_column(str(column), justify="right")
         for name, row in frame.iterrows():
             view.add_row(str(name), *[fmt(v, 3) for v in row])
-        print_wide(view)
+        print_wide(fit_columns(view, keep=2, wide=wide), fitted=not wide)
 
 
 @analyze_app.command("transfer")
 def transfer_cmd(
-    proxies: str = _PROXIES,
-    benchmark: str | None = typer.Option(None, "--benchmark", "-b", help="Benchmarks, comma-separated (default: the default one)."),
-    scores: str | None = typer.Option(None, "--scores", help="Score files instead, comma-separated."),
-    direction: str | None = _DIRECTION,
-    limit: int | None = _LIMIT,
-    seed: int = _SEED,
-    score_seed: int = _SCORE_SEED,
-    batch_size: int = _BATCH,
-    device: str = _DEVICE,
-    data_root: str | None = _DATA_ROOT,
-    cache: str | None = _CACHE,
-    no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-    index: str | None = _INDEX,
-    budgets: int | None = _BUDGETS,
-    published: str | None = typer.Option(None, "--published", help="Show a work's published figures beside (e.g. nbzero)."),
-    as_json: bool = _JSON,
-    output: str | None = _OUTPUT,
-    quiet: bool = _QUIET,
+    proxies: Proxies = "all",
+    benchmark: Benchmarks = None,
+    scores: ScoreFiles = None,
+    direction: Direction = None,
+    limit: Limit = None,
+    seed: SeedFolds = 0,
+    score_seed: ScoreSeed = 0,
+    batch_size: BatchSize = 64,
+    device: DeviceMissing = "cpu",
+    data_root: DataRoot = None,
+    cache: Cache = None,
+    no_packs: NoPacks = False,  # read by the engine (ZSBENCH_NO_PACKS)
+    index: Index = None,
+    budgets: Budgets = None,
+    published: Published = None,
+    as_json: Json = False,
+    output: OutputTable = None,
+    quiet: Quiet = False,
+    wide: Wide = False,
 ) -> None:
     """Proxies x benchmarks for one index (the paper's Tables 2 and 3), optionally beside published figures."""
     with handle_errors():
+        base = ScoreSource(
+            proxies, direction=direction, limit=limit, seed=seed, score_seed=score_seed, batch_size=batch_size,
+            device=device, data_root=data_root, cache=cache,
+        )  # fmt: skip
         if scores is not None:
-            tables = [
-                _table(proxies, None, s.strip(), None, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
-                for s in scores.split(",")
-                if s.strip()
-            ]
+            tables = [replace(base, scores=s.strip()).table(quiet=quiet) for s in scores.split(",") if s.strip()]
         else:
-            tables = [
-                _table(proxies, b.strip(), None, None, direction, limit, seed, score_seed, batch_size, device, data_root, cache, quiet)
-                for b in (benchmark or "").split(",")
-                if b.strip()
-            ]
+            tables = [replace(base, benchmark=b.strip()).table(quiet=quiet) for b in (benchmark or "").split(",") if b.strip()]
         if not tables:
             from zsbench.settings import default_benchmark
 
-            tables = [
-                _table(
-                    proxies,
-                    default_benchmark(),
-                    None,
-                    None,
-                    direction,
-                    limit,
-                    seed,
-                    score_seed,
-                    batch_size,
-                    device,
-                    data_root,
-                    cache,
-                    quiet,
-                )
-            ]
-        show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
+            tables = [replace(base, benchmark=default_benchmark()).table(quiet=quiet)]
+        show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output, wide=wide)
 
 
 def _cell(value: Any, *, bold: bool) -> str:

@@ -8,7 +8,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import NO_PACKS_OPTION, TIMEOUT_OPTION, err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
+from zsbench.cli._common import err_console, handle_errors, interrupted_exit, print_json, stdout_to_stderr
+from zsbench.cli._options import (
+    BatchSize,
+    Bootstrap,
+    CacheDefault,
+    DataRoot,
+    Executor,
+    Json,
+    Metrics,
+    NoPacks,
+    Proxies,
+    Quiet,
+    RayAddress,
+    ScoreSeed,
+    SeedBootstrap,
+    Timeout,
+    Workers,
+)
 from zsbench.cli._render import print_wide, show_transfer
 from zsbench.cli._sources import index_options
 from zsbench.errors import UsageError
@@ -19,177 +36,217 @@ if TYPE_CHECKING:  # pragma: no cover
     from zsbench.plugins import PluginHost
 
 
+# the options of evaluate only
+EvaluateBenchmark = Annotated[
+    str | None,
+    typer.Option(
+        "--benchmark",
+        "-b",
+        help=f"Benchmark name, or a .parquet/.csv table (with --space) [default: {default_benchmark()}; "
+        "set ZSBENCH_BENCHMARK to change it].",
+    ),
+]
+TableSpace = Annotated[str | None, typer.Option("--space", help="Search space of a benchmark table file.")]
+TableDataset = Annotated[
+    str | None, typer.Option("--dataset", help="Dataset of a benchmark table file's accuracies (default cifar10).")
+]
+NumClasses = Annotated[
+    int | None, typer.Option("--num-classes", help="Classifier width of a table file's networks (default: the dataset's).")
+]
+EvaluateLimit = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        "-n",
+        help="Evaluate a seeded random subset of N archs [default: all of a named benchmark; "
+        f"{DEFAULT_SAMPLE_SETTING} of the default one, or ZSBENCH_DEFAULT_SAMPLE].",
+    ),
+]
+AllArchs = Annotated[
+    bool,
+    typer.Option("--all", help="Score every architecture of the default benchmark (its default run is a seeded sample)."),
+]
+Device = Annotated[str, typer.Option("--device", help="Torch device for scoring (cpu, cuda, cuda:1).")]
+BatchSource = Annotated[
+    str,
+    typer.Option(
+        "--batch-source",
+        help="auto: the shipped CIFAR-10 batch (seed 0, 64 images) where it is the one asked for, else the data "
+        "root's images; data: always the data root's images; shipped: only the shipped batch.",
+    ),
+]
+RetryFailed = Annotated[bool, typer.Option("--retry-failed", help="Recompute scores cached as failures.")]
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", help="Torch threads per worker [default: free CPU cores / workers, at least 1; ray: 1]."),
+]
+TopK = Annotated[
+    str | None,
+    typer.Option("--top-k", help="Fractions of N for every index with option k (BR@K, P@K) [default: 0.001,0.05]."),
+]
+EvaluateBudgets = Annotated[
+    int | None, typer.Option("--budgets", help="Budget thresholds for every index with option budgets (mBR) [default: 5].")
+]
+MetricOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metric-option",
+        "-O",
+        help="One index's option, NAME.KEY=VALUE (e.g. br_at_k.k=0.01); repeatable. 'zsbench metrics NAME' lists them.",
+    ),
+]
+ScoresOutput = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write per-arch scores (.parquet or .csv); with several benchmarks, the table."),
+]
+WideIndices = Annotated[
+    bool, typer.Option("--wide", "-w", help="Every index in the table (default: the headline ones, fits 100 columns).")
+]
+SortBy = Annotated[
+    str | None, typer.Option("--sort", help="Order the table by an index (best first), 'failures', 'seconds' or 'proxy'.")
+]
+Hybrids = Annotated[
+    str | None,
+    typer.Option("--hybrid", help="Add saved hybrids as rows (names from 'zsbench hybrid --save', comma-separated)."),
+]
+TransferIndex = Annotated[
+    str | None, typer.Option("--index", help="With several --benchmark B1,B2: the index of the proxies x benchmarks table.")
+]
+Published = Annotated[
+    str | None,
+    typer.Option("--published", help="Show a work's published figures beside the proxies x benchmarks table (nbzero)."),
+]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``evaluate`` to ``app``."""
+    app.command("evaluate")(evaluate_cmd)
 
-    @app.command("evaluate")
-    def evaluate_cmd(
-        proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop."),
-        benchmark: str | None = typer.Option(
-            None,
-            "--benchmark",
-            "-b",
-            help=f"Benchmark name, or a .parquet/.csv table (with --space) [default: {default_benchmark()}; "
-            "set ZSBENCH_BENCHMARK to change it].",
-        ),
-        space: str | None = typer.Option(None, "--space", help="Search space of a benchmark table file."),
-        dataset: str | None = typer.Option(
-            None, "--dataset", help="Dataset of a benchmark table file's accuracies (default cifar10)."
-        ),
-        num_classes: int | None = typer.Option(
-            None, "--num-classes", help="Classifier width of a table file's networks (default: the dataset's)."
-        ),
-        metrics: str = typer.Option("all", "--metrics", "-m", help="Indices to compute (names, globs, 'all')."),
-        limit: int | None = typer.Option(
-            None,
-            "--limit",
-            "-n",
-            help="Evaluate a seeded random subset of N archs [default: all of a named benchmark; "
-            f"{DEFAULT_SAMPLE_SETTING} of the default one, or ZSBENCH_DEFAULT_SAMPLE].",
-        ),
-        all_archs: bool = typer.Option(
-            False, "--all", help="Score every architecture of the default benchmark (its default run is a seeded sample)."
-        ),
-        seed: int = typer.Option(0, "--seed", help="Seed of the subset and of the bootstrap."),
-        score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation."),
-        batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' input batch."),
-        device: str = typer.Option("cpu", "--device", help="Torch device for scoring (cpu, cuda, cuda:1)."),
-        batch_source: str = typer.Option(
-            "auto",
-            "--batch-source",
-            help="auto: the shipped CIFAR-10 batch (seed 0, 64 images) where it is the one asked for, else the data "
-            "root's images; data: always the data root's images; shipped: only the shipped batch.",
-        ),
-        data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
-        cache: str | None = typer.Option(
-            None, "--cache", help="Score cache file (default: $XDG_CACHE_HOME/zsbench/scores.sqlite)."
-        ),
-        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-        retry_failed: bool = typer.Option(False, "--retry-failed", help="Recompute scores cached as failures."),
-        executor: str = typer.Option("local", "--executor", help="local (in-process), process or ray."),
-        workers: int = typer.Option(1, "--workers", "-j", help="Worker processes (more than 1: process executor)."),
-        ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster address (--executor ray)."),
-        threads: int | None = typer.Option(
-            None, "--threads", help="Torch threads per worker [default: free CPU cores / workers, at least 1; ray: 1]."
-        ),
-        timeout: float | None = TIMEOUT_OPTION,
-        bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none)."),
-        top_k: str | None = typer.Option(
-            None, "--top-k", help="Fractions of N for every index with option k (BR@K, P@K) [default: 0.001,0.05]."
-        ),
-        budgets: int | None = typer.Option(
-            None, "--budgets", help="Budget thresholds for every index with option budgets (mBR) [default: 5]."
-        ),
-        metric_option: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--metric-option",
-                "-O",
-                help="One index's option, NAME.KEY=VALUE (e.g. br_at_k.k=0.01); repeatable. "
-                "'zsbench metrics NAME' lists them.",
-            ),
-        ] = None,
-        as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-        output: str | None = typer.Option(
-            None, "--output", "-o", help="Write per-arch scores (.parquet or .csv); with several benchmarks, the table."
-        ),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-        wide: bool = typer.Option(
-            False, "--wide", "-w", help="Every index in the table (default: the headline ones, fits 100 columns)."
-        ),
-        sort: str | None = typer.Option(
-            None, "--sort", help="Order the table by an index (best first), 'failures', 'seconds' or 'proxy'."
-        ),
-        hybrid: str | None = typer.Option(
-            None, "--hybrid", help="Add saved hybrids as rows (names from 'zsbench hybrid --save', comma-separated)."
-        ),
-        index: str | None = typer.Option(
-            None, "--index", help="With several --benchmark B1,B2: the index of the proxies x benchmarks table."
-        ),
-        published: str | None = typer.Option(
-            None, "--published", help="Show a work's published figures beside the proxies x benchmarks table (nbzero)."
-        ),
-    ) -> None:
-        """Score every architecture of a benchmark with each proxy and report how well each ranks them.
 
-        Scores are cached: rerunning computes only what is missing, and an interrupted run resumes.
-        """
-        with handle_errors():
-            from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
-            from zsbench.engine.indices import parse_option_assignments
+def evaluate_cmd(
+    proxies: Proxies = "all",
+    benchmark: EvaluateBenchmark = None,
+    space: TableSpace = None,
+    dataset: TableDataset = None,
+    num_classes: NumClasses = None,
+    metrics: Metrics = "all",
+    limit: EvaluateLimit = None,
+    all_archs: AllArchs = False,
+    seed: SeedBootstrap = 0,
+    score_seed: ScoreSeed = 0,
+    batch_size: BatchSize = 64,
+    device: Device = "cpu",
+    batch_source: BatchSource = "auto",
+    data_root: DataRoot = None,
+    cache: CacheDefault = None,
+    no_packs: NoPacks = False,  # read by the engine (ZSBENCH_NO_PACKS)
+    retry_failed: RetryFailed = False,
+    executor: Executor = "local",
+    workers: Workers = 1,
+    ray_address: RayAddress = None,
+    threads: Threads = None,
+    timeout: Timeout = None,
+    bootstrap: Bootstrap = 200,
+    top_k: TopK = None,
+    budgets: EvaluateBudgets = None,
+    metric_option: MetricOption = None,
+    as_json: Json = False,
+    output: ScoresOutput = None,
+    quiet: Quiet = False,
+    wide: WideIndices = False,
+    sort: SortBy = None,
+    hybrid: Hybrids = None,
+    index: TransferIndex = None,
+    published: Published = None,
+) -> None:
+    """Score every architecture of a benchmark with each proxy and report how well each ranks them.
+
+    Scores are cached: rerunning computes only what is missing, and an interrupted run resumes.
+    """
+    with handle_errors():
+        from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions
+        from zsbench.engine.indices import parse_option_assignments
+
+        if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
+            raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+        if output is not None:
             from zsbench.engine.outputs import check_output
-            from zsbench.reporting.html import sources_note
 
-            if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
-                raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
-            if output is not None:
-                check_output(output)  # before hours of scoring, not after
-            if all_archs and limit is not None:
-                raise UsageError("--all and --limit contradict each other: give one")
-            if all_archs and benchmark is None:
-                benchmark = default_benchmark()  # a named benchmark is scored whole
-            shared = index_options(top_k, budgets)
-            per_metric = parse_option_assignments(metric_option or [])
-            benchmarks = _benchmark_list(benchmark)
-            named = _saved_hybrids(hybrid)
-            if named:
-                from zsbench.studies.hybrid import member_proxies
+            check_output(output)  # before hours of scoring, not after
+        if all_archs and limit is not None:
+            raise UsageError("--all and --limit contradict each other: give one")
+        if all_archs and benchmark is None:
+            benchmark = default_benchmark()  # a named benchmark is scored whole
+        shared = index_options(top_k, budgets)
+        per_metric = parse_option_assignments(metric_option or [])
+        benchmarks = _benchmark_list(benchmark)
+        named = _saved_hybrids(hybrid)
+        if named:
+            from zsbench.studies.hybrid import member_proxies
 
-                proxies = ",".join([proxies, *member_proxies(named.values())])
-            if len(benchmarks) > 1 or published:
-                _transfer(benchmarks, proxies, index, budgets, published, as_json, output, **{
-                    "space": space, "limit": limit, "seed": seed, "score_seed": score_seed, "batch_size": batch_size,
-                    "device": device, "data_root": data_root, "cache": cache, "progress": not quiet,
-                })
-                return
-            try:
-                with stdout_to_stderr():
-                    result = evaluate(
-                        proxies,
-                        benchmarks[0] if benchmarks else None,
-                        metrics=metrics,
-                        pool=PoolOptions(
-                            space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root
-                        ),
-                        scoring=ScoringOptions(
-                            score_seed=score_seed, batch_size=batch_size, device=device, batch_source=batch_source
-                        ),
-                        run=RunOptions(
-                            cache=cache,
-                            retry_failed=retry_failed,
-                            executor=executor,
-                            workers=workers,
-                            ray_address=ray_address,
-                            threads=threads,
-                            timeout=timeout,
-                        ),
-                        indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
-                        progress=not quiet,
-                    )
-            except KeyboardInterrupt as exc:
-                raise interrupted_exit(exc) from None
-            if named:
-                import pandas as pd
+            proxies = ",".join([proxies, *member_proxies(named.values())])
+        if len(benchmarks) > 1 or published:
+            _transfer(benchmarks, proxies, index, budgets, published, as_json, output, wide, **{
+                "space": space, "limit": limit, "seed": seed, "score_seed": score_seed, "batch_size": batch_size,
+                "device": device, "data_root": data_root, "cache": cache, "progress": not quiet,
+            })  # fmt: skip
+            return
+        result = _evaluate(
+            proxies,
+            benchmarks[0] if benchmarks else None,
+            metrics=metrics,
+            pool=PoolOptions(space=space, dataset=dataset, num_classes=num_classes, limit=limit, seed=seed, data_root=data_root),
+            scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device, batch_source=batch_source),
+            run=RunOptions(
+                cache=cache, retry_failed=retry_failed, executor=executor, workers=workers, ray_address=ray_address,
+                threads=threads, timeout=timeout,
+            ),
+            indices=IndexOptions(bootstrap=bootstrap, shared=shared, per_metric=per_metric),
+            progress=not quiet,
+        )
+        if named:
+            _add_hybrid_rows(result, named, proxies, shared=shared, per_metric=per_metric, bootstrap=bootstrap, seed=seed)
+        _show(result, output=output, as_json=as_json, wide=wide, sort=sort)
 
-                from zsbench.studies.hybrid import summary_rows
 
-                rows = summary_rows(
-                    result, named, proxies=proxies, shared=shared, per_metric=per_metric, bootstrap=bootstrap, seed=seed
-                )
-                result.summary = pd.concat([result.summary, rows], ignore_index=True)
-            if output is not None:
-                written = result.write_scores(output)
-                where = "its metadata" if written.suffix.lower() != ".csv" else f"{written.name}.settings.json"
-                err_console.print(f"wrote {len(result.scores)} rows to {written} (run settings in {where})", highlight=False)
-            err_console.print(
-                f"{result.archs} archs of {result.benchmark} ({result.space}): "
-                f"{sources_note(result)}, {result.seconds:.1f} s",
-                highlight=False,
-            )
-            if as_json:
-                print_json(result.to_json())
-            else:
-                print_wide(render_table(result, wide=wide, sort=sort))
+def _evaluate(proxies: str, benchmark: str | None, **options: Any) -> EvaluationResult:
+    """:func:`zsbench.engine.evaluation.evaluate` with plugin output on stderr; Ctrl-C says how to resume."""
+    from zsbench.engine.evaluation import evaluate
+
+    try:
+        with stdout_to_stderr():
+            return evaluate(proxies, benchmark, **options)
+    except KeyboardInterrupt as exc:
+        raise interrupted_exit(exc) from None
+
+
+def _add_hybrid_rows(result: EvaluationResult, named: dict[str, Any], proxies: str, **options: Any) -> None:
+    """``--hybrid``: the saved hybrids' rows appended to the result's summary."""
+    import pandas as pd
+
+    from zsbench.studies.hybrid import summary_rows
+
+    rows = summary_rows(result, named, proxies=proxies, **options)
+    result.summary = pd.concat([result.summary, rows], ignore_index=True)
+
+
+def _show(result: EvaluationResult, *, output: str | None, as_json: bool, wide: bool, sort: str | None) -> None:
+    """The scores to ``--output``, the one-line account on stderr, and the table (or JSON) on stdout."""
+    from zsbench.reporting.html import sources_note
+
+    if output is not None:
+        written = result.write_scores(output)
+        where = "its metadata" if written.suffix.lower() != ".csv" else f"{written.name}.settings.json"
+        err_console.print(f"wrote {len(result.scores)} rows to {written} (run settings in {where})", highlight=False)
+    err_console.print(
+        f"{result.archs} archs of {result.benchmark} ({result.space}): "
+        f"{sources_note(result)}, {result.seconds:.1f} s",
+        highlight=False,
+    )
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_wide(render_table(result, wide=wide, sort=sort))
 
 
 def _benchmark_list(benchmark: str | None) -> list[str]:
@@ -220,6 +277,7 @@ def _transfer(
     published: str | None,
     as_json: bool,
     output: str | None,
+    wide: bool,
     **options: Any,
 ) -> None:
     """Proxies x benchmarks for one index (Tables 2 and 3 of NAS-Bench-Zero), scores through the cache."""
@@ -233,7 +291,7 @@ def _transfer(
         table = scores_from_benchmark(proxies, name, **options)
         err_console.print(f"{len(table.frame)} archs of {table.benchmark} ({table.space})", highlight=False)
         tables.append(table)
-    show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output)
+    show_transfer(tables, index, budgets=budgets, published=published, as_json=as_json, output=output, wide=wide)
 
 
 def render_table(

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors, print_json
-from zsbench.cli._render import print_wide
+from zsbench.cli._common import err_console, handle_errors, print_json
+from zsbench.cli._options import (
+    BatchSize,
+    Cache,
+    DataRoot,
+    DeviceMissing,
+    Direction,
+    Json,
+    Limit,
+    NoPacks,
+    Quiet,
+    Scores,
+    ScoreSeed,
+    Wide,
+)
+from zsbench.cli._render import fit_columns, print_wide
 from zsbench.cli._sources import choose_index, index_options, source_options
 from zsbench.engine.jsonable import json_value
 from zsbench.errors import UsageError
@@ -19,125 +33,168 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 
+# the options of hybrid only
+Members = Annotated[str, typer.Option("--proxies", "-p", help="Proxies to combine: names, globs, 'all', '-name' to drop.")]
+HybridBenchmark = Annotated[
+    str | None, typer.Option("--benchmark", "-b", help="Benchmark name or .parquet/.csv table (default: the default one).")
+]
+HybridSpace = Annotated[str | None, typer.Option("--space", help="Search space of --scores (or of a benchmark table file).")]
+Costs = Annotated[
+    str, typer.Option("--costs", help="Cost columns that join as members (larger preferred); '' for none.")
+]
+Rules = Annotated[str, typer.Option("--rules", help="rank_sum, log_rank, zscore, vote, learned (comma list).")]
+MaxSize = Annotated[int, typer.Option("--max-size", help="Largest combination searched.")]
+JudgeIndex = Annotated[
+    str | None, typer.Option("--index", help="Index ranking the candidates (default: the headline one that picks: mbr_flops).")
+]
+Reported = Annotated[str, typer.Option("--metrics", "-m", help="Indices reported for the best candidates.")]
+Top = Annotated[int, typer.Option("--top", help="Best candidates shown per size.")]
+RuleFolds = Annotated[int, typer.Option("--folds", help="Cross-validation folds of the learned rule.")]
+Transfer = Annotated[
+    str | None,
+    typer.Option(
+        "--transfer", help="Benchmarks (or score files from evaluate --output) to evaluate the winners on, comma-separated."
+    ),
+]
+Save = Annotated[
+    str | None, typer.Option("--save", help="Save the best candidate's definition as NAME (for evaluate --hybrid).")
+]
+HybridSeed = Annotated[int, typer.Option("--seed", help="Seed of the subset, the bootstrap and the folds.")]
+ShownBootstrap = Annotated[int, typer.Option("--bootstrap", help="Bootstrap resamples for the intervals of the shown rows.")]
+TopK = Annotated[
+    str | None, typer.Option("--top-k", help="Fractions of N for every index with option k (default: 0.001,0.05).")
+]
+HybridBudgets = Annotated[
+    int | None, typer.Option("--budgets", help="Budget thresholds for every index with option budgets (default: 5).")
+]
+CandidatesOutput = Annotated[
+    str | None, typer.Option("--output", "-o", help="Write every candidate's figures (.parquet or .csv).")
+]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``hybrid`` to ``app``."""
+    app.command("hybrid")(hybrid_cmd)
 
-    @app.command("hybrid")
-    def hybrid_cmd(
-        proxies: str = typer.Option("all", "--proxies", "-p", help="Proxies to combine: names, globs, 'all', '-name' to drop."),
-        benchmark: str | None = typer.Option(
-            None, "--benchmark", "-b", help="Benchmark name or .parquet/.csv table (default: the default one)."
-        ),
-        scores: str | None = typer.Option(None, "--scores", help="Per-arch scores written by 'zsbench evaluate --output' (no scoring)."),
-        space: str | None = typer.Option(None, "--space", help="Search space of --scores (or of a benchmark table file)."),
-        direction: str | None = typer.Option(None, "--direction", help="NAME=higher|lower,... for --scores columns of no installed proxy."),
-        costs: str = typer.Option("flops,params", "--costs", help="Cost columns that join as members (larger preferred); '' for none."),
-        rules: str = typer.Option("rank_sum,log_rank,zscore", "--rules", help="rank_sum, log_rank, zscore, vote, learned (comma list)."),
-        max_size: int = typer.Option(4, "--max-size", help="Largest combination searched."),
-        index: str | None = typer.Option(
-            None, "--index", help="Index ranking the candidates (default: the headline one that picks: mbr_flops)."
-        ),
-        metrics: str = typer.Option("all", "--metrics", "-m", help="Indices reported for the best candidates."),
-        top: int = typer.Option(1, "--top", help="Best candidates shown per size."),
-        folds: int = typer.Option(5, "--folds", help="Cross-validation folds of the learned rule."),
-        transfer: str | None = typer.Option(
-            None, "--transfer", help="Benchmarks (or score files from evaluate --output) to evaluate the winners on, comma-separated."
-        ),
-        save: str | None = typer.Option(None, "--save", help="Save the best candidate's definition as NAME (for evaluate --hybrid)."),
-        limit: int | None = typer.Option(None, "--limit", "-n", help="Evaluate a seeded random subset of N archs."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the subset, the bootstrap and the folds."),
-        score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation."),
-        batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' input batch."),
-        device: str = typer.Option("cpu", "--device", help="Torch device for scoring missing scores."),
-        data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
-        cache: str | None = typer.Option(None, "--cache", help="Score cache file."),
-        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-        bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the intervals of the shown rows."),
-        top_k: str | None = typer.Option(None, "--top-k", help="Fractions of N for every index with option k (default: 0.001,0.05)."),
-        budgets: int | None = typer.Option(None, "--budgets", help="Budget thresholds for every index with option budgets (default: 5)."),
-        as_json: bool = typer.Option(False, "--json", help="Print only JSON on stdout."),
-        output: str | None = typer.Option(None, "--output", "-o", help="Write every candidate's figures (.parquet or .csv)."),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    ) -> None:
-        """Search every combination of 1 to --max-size proxies (FLOPs and params included) under each rule.
 
-        Candidates are ranked by --index; the best of each size is shown with every index and its
-        bootstrap interval, beside the oracle. Scores come from the cache (missing ones are computed).
-        """
-        with handle_errors():
-            from zsbench.engine.indices import order_metrics
-            from zsbench.plugins import get_host
-            from zsbench.studies import hybrid
+def hybrid_cmd(
+    proxies: Members = "all",
+    benchmark: HybridBenchmark = None,
+    scores: Scores = None,
+    space: HybridSpace = None,
+    direction: Direction = None,
+    costs: Costs = "flops,params",
+    rules: Rules = "rank_sum,log_rank,zscore",
+    max_size: MaxSize = 4,
+    index: JudgeIndex = None,
+    metrics: Reported = "all",
+    top: Top = 1,
+    folds: RuleFolds = 5,
+    transfer: Transfer = None,
+    save: Save = None,
+    limit: Limit = None,
+    seed: HybridSeed = 0,
+    score_seed: ScoreSeed = 0,
+    batch_size: BatchSize = 64,
+    device: DeviceMissing = "cpu",
+    data_root: DataRoot = None,
+    cache: Cache = None,
+    no_packs: NoPacks = False,  # read by the engine (ZSBENCH_NO_PACKS)
+    bootstrap: ShownBootstrap = 200,
+    top_k: TopK = None,
+    budgets: HybridBudgets = None,
+    as_json: Json = False,
+    output: CandidatesOutput = None,
+    quiet: Quiet = False,
+    wide: Wide = False,
+) -> None:
+    """Search every combination of 1 to --max-size proxies (FLOPs and params included) under each rule.
 
-            if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
-                raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
-            if top < 1:
-                raise UsageError(f"--top must be at least 1, got {top}")
-            rule_list = [r.strip() for r in rules.split(",") if r.strip()]
-            options = index_options(top_k, budgets)
-            host = get_host()
-            judge = choose_index(host, index)
-            shown = [e.obj for e in order_metrics(host.metrics.select_entries(metrics))]
-            if judge.name not in {m.name for m in shown}:
-                shown.insert(0, judge)
-            common = dict(
-                limit=limit,
-                seed=seed,
-                score_seed=score_seed,
-                batch_size=batch_size,
-                device=device,
-                data_root=data_root,
-                cache=cache,
-                quiet=quiet,
-            )
-            table = source_options(proxies, benchmark, scores, space, direction, **common)
-            cost_members = [c.strip() for c in costs.split(",") if c.strip()]
-            members = hybrid.members_of(table, costs=cost_members)
-            result = hybrid.search(
-                table, [judge], members=members, rules=rule_list, max_size=max_size, options=options, folds=folds, seed=seed
-            )
-            best = result.best_per_size(top)
-            definitions = [
-                hybrid.definition_of(row, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
-                for row in best.to_dict(orient="records")
-            ]
-            rows = hybrid.evaluate_definitions(table, definitions, shown, options=options, bootstrap=bootstrap, seed=seed, oracle=True)
-            if output is not None:
-                written = write_candidates(result.candidates, output)
-                err_console.print(f"wrote {len(result.candidates)} candidates to {written}", highlight=False)
-            err_console.print(
-                f"{len(result.candidates)} candidates over {len(members)} members "
-                f"({', '.join(m.name for m in members)}) on {table.benchmark}, {result.archs} archs",
-                highlight=False,
-            )
-            if save is not None:
-                winner = result.candidates.iloc[0].to_dict()
-                definition = hybrid.definition_of(winner, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
-                path = hybrid.save_definition(save, definition)
-                err_console.print(f"saved {definition.label} as {save!r} ({path})", highlight=False)
-            transfer_rows = None
-            if transfer:
-                transfer_rows = transfer_table(
-                    definitions,
-                    rows,
-                    [b.strip() for b in transfer.split(",") if b.strip()],
-                    [judge],
-                    table.benchmark,
-                    options=options,
-                    **common,
-                )
-            if as_json:
-                payload = hybrid.result_json(result, rows)
-                if transfer_rows is not None:
-                    payload["transfer"] = [
-                        {k: json_value(v) for k, v in r.items()}
-                        for r in transfer_rows.to_dict(orient="records")
-                    ]
-                print_json(payload)
-            else:
-                print_wide(render_best(table.benchmark, result.archs, judge, rows, shown))
-                if transfer_rows is not None:
-                    print_wide(render_transfer(transfer_rows, judge.name))
+    Candidates are ranked by --index; the best of each size is shown with every index and its
+    bootstrap interval, beside the oracle. Scores come from the cache (missing ones are computed).
+    """
+    with handle_errors():
+        from zsbench.engine.indices import order_metrics
+        from zsbench.plugins import get_host
+        from zsbench.studies import hybrid
+
+        if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
+            raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+        if top < 1:
+            raise UsageError(f"--top must be at least 1, got {top}")
+        rule_list = [r.strip() for r in rules.split(",") if r.strip()]
+        options = index_options(top_k, budgets)
+        host = get_host()
+        judge = choose_index(host, index)
+        shown = [e.obj for e in order_metrics(host.metrics.select_entries(metrics))]
+        if judge.name not in {m.name for m in shown}:
+            shown.insert(0, judge)
+        common = dict(
+            limit=limit, seed=seed, score_seed=score_seed, batch_size=batch_size, device=device, data_root=data_root,
+            cache=cache, quiet=quiet,
+        )  # fmt: skip
+        table = source_options(proxies, benchmark, scores, space, direction, **common)
+        members = hybrid.members_of(table, costs=[c.strip() for c in costs.split(",") if c.strip()])
+        result = hybrid.search(
+            table, [judge], members=members, rules=rule_list, max_size=max_size, options=options, folds=folds, seed=seed
+        )
+        definitions = [
+            hybrid.definition_of(row, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
+            for row in result.best_per_size(top).to_dict(orient="records")
+        ]
+        rows = hybrid.evaluate_definitions(table, definitions, shown, options=options, bootstrap=bootstrap, seed=seed, oracle=True)
+        _write_and_save(result, members, table, judge, output=output, save=save, folds=folds, seed=seed)
+        transfer_rows = None
+        if transfer:
+            targets = [b.strip() for b in transfer.split(",") if b.strip()]
+            transfer_rows = transfer_table(definitions, rows, targets, [judge], table.benchmark, options=options, **common)
+        _show(result, rows, transfer_rows, table.benchmark, judge, shown, as_json=as_json, wide=wide)
+
+
+def _write_and_save(
+    result: Any, members: list[Any], table: Any, judge: Any, *, output: str | None, save: str | None, folds: int, seed: int
+) -> None:
+    """``--output`` (every candidate), the one-line account of the search, and ``--save`` (the winner)."""
+    from zsbench.studies import hybrid
+
+    if output is not None:
+        written = write_candidates(result.candidates, output)
+        err_console.print(f"wrote {len(result.candidates)} candidates to {written}", highlight=False)
+    err_console.print(
+        f"{len(result.candidates)} candidates over {len(members)} members "
+        f"({', '.join(m.name for m in members)}) on {table.benchmark}, {result.archs} archs",
+        highlight=False,
+    )
+    if save is not None:
+        winner = result.candidates.iloc[0].to_dict()
+        definition = hybrid.definition_of(winner, members, folds=folds, seed=seed, searched_on=table.benchmark, index=judge.name)
+        path = hybrid.save_definition(save, definition)
+        err_console.print(f"saved {definition.label} as {save!r} ({path})", highlight=False)
+
+
+def _show(
+    result: Any,
+    rows: pd.DataFrame,
+    transfer_rows: pd.DataFrame | None,
+    benchmark: str,
+    judge: Any,
+    shown: list[Any],
+    *,
+    as_json: bool,
+    wide: bool = False,
+) -> None:
+    """The best candidates (and the transfer table) on stdout, or everything as JSON."""
+    from zsbench.studies import hybrid
+
+    if as_json:
+        payload = hybrid.result_json(result, rows)
+        if transfer_rows is not None:
+            payload["transfer"] = [{k: json_value(v) for k, v in r.items()} for r in transfer_rows.to_dict(orient="records")]
+        print_json(payload)
+        return
+    print_wide(render_best(benchmark, result.archs, judge, rows, shown, wide=wide), fitted=not wide)
+    if transfer_rows is not None:
+        print_wide(fit_columns(render_transfer(transfer_rows, judge.name), keep=2, wide=wide), fitted=not wide)
 
 
 def write_candidates(candidates: pd.DataFrame, path: str) -> Path:
@@ -184,9 +241,12 @@ def transfer_table(
     return frame
 
 
-def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any]) -> Table:
+def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metrics: list[Any], *, wide: bool = True) -> Table:
     """Oracle, then the best candidates per size, with every index and interval, and the
-    accuracy of each pick of the judging index (its entries whose role is ``pick``)."""
+    accuracy of each pick of the judging index (its entries whose role is ``pick``).
+
+    Not ``wide``: the judging index and its picks first, then the other indices as far as
+    they fit :data:`~zsbench.cli._render.TABLE_WIDTH` columns (the caption names the rest)."""
     from zsbench.reporting.html import interval
     from zsbench.reporting.html import number as _number
 
@@ -200,21 +260,25 @@ def render_best(benchmark: str, archs: int, judge: Any, rows: pd.DataFrame, metr
     for heading in ("size", "rule", "members", "archs"):
         table.add_column(heading, justify="right" if heading in ("size", "archs") else "left")
     names = [m.name for m in metrics if m.name in rows.columns]
-    for name in names:
-        table.add_column(name, justify="right")
     pick_columns = [c for c in rows.columns if c.startswith(f"{index}/") and judge.entry_role(c) == "pick"]
-    if pick_columns:
-        table.add_column(f"picked acc, {index}\n{' / '.join(c[len(index) + 1 :] for c in pick_columns)}", justify="right")
+    levels = [c[len(index) + 1 :] for c in pick_columns]
+    if not wide:  # "acc@20%" -> "20%", one level above each value
+        levels = [level.removeprefix("acc@") for level in levels]
+    pick_heading = f"picked acc, {index}\n{(' / ' if wide else ' ').join(levels)}" if pick_columns else None
+    judged = [index] if index in names and not wide else []
+    columns = [*judged, *([pick_heading] if pick_columns and not wide else []), *[n for n in names if n not in judged]]
+    if pick_columns and wide:
+        columns.append(pick_heading)
+    for heading in columns:
+        table.add_column(heading, justify="right")
     for record in rows.to_dict(orient="records"):
         archs_cell = str(record.get("archs", ""))
         if record.get("left_out"):
             archs_cell += f" ({record['left_out']} left out)"
+        picks = " ".join(_number(record.get(p), 1) for p in pick_columns)
         cells = [str(record.get("size", "")), str(record["rule"]), "+".join(record["members"]), archs_cell]
-        cells += [_with_interval(record, name) for name in names]
-        if pick_columns:
-            cells.append(" ".join(_number(record.get(p), 1) for p in pick_columns))
-        table.add_row(*cells)
-    return table
+        table.add_row(*cells, *[picks if c == pick_heading else _with_interval(record, c) for c in columns])
+    return fit_columns(table, keep=4 + len(judged) + (1 if pick_columns and not wide else 0), wide=wide)
 
 
 def render_transfer(frame: pd.DataFrame, index: str) -> Table:

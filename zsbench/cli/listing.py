@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import click
 import typer
@@ -10,8 +10,11 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from zsbench.cli._common import handle_errors, out_console, print_json
+from zsbench.cli._options import JsonTable
 from zsbench.errors import describe_error
 from zsbench.plugins import get_host
+
+Pattern = Annotated[str | None, typer.Argument(help="Names, globs ('syn*'), 'all', exclusions ('-grasp').")]
 
 
 def _describe(kind: str, entry: Any) -> dict[str, Any]:
@@ -88,33 +91,30 @@ def _option_text(value: Any) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add the listing commands to ``app``."""
-
-    @app.command("plugins")
-    def plugins_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-        """List installed plugins with their distribution, version, status and what they provide."""
-        with handle_errors():
-            host = get_host()
-            infos = [p.as_dict() for p in host.plugins]
-            if as_json:
-                print_json(infos)
-                return
-            table = Table(title=f"{len(infos)} plugins")
-            for column in ("plugin", "distribution", "version", "status", "provides"):
-                table.add_column(column)
-            for info in infos:
-                status = info["status"] if info["status"] != "failed" else f"[red]failed[/red]: {info['error']}"
-                table.add_row(info["name"], info["distribution"], info["version"], status, ", ".join(info["provides"]))
-            out_console.print(table)
-
+    app.command("plugins")(plugins_cmd)
     for kind in ("proxies", "spaces", "metrics", "benchmarks"):
         _add_listing(app, kind)
 
 
+def plugins_cmd(as_json: JsonTable = False) -> None:
+    """List installed plugins with their distribution, version, status and what they provide."""
+    with handle_errors():
+        host = get_host()
+        infos = [p.as_dict() for p in host.plugins]
+        if as_json:
+            print_json(infos)
+            return
+        table = Table(title=f"{len(infos)} plugins")
+        for column in ("plugin", "distribution", "version", "status", "provides"):
+            table.add_column(column)
+        for info in infos:
+            status = info["status"] if info["status"] != "failed" else f"[red]failed[/red]: {info['error']}"
+            table.add_row(info["name"], info["distribution"], info["version"], status, ", ".join(info["provides"]))
+        out_console.print(table)
+
+
 def _add_listing(app: typer.Typer, kind: str) -> None:
-    def listing(
-        pattern: str | None = typer.Argument(None, help="Names, globs ('syn*'), 'all', exclusions ('-grasp')."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    ) -> None:
+    def listing(pattern: Pattern = None, as_json: JsonTable = False) -> None:
         with handle_errors():
             _list_components(kind, pattern, as_json)
 
@@ -140,10 +140,7 @@ class _ListingGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-def _spaces_root(
-    ctx: typer.Context,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-) -> None:
+def _spaces_root(ctx: typer.Context, as_json: JsonTable = False) -> None:
     """List installed search spaces (``zsbench spaces show NAME`` shows one)."""
     if ctx.invoked_subcommand is None:
         with handle_errors():

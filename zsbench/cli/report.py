@@ -7,12 +7,31 @@ figure of a finished ``zsbench evaluate`` run costs only the drawing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from zsbench.cli._common import NO_PACKS_OPTION, err_console, handle_errors
+from zsbench.cli._common import err_console, handle_errors
+from zsbench.cli._options import (
+    BatchSize,
+    BenchmarkNamed,
+    Bootstrap,
+    CacheDefault,
+    CachedOnly,
+    DataRoot,
+    DeviceCacheLacks,
+    LimitAsEvaluate,
+    Metrics,
+    NoPacks,
+    Proxies,
+    QuietDisplay,
+    ScoreSeed,
+    SeedBootstrap,
+    WorkersCacheLacks,
+    expand_groups,
+)
 from zsbench.errors import UsageError
 from zsbench.settings import default_benchmark
 
@@ -24,36 +43,56 @@ if TYPE_CHECKING:  # pragma: no cover
 PLOT_KINDS = ("scatter", "budgets", "costs", "indices", "picks", "agreement", "importance", "hybrid")
 
 
-def _evaluate(
-    proxies: str,
-    benchmark: str | None,
-    *,
-    metrics: str,
-    limit: int | None,
-    seed: int,
-    score_seed: int,
-    batch_size: int,
-    device: str,
-    data_root: str | None,
-    cache: str | None,
-    workers: int,
-    bootstrap: int,
-    quiet: bool,
-    cached_only: bool = False,
-) -> EvaluationResult:
+@dataclass(frozen=True)
+class EvaluationSource:
+    """The options of ``plot`` and ``report`` that say which evaluation a figure shows (an option
+    group of :func:`zsbench.cli._options.expand_groups`)."""
+
+    proxies: Proxies = "all"
+    metrics: Metrics = "all"
+    limit: LimitAsEvaluate = None
+    seed: SeedBootstrap = 0
+    score_seed: ScoreSeed = 0
+    batch_size: BatchSize = 64
+    device: DeviceCacheLacks = "cpu"
+    data_root: DataRoot = None
+    cache: CacheDefault = None
+    no_packs: NoPacks = False  # read by the engine (ZSBENCH_NO_PACKS)
+    workers: WorkersCacheLacks = 1
+    bootstrap: Bootstrap = 200
+
+
+Dpi = Annotated[int, typer.Option("--dpi", help="Pixels per inch of a PNG (the size is the print size).")]
+PageDpi = Annotated[int, typer.Option("--dpi", help="Pixels per inch of the PNGs (a page-wide figure is 7 in).")]
+Kind = Annotated[str, typer.Argument(help=f"The figure: {', '.join(PLOT_KINDS)}.")]
+FigureFile = Annotated[str, typer.Option("--out", "-o", help="Figure file: .png, .svg or .pdf.")]
+ReportFolder = Annotated[str, typer.Option("--out", "-o", help="Folder for index.html and its figures.")]
+Benchmarks = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--benchmark",
+        "-b",
+        help=f"Benchmark name; repeat for several (then the page has transfer tables) [default: {default_benchmark()}].",
+    ),
+]
+Sort = Annotated[str | None, typer.Option("--sort", help="Order the summary tables by an index (best first).")]
+Title = Annotated[str | None, typer.Option("--title", help="The page's title.")]
+
+
+def _evaluate(source: EvaluationSource, benchmark: str | None, *, quiet: bool, cached_only: bool) -> EvaluationResult:
     """The evaluation behind a figure: cached scores, missing ones computed."""
     from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions, evaluate
     from zsbench.reporting.html import sources_note
 
     try:
         result = evaluate(
-            proxies,
+            source.proxies,
             benchmark,
-            metrics=metrics,
-            pool=PoolOptions(limit=limit, seed=seed, data_root=data_root),
-            scoring=ScoringOptions(score_seed=score_seed, batch_size=batch_size, device=device),
-            run=RunOptions(cache=cache, workers=workers, cached_only=cached_only),
-            indices=IndexOptions(bootstrap=bootstrap),
+            metrics=source.metrics,
+            pool=PoolOptions(limit=source.limit, seed=source.seed, data_root=source.data_root),
+            scoring=ScoringOptions(score_seed=source.score_seed, batch_size=source.batch_size, device=source.device),
+            run=RunOptions(cache=source.cache, workers=source.workers, cached_only=cached_only),
+            indices=IndexOptions(bootstrap=source.bootstrap),
             progress=not quiet,
         )
     except KeyboardInterrupt:
@@ -66,141 +105,68 @@ def _evaluate(
     return result
 
 
-_PROXIES = typer.Option("all", "--proxies", "-p", help="Proxies: names, globs, 'all', '-name' to drop.")
-_METRICS = typer.Option("all", "--metrics", "-m", help="Indices to compute (names, globs, 'all').")
-_LIMIT = typer.Option(None, "--limit", "-n", help="A seeded random subset of N archs (as in evaluate).")
-_SEED = typer.Option(0, "--seed", help="Seed of the subset and of the bootstrap.")
-_SCORE_SEED = typer.Option(0, "--score-seed", help="Seed of the input batch and model initialisation.")
-_BATCH = typer.Option(64, "--batch-size", help="Images in the proxies' input batch.")
-_DEVICE = typer.Option("cpu", "--device", help="Torch device for scores the cache lacks.")
-_DATA_ROOT = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA).")
-_CACHE = typer.Option(None, "--cache", help="Score cache file (default: $XDG_CACHE_HOME/zsbench/scores.sqlite).")
-_WORKERS = typer.Option(1, "--workers", "-j", help="Worker processes for scores the cache lacks.")
-_BOOTSTRAP = typer.Option(200, "--bootstrap", help="Bootstrap resamples for the 95 % intervals (0: none).")
-_QUIET = typer.Option(False, "--quiet", "-q", help="No progress display.")
-_CACHED_ONLY = typer.Option(
-    False, "--cached-only", help="Compute nothing: only the architectures whose every score is cached (a run in progress)."
-)
-
-
 def register(app: typer.Typer) -> None:
     """Add ``plot`` and ``report`` to ``app``."""
+    app.command("plot")(plot_cmd)
+    app.command("report")(report_cmd)
 
-    @app.command("plot")
-    def plot_cmd(
-        kind: str = typer.Argument(..., help=f"The figure: {', '.join(PLOT_KINDS)}."),
-        out: str = typer.Option(..., "--out", "-o", help="Figure file: .png, .svg or .pdf."),
-        benchmark: str | None = typer.Option(None, "--benchmark", "-b", help=f"Benchmark name [default: {default_benchmark()}]."),
-        proxies: str = _PROXIES,
-        metrics: str = _METRICS,
-        limit: int | None = _LIMIT,
-        seed: int = _SEED,
-        score_seed: int = _SCORE_SEED,
-        batch_size: int = _BATCH,
-        device: str = _DEVICE,
-        data_root: str | None = _DATA_ROOT,
-        cache: str | None = _CACHE,
-        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-        workers: int = _WORKERS,
-        bootstrap: int = _BOOTSTRAP,
-        dpi: int = typer.Option(200, "--dpi", help="Pixels per inch of a PNG (the size is the print size)."),
-        quiet: bool = _QUIET,
-        cached_only: bool = _CACHED_ONLY,
-    ) -> None:
-        """Draw one figure of an evaluation from its cached scores.
 
-        scatter: score against accuracy per proxy; budgets: best rank and picked accuracy under
-        FLOPs/params/depth budgets; costs: accuracy against the costs; indices: every index with
-        its interval and the noise ceiling; picks: the architecture each proxy ranks first;
-        agreement: each proxy's picks judged by every other ranking; importance: XGBoost feature
-        importances, one panel per proxy; hybrid: the best combination of each size.
-        """
-        with handle_errors():
-            if kind not in PLOT_KINDS:
-                raise UsageError(f"unknown figure {kind!r}: choose one of {', '.join(PLOT_KINDS)}")
-            if Path(out).suffix.lower() not in (".png", ".svg", ".pdf"):
-                raise UsageError(f"--out must end in .png, .svg or .pdf, got {Path(out).name!r}")
-            if dpi < 50:
-                raise UsageError(f"--dpi must be at least 50, got {dpi}")
-            from zsbench.reporting import figures
+@expand_groups
+def plot_cmd(
+    kind: Kind,
+    out: FigureFile,
+    *,
+    benchmark: BenchmarkNamed = None,
+    source: EvaluationSource,
+    dpi: Dpi = 200,
+    quiet: QuietDisplay = False,
+    cached_only: CachedOnly = False,
+) -> None:
+    """Draw one figure of an evaluation from its cached scores.
 
-            result = _evaluate(
-                proxies,
-                benchmark,
-                metrics=metrics,
-                limit=limit,
-                seed=seed,
-                score_seed=score_seed,
-                batch_size=batch_size,
-                device=device,
-                data_root=data_root,
-                cache=cache,
-                workers=workers,
-                bootstrap=bootstrap,
-                quiet=quiet,
-                cached_only=cached_only,
-            )
-            figure = figures.FIGURES[kind](result)
-            written = figures.save(figure, out, dpi=dpi)
-            err_console.print(f"wrote {written}", highlight=False)
+    scatter: score against accuracy per proxy; budgets: best rank and picked accuracy under
+    FLOPs/params/depth budgets; costs: accuracy against the costs; indices: every index with
+    its interval and the noise ceiling; picks: the architecture each proxy ranks first;
+    agreement: each proxy's picks judged by every other ranking; importance: XGBoost feature
+    importances, one panel per proxy; hybrid: the best combination of each size.
+    """
+    with handle_errors():
+        if kind not in PLOT_KINDS:
+            raise UsageError(f"unknown figure {kind!r}: choose one of {', '.join(PLOT_KINDS)}")
+        if Path(out).suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise UsageError(f"--out must end in .png, .svg or .pdf, got {Path(out).name!r}")
+        if dpi < 50:
+            raise UsageError(f"--dpi must be at least 50, got {dpi}")
+        from zsbench.reporting import figures
 
-    @app.command("report")
-    def report_cmd(
-        out: str = typer.Option(..., "--out", "-o", help="Folder for index.html and its figures."),
-        benchmark: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--benchmark",
-                "-b",
-                help=f"Benchmark name; repeat for several (then the page has transfer tables) [default: {default_benchmark()}].",
-            ),
-        ] = None,
-        proxies: str = _PROXIES,
-        metrics: str = _METRICS,
-        limit: int | None = _LIMIT,
-        seed: int = _SEED,
-        score_seed: int = _SCORE_SEED,
-        batch_size: int = _BATCH,
-        device: str = _DEVICE,
-        data_root: str | None = _DATA_ROOT,
-        cache: str | None = _CACHE,
-        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-        workers: int = _WORKERS,
-        bootstrap: int = _BOOTSTRAP,
-        sort: str | None = typer.Option(None, "--sort", help="Order the summary tables by an index (best first)."),
-        title: str | None = typer.Option(None, "--title", help="The page's title."),
-        dpi: int = typer.Option(150, "--dpi", help="Pixels per inch of the PNGs (a page-wide figure is 7 in)."),
-        quiet: bool = _QUIET,
-        cached_only: bool = _CACHED_ONLY,
-    ) -> None:
-        """Write an offline HTML report: run settings, summary table and every figure per
-        benchmark, and the transfer tables across benchmarks (no script, nothing fetched)."""
-        with handle_errors():
-            from zsbench.reporting.html import write_report
+        result = _evaluate(source, benchmark, quiet=quiet, cached_only=cached_only)
+        figure = figures.FIGURES[kind](result)
+        written = figures.save(figure, out, dpi=dpi)
+        err_console.print(f"wrote {written}", highlight=False)
 
-            if dpi < 50:
-                raise UsageError(f"--dpi must be at least 50, got {dpi}")
-            names = list(benchmark) if benchmark else [None]
-            if len(set(names)) != len(names):
-                raise UsageError(f"--benchmark names a benchmark twice: {', '.join(str(n) for n in names)}")
-            results = [
-                _evaluate(
-                    proxies,
-                    name,
-                    metrics=metrics,
-                    limit=limit,
-                    seed=seed,
-                    score_seed=score_seed,
-                    batch_size=batch_size,
-                    device=device,
-                    data_root=data_root,
-                    cache=cache,
-                    workers=workers,
-                    bootstrap=bootstrap,
-                    quiet=quiet,
-                    cached_only=cached_only,
-                )
-                for name in names
-            ]
-            page = write_report(results, out, sort=sort, title=title, dpi=dpi)
-            err_console.print(f"wrote {page}", highlight=False)
+
+@expand_groups
+def report_cmd(
+    out: ReportFolder,
+    *,
+    benchmark: Benchmarks = None,
+    source: EvaluationSource,
+    sort: Sort = None,
+    title: Title = None,
+    dpi: PageDpi = 150,
+    quiet: QuietDisplay = False,
+    cached_only: CachedOnly = False,
+) -> None:
+    """Write an offline HTML report: run settings, summary table and every figure per
+    benchmark, and the transfer tables across benchmarks (no script, nothing fetched)."""
+    with handle_errors():
+        from zsbench.reporting.html import write_report
+
+        if dpi < 50:
+            raise UsageError(f"--dpi must be at least 50, got {dpi}")
+        names = list(benchmark) if benchmark else [None]
+        if len(set(names)) != len(names):
+            raise UsageError(f"--benchmark names a benchmark twice: {', '.join(str(n) for n in names)}")
+        results = [_evaluate(source, name, quiet=quiet, cached_only=cached_only) for name in names]
+        page = write_report(results, out, sort=sort, title=title, dpi=dpi)
+        err_console.print(f"wrote {page}", highlight=False)

@@ -4,127 +4,158 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from zsbench.cli._common import NO_PACKS_OPTION, TIMEOUT_OPTION, err_console, handle_errors, out_console, print_json
+from zsbench.cli._common import err_console, handle_errors, out_console, print_json
+from zsbench.cli._options import DataRoot, NoPacks, ThreadsPerWorker, Timeout
 from zsbench.errors import UsageError
 
 OUTPUT_SUFFIXES = (".json", ".txt", ".csv")
 
 
+# the options of search
+SearchSpaceName = Annotated[
+    str | None, typer.Option("--space", help="Search space (zsbench spaces); with --benchmark, its own.")
+]
+Proxy = Annotated[str | None, typer.Option("--proxy", help="The proxy the search maximises (zsbench proxies).")]
+SavedHybrid = Annotated[str | None, typer.Option("--hybrid", help="Or a hybrid saved by 'zsbench hybrid --save NAME'.")]
+MaxFlops = Annotated[
+    str | None,
+    typer.Option("--max-flops", help="FLOPs (MACs) budget: 200M, 1.5G, 2e8; with --benchmark also 25% of its range."),
+]
+MaxParams = Annotated[str | None, typer.Option("--max-params", help="Parameter budget: 1M, 500k; or N% with --benchmark.")]
+MaxDepth = Annotated[str | None, typer.Option("--max-depth", help="Depth budget (weight layers); or N% with --benchmark.")]
+Strategy = Annotated[str, typer.Option("--strategy", help="evolution (Zen-NAS style) or random.")]
+Population = Annotated[int, typer.Option("--population", help="Population size of the evolution.")]
+Evaluations = Annotated[int, typer.Option("--evaluations", help="Distinct architectures scored.")]
+RoundSize = Annotated[
+    int,
+    typer.Option("--round-size", help="Candidates generated and scored at once (the result depends on it, not on --workers)."),
+]
+SearchSeed = Annotated[int, typer.Option("--seed", help="Seed of every random choice of the search.")]
+JudgeBenchmark = Annotated[
+    str | None, typer.Option("--benchmark", help="Search the benchmark's networks and judge the pick on its ground truth.")
+]
+SubsetLimit = Annotated[
+    int | None, typer.Option("--limit", help="With --benchmark: only its seeded subset of N networks (evaluate --limit's).")
+]
+NoBaseline = Annotated[bool, typer.Option("--no-baseline", help="With --benchmark: skip the random-search baseline.")]
+Top = Annotated[int, typer.Option("--top", help="Best architectures shown and written.")]
+ImagesDataset = Annotated[str, typer.Option("--dataset", help="Without --benchmark: the images the proxies score.")]
+InitSeed = Annotated[int, typer.Option("--score-seed", help="Seed of the input batch and initialisations.")]
+ProxyBatch = Annotated[int, typer.Option("--batch-size", help="Images in the proxies' batch.")]
+ScoringDevice = Annotated[str, typer.Option("--device", help="Torch device for scoring.")]
+UserCache = Annotated[str | None, typer.Option("--cache", help="Score cache file (default: the user cache).")]
+AnyExecutor = Annotated[str, typer.Option("--executor", help="local, process or ray.")]
+RoundWorkers = Annotated[int, typer.Option("--workers", help="Worker processes scoring a round.")]
+ClusterAddress = Annotated[str | None, typer.Option("--ray-address", help="ray: cluster address.")]
+ResultJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON only.")]
+ResultOutput = Annotated[
+    str | None,
+    typer.Option("--output", help="Write the result: .json (everything), .txt (the best, one per line), .csv (the history)."),
+]
+NoProgressLine = Annotated[bool, typer.Option("--quiet", help="No progress line.")]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``search`` to ``app``."""
+    app.command("search")(search_cmd)
 
-    @app.command("search")
-    def search_cmd(
-        space: str | None = typer.Option(None, "--space", help="Search space (zsbench spaces); with --benchmark, its own."),
-        proxy: str | None = typer.Option(None, "--proxy", help="The proxy the search maximises (zsbench proxies)."),
-        hybrid: str | None = typer.Option(None, "--hybrid", help="Or a hybrid saved by 'zsbench hybrid --save NAME'."),
-        max_flops: str | None = typer.Option(
-            None, "--max-flops", help="FLOPs (MACs) budget: 200M, 1.5G, 2e8; with --benchmark also 25% of its range."
-        ),
-        max_params: str | None = typer.Option(None, "--max-params", help="Parameter budget: 1M, 500k; or N% with --benchmark."),
-        max_depth: str | None = typer.Option(None, "--max-depth", help="Depth budget (weight layers); or N% with --benchmark."),
-        strategy: str = typer.Option("evolution", "--strategy", help="evolution (Zen-NAS style) or random."),
-        population: int = typer.Option(32, "--population", help="Population size of the evolution."),
-        evaluations: int = typer.Option(300, "--evaluations", help="Distinct architectures scored."),
-        round_size: int = typer.Option(
-            8, "--round-size", help="Candidates generated and scored at once (the result depends on it, not on --workers)."
-        ),
-        seed: int = typer.Option(0, "--seed", help="Seed of every random choice of the search."),
-        benchmark: str | None = typer.Option(
-            None, "--benchmark", help="Search the benchmark's networks and judge the pick on its ground truth."
-        ),
-        limit: int | None = typer.Option(
-            None, "--limit", help="With --benchmark: only its seeded subset of N networks (evaluate --limit's)."
-        ),
-        no_baseline: bool = typer.Option(False, "--no-baseline", help="With --benchmark: skip the random-search baseline."),
-        top: int = typer.Option(10, "--top", help="Best architectures shown and written."),
-        dataset: str = typer.Option("cifar10", "--dataset", help="Without --benchmark: the images the proxies score."),
-        score_seed: int = typer.Option(0, "--score-seed", help="Seed of the input batch and initialisations."),
-        batch_size: int = typer.Option(64, "--batch-size", help="Images in the proxies' batch."),
-        device: str = typer.Option("cpu", "--device", help="Torch device for scoring."),
-        data_root: str | None = typer.Option(None, "--data-root", help="Data root (default: $ZSBENCH_DATA)."),
-        cache: str | None = typer.Option(None, "--cache", help="Score cache file (default: the user cache)."),
-        no_packs: bool = NO_PACKS_OPTION,  # read by the engine (ZSBENCH_NO_PACKS)
-        executor: str = typer.Option("local", "--executor", help="local, process or ray."),
-        workers: int = typer.Option(1, "--workers", help="Worker processes scoring a round."),
-        threads: int | None = typer.Option(None, "--threads", help="Torch threads per worker."),
-        ray_address: str | None = typer.Option(None, "--ray-address", help="ray: cluster address."),
-        timeout: float | None = TIMEOUT_OPTION,
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON only."),
-        output: str | None = typer.Option(
-            None, "--output", help="Write the result: .json (everything), .txt (the best, one per line), .csv (the history)."
-        ),
-        quiet: bool = typer.Option(False, "--quiet", help="No progress line."),
-    ) -> None:
-        """Search a space for the best architecture under a budget, scored by a proxy or a saved hybrid, without training.
 
-        Scores go through the cache of 'zsbench evaluate': an interrupted search resumes when run again.
-        """
-        with handle_errors():
-            from zsbench.engine.evaluation import RunOptions
+def search_cmd(
+    space: SearchSpaceName = None,
+    proxy: Proxy = None,
+    hybrid: SavedHybrid = None,
+    max_flops: MaxFlops = None,
+    max_params: MaxParams = None,
+    max_depth: MaxDepth = None,
+    strategy: Strategy = "evolution",
+    population: Population = 32,
+    evaluations: Evaluations = 300,
+    round_size: RoundSize = 8,
+    seed: SearchSeed = 0,
+    benchmark: JudgeBenchmark = None,
+    limit: SubsetLimit = None,
+    no_baseline: NoBaseline = False,
+    top: Top = 10,
+    dataset: ImagesDataset = "cifar10",
+    score_seed: InitSeed = 0,
+    batch_size: ProxyBatch = 64,
+    device: ScoringDevice = "cpu",
+    data_root: DataRoot = None,
+    cache: UserCache = None,
+    no_packs: NoPacks = False,  # read by the engine (ZSBENCH_NO_PACKS)
+    executor: AnyExecutor = "local",
+    workers: RoundWorkers = 1,
+    threads: ThreadsPerWorker = None,
+    ray_address: ClusterAddress = None,
+    timeout: Timeout = None,
+    as_json: ResultJson = False,
+    output: ResultOutput = None,
+    quiet: NoProgressLine = False,
+) -> None:
+    """Search a space for the best architecture under a budget, scored by a proxy or a saved hybrid, without training.
+
+    Scores go through the cache of 'zsbench evaluate': an interrupted search resumes when run again.
+    """
+    with handle_errors():
+        from zsbench.engine.evaluation import RunOptions
+        from zsbench.studies.search import SearchOptions, run_search
+
+        if output is not None and Path(output).suffix.lower() not in OUTPUT_SUFFIXES:
+            raise UsageError(f"--output must end in {', '.join(OUTPUT_SUFFIXES)}, got {Path(output).name!r}")
+        if top < 1:
+            raise UsageError(f"--top must be at least 1, got {top}")
+        if output is not None:
             from zsbench.engine.outputs import check_output
-            from zsbench.studies.search import SearchOptions, run_search
 
-            if output is not None and Path(output).suffix.lower() not in OUTPUT_SUFFIXES:
-                raise UsageError(f"--output must end in {', '.join(OUTPUT_SUFFIXES)}, got {Path(output).name!r}")
-            if top < 1:
-                raise UsageError(f"--top must be at least 1, got {top}")
-            if output is not None:
-                check_output(output)  # before the search, not after
-            run = RunOptions(
-                cache=cache, executor=executor, workers=workers, ray_address=ray_address, threads=threads, timeout=timeout
-            )
-            on_round = None if quiet or as_json else _progress_line()
-            try:
-                report = run_search(
-                    space=space,
-                    proxy=proxy,
-                    hybrid=hybrid,
-                    benchmark=benchmark,
-                    max_flops=max_flops,
-                    max_params=max_params,
-                    max_depth=max_depth,
-                    options=SearchOptions(
-                        strategy=strategy, population=population, evaluations=evaluations, seed=seed,
-                        round_size=round_size, baseline=not no_baseline,
-                    ),
-                    limit=limit,
-                    dataset=dataset,
-                    score_seed=score_seed,
-                    batch_size=batch_size,
-                    device=device,
-                    data_root=data_root,
-                    run=run,
-                    on_round=on_round,
-                )
-            except KeyboardInterrupt:
-                err_console.print(
-                    "[red]interrupted:[/red] every scored candidate is in the cache; rerun the same command to resume",
-                    highlight=False,
-                )
-                raise typer.Exit(130) from None
-            payload = report.to_json(top)
-            if output is not None:
-                _write(report, payload, Path(output), top)
+            check_output(output)  # before the search, not after
+        run = RunOptions(
+            cache=cache, executor=executor, workers=workers, ray_address=ray_address, threads=threads, timeout=timeout
+        )
+        on_round = None if quiet or as_json else _progress_line()
+        try:
+            report = run_search(
+                space=space, proxy=proxy, hybrid=hybrid, benchmark=benchmark,
+                max_flops=max_flops, max_params=max_params, max_depth=max_depth,
+                options=SearchOptions(
+                    strategy=strategy, population=population, evaluations=evaluations, seed=seed,
+                    round_size=round_size, baseline=not no_baseline,
+                ),
+                limit=limit, dataset=dataset, score_seed=score_seed, batch_size=batch_size, device=device,
+                data_root=data_root, run=run, on_round=on_round,
+            )  # fmt: skip
+        except KeyboardInterrupt:
             err_console.print(
-                f"{len(report.run.history)} architectures evaluated ({report.computed} scores computed, "
-                f"{report.cached} from the cache)"
-                + ("; no unevaluated architecture within the budget was left" if report.run.exhausted else ""),
+                "[red]interrupted:[/red] every scored candidate is in the cache; rerun the same command to resume",
                 highlight=False,
             )
-            if as_json:
-                print_json(payload)
-                return
-            out_console.print(_best_table(report, payload))
-            if report.judgement is not None:
-                out_console.print(_judgement_table(report))
-            if report.train_command:
-                out_console.print(f"train the pick: {report.train_command}", highlight=False)
+            raise typer.Exit(130) from None
+        _show(report, top=top, output=output, as_json=as_json)
+
+
+def _show(report: Any, *, top: int, output: str | None, as_json: bool) -> None:
+    """The result to ``--output``, the one-line account on stderr, and the tables (or JSON) on stdout."""
+    payload = report.to_json(top)
+    if output is not None:
+        _write(report, payload, Path(output), top)
+    err_console.print(
+        f"{len(report.run.history)} architectures evaluated ({report.computed} scores computed, "
+        f"{report.cached} from the cache)"
+        + ("; no unevaluated architecture within the budget was left" if report.run.exhausted else ""),
+        highlight=False,
+    )
+    if as_json:
+        print_json(payload)
+        return
+    out_console.print(_best_table(report, payload))
+    if report.judgement is not None:
+        out_console.print(_judgement_table(report))
+    if report.train_command:
+        out_console.print(f"train the pick: {report.train_command}", highlight=False)
 
 
 def _progress_line() -> Any:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from zsbench.cli._common import handle_errors, out_console, print_json
+from zsbench.cli._options import JsonTable
 from zsbench.errors import UsageError
 from zsbench.plugins import get_host
 
@@ -49,34 +50,45 @@ def describe_space(
     }
 
 
+# the options of spaces show
+SpaceName = Annotated[str, typer.Argument(help="Space name, e.g. R1, R2, MB, nb201, nasbench-macro.")]
+Sample = Annotated[int, typer.Option("--sample", "-n", help="How many architectures to draw.")]
+DrawSeed = Annotated[int, typer.Option("--seed", help="Seed of the draw (same seed, same architectures).")]
+MaxFlops = Annotated[
+    float | None,
+    typer.Option("--max-flops", help="Draw only architectures of at most this many MACs (at 32x32), as build does."),
+]
+Archs = Annotated[list[str] | None, typer.Option("--arch", help="Show these architectures instead of a sample.")]
+NumClasses = Annotated[int, typer.Option("--num-classes", help="Classifier width used for params and FLOPs.")]
+InputSize = Annotated[int | None, typer.Option("--input-size", help="Image size (default: the space's).")]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``show`` to the ``spaces`` command group created by :mod:`zsbench.cli.listing`."""
-    spaces_app: typer.Typer = app.spaces_app  # type: ignore[attr-defined]
+    app.spaces_app.command("show")(show_cmd)  # type: ignore[attr-defined]
 
-    @spaces_app.command("show")
-    def show_cmd(
-        name: str = typer.Argument(..., help="Space name, e.g. R1, R2, MB, nb201, nasbench-macro."),
-        sample: int = typer.Option(5, "--sample", "-n", help="How many architectures to draw."),
-        seed: int = typer.Option(0, "--seed", help="Seed of the draw (same seed, same architectures)."),
-        max_flops: float | None = typer.Option(
-            None, "--max-flops", help="Draw only architectures of at most this many MACs (at 32x32), as build does."
-        ),
-        arch: Annotated[list[str] | None, typer.Option("--arch", help="Show these architectures instead of a sample.")] = None,
-        num_classes: int = typer.Option(10, "--num-classes", help="Classifier width used for params and FLOPs."),
-        input_size: int | None = typer.Option(None, "--input-size", help="Image size (default: the space's)."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    ) -> None:
-        """Show a search space: its size and sample architectures with FLOPs (MACs), params and depth."""
-        with handle_errors():
-            info = describe_space(name, sample, seed, num_classes, input_size, archs=arch, max_flops=max_flops)
-            if as_json:
-                print_json(info)
-                return
-            title = f"{info['space']}: {info['size']:,} architectures; {len(info['architectures'])} shown (seed {seed})"
-            table = Table(title=title, caption=f"FLOPs are multiply-accumulates per {info['input_size']}x{info['input_size']} image")
-            table.add_column("arch", overflow="fold")
-            for column in ("MFLOPs", "params", "depth"):
-                table.add_column(column, justify="right")
-            for row in info["architectures"]:
-                table.add_row(row["arch"], f"{row['flops'] / 1e6:,.2f}", f"{row['params']:,}", str(row["depth"]))
-            out_console.print(table)
+
+def show_cmd(
+    name: SpaceName,
+    sample: Sample = 5,
+    seed: DrawSeed = 0,
+    max_flops: MaxFlops = None,
+    arch: Archs = None,
+    num_classes: NumClasses = 10,
+    input_size: InputSize = None,
+    as_json: JsonTable = False,
+) -> None:
+    """Show a search space: its size and sample architectures with FLOPs (MACs), params and depth."""
+    with handle_errors():
+        info = describe_space(name, sample, seed, num_classes, input_size, archs=arch, max_flops=max_flops)
+        if as_json:
+            print_json(info)
+            return
+        title = f"{info['space']}: {info['size']:,} architectures; {len(info['architectures'])} shown (seed {seed})"
+        table = Table(title=title, caption=f"FLOPs are multiply-accumulates per {info['input_size']}x{info['input_size']} image")
+        table.add_column("arch", overflow="fold")
+        for column in ("MFLOPs", "params", "depth"):
+            table.add_column(column, justify="right")
+        for row in info["architectures"]:
+            table.add_row(row["arch"], f"{row['flops'] / 1e6:,.2f}", f"{row['params']:,}", str(row["depth"]))
+        out_console.print(table)

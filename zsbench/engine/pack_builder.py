@@ -315,27 +315,26 @@ def verify_pack(
             [e for e in entries if held[e.obj.name]], bench, space, archs, costs, batch, store,
             run=run, host=host, explicit_host=False,
         )  # fmt: skip
-    checks = []
-    for entry in entries:
-        stored = held[entry.obj.name]
-        mine = [a for a in archs if a in stored]
-        if not mine:
+    checks = [_compare(entry, held[entry.obj.name], fresh.get(entry.qualified_name, {}), archs) for entry in entries]
+    return [c for c in checks if c is not None]
+
+
+def _compare(entry: Any, stored: dict[str, Any], again: dict[str, Any], archs: list[str]) -> ProxyCheck | None:
+    """One proxy's recomputed scores against the pack's (``None``: the pack holds none of ``archs``)."""
+    mine = [a for a in archs if a in stored]
+    if not mine:
+        return None
+    differ, relative, pairs = 0, 0.0, []
+    for arch in mine:
+        a, b = stored[arch], again[arch]
+        if (a.error is None) != (b.error is None):
+            differ += 1
             continue
-        again = fresh[entry.qualified_name]
-        differ, relative, pairs = 0, 0.0, []
-        for arch in mine:
-            a, b = stored[arch], again[arch]
-            if (a.error is None) != (b.error is None):
-                differ += 1
-                continue
-            if a.error is None and a.value is not None and b.value is not None:
-                scale = max(abs(a.value), abs(b.value), 1e-300)
-                relative = max(relative, abs(a.value - b.value) / scale if a.value != b.value else 0.0)
-                pairs.append((a.value, b.value))
-        checks.append(
-            ProxyCheck(entry.obj.name, len(mine), relative, _spearman(pairs), differ, float(entry.obj.tolerance))
-        )
-    return checks
+        if a.error is None and a.value is not None and b.value is not None:
+            scale = max(abs(a.value), abs(b.value), 1e-300)
+            relative = max(relative, abs(a.value - b.value) / scale if a.value != b.value else 0.0)
+            pairs.append((a.value, b.value))
+    return ProxyCheck(entry.obj.name, len(mine), relative, _spearman(pairs), differ, float(entry.obj.tolerance))
 
 
 def _spearman(pairs: list[tuple[float, float]]) -> float:

@@ -39,6 +39,7 @@ from zsbench.errors import UsageError, ZsbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -535,7 +536,6 @@ def budgets(
     architecture under the budget), and the accuracy of its pick against the oracle's (the
     best accuracy under the budget) as the reference line (the paper's Figures 4 to 6)."""
     import numpy as np
-    from matplotlib import colors
 
     names = proxy_names(result, proxies)
     available = budget_series(result, host)
@@ -555,31 +555,7 @@ def budgets(
             cost_label = COST_UNITS[series.cost][0].split(" (")[0] if series.cost in COST_UNITS else None
             budget_label = f"budget (share of the pool's {cost_label} range)" if cost_label else "budget level"
             heat_ax, line_ax = axes[row]
-            if series.ranks is not None:
-                br = np.array([[_summary_row(result, n).get(c, np.nan) for c in series.ranks] for n in names], dtype=float)
-                top = max(0.05, float(np.nanmax(br))) if np.isfinite(br).any() else 1.0
-                heat_ax.imshow(br, aspect="auto", cmap="viridis_r", norm=colors.Normalize(0, top))
-                threshold = 0.5 * top
-                for i in range(len(names)):
-                    for j in range(len(series.levels)):
-                        if np.isfinite(br[i, j]):
-                            heat_ax.text(
-                                j,
-                                i,
-                                f"{br[i, j]:.2f}",
-                                ha="center",
-                                va="center",
-                                fontsize=5.5,
-                                color="white" if br[i, j] > threshold else "black",
-                            )
-                heat_ax.set_xticks(positions, series.levels)
-                heat_ax.set_yticks(range(len(names)), names)
-                heat_ax.spines[:].set_visible(False)
-                heat_ax.tick_params(length=0)
-                heat_ax.set_title(f"{series.index}: BR of each pick", loc="left")
-                heat_ax.set_xlabel(budget_label)
-            else:
-                heat_ax.set_visible(False)
+            _budget_heat(heat_ax, result, series, names, budget_label)
             for name in names:
                 style = styles[name]
                 picked = [_summary_row(result, name).get(c, np.nan) for c in series.picks]
@@ -608,6 +584,39 @@ def budgets(
                 line_ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, handlelength=2.2)
         _suptitle(figure, f"{result.benchmark}: constrained search ({result.archs} architectures; BR 0 = the best under the budget)")
     return figure
+
+
+def _budget_heat(heat_ax: Axes, result: EvaluationResult, series: Any, names: list[str], budget_label: str) -> None:
+    """The heat map of each proxy's best rank BR at each budget level (hidden for an index without ranks)."""
+    import numpy as np
+    from matplotlib import colors
+
+    if series.ranks is None:
+        heat_ax.set_visible(False)
+        return
+    positions = np.arange(len(series.levels))
+    br = np.array([[_summary_row(result, n).get(c, np.nan) for c in series.ranks] for n in names], dtype=float)
+    top = max(0.05, float(np.nanmax(br))) if np.isfinite(br).any() else 1.0
+    heat_ax.imshow(br, aspect="auto", cmap="viridis_r", norm=colors.Normalize(0, top))
+    threshold = 0.5 * top
+    for i in range(len(names)):
+        for j in range(len(series.levels)):
+            if np.isfinite(br[i, j]):
+                heat_ax.text(
+                    j,
+                    i,
+                    f"{br[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=5.5,
+                    color="white" if br[i, j] > threshold else "black",
+                )
+    heat_ax.set_xticks(positions, series.levels)
+    heat_ax.set_yticks(range(len(names)), names)
+    heat_ax.spines[:].set_visible(False)
+    heat_ax.tick_params(length=0)
+    heat_ax.set_title(f"{series.index}: BR of each pick", loc="left")
+    heat_ax.set_xlabel(budget_label)
 
 
 # -- indices -------------------------------------------------------------------------------------
@@ -969,7 +978,6 @@ def hybrid(
     references; (b) with ``transfer_to``, the same winners judged on the other benchmarks
     (found here, applied there unchanged), else the accuracy each winner picks under each
     budget against the oracle's."""
-    import numpy as np
 
     from zsbench.studies.hybrid import definition_of, evaluate_definitions, members_of, search
 
@@ -1013,29 +1021,39 @@ def hybrid(
             right.set_title("(b) transfer of the winners", loc="left")
             right.legend(frameon=False)
         else:
-            pick_columns = [c for c in best.columns if metric.entry_role(c) == "pick"]
-            labels = getattr(result, "entry_labels", {}) or {}
-            levels = [labels.get(c, c) for c in pick_columns]
-            positions = np.arange(len(pick_columns))
-            for row, size in enumerate(sizes):
-                right.plot(positions, best.loc[row, pick_columns].to_numpy(dtype=float), color=PALETTE[row % len(PALETTE)],
-                           marker=MARKERS[row % len(MARKERS)], label=f"best of {size} member{'s' if size > 1 else ''}")  # fmt: skip
-            if pick_columns:
-                oracle_rows = evaluate_definitions(table, [], [metric], options=options, oracle=True)
-                right.plot(positions, oracle_rows.loc[0, pick_columns].to_numpy(dtype=float), color=ORACLE_COLOR,
-                           linewidth=1.4, linestyle=(0, (4, 2)), label="oracle", zorder=5)  # fmt: skip
-            right.set_xticks(positions, levels)
-            right.set_xlabel("budget level")
-            right.set_ylabel("accuracy of the pick (%)")
-            right.set_title("(b) accuracy of the winners' picks", loc="left")
-            right.legend(frameon=False, fontsize=5.5)
-            right.grid(axis="y", linewidth=0.3, alpha=0.5)
+            _winners_picks(right, result, table, best, metric, options)
         _suptitle(
             figure,
             f"{result.benchmark}: hybrid proxies ({len(found.candidates)} candidates of up to {max_size} members, "
             f"{len(found.members)} members; {result.archs} architectures)",
         )
     return figure
+
+
+def _winners_picks(right: Axes, result: EvaluationResult, table: Any, best: pd.DataFrame, metric: Any, options: Any) -> None:
+    """Panel (b) without transfer: the accuracy each size's winner picks under each budget, beside the oracle's."""
+    import numpy as np
+
+    from zsbench.studies.hybrid import evaluate_definitions
+
+    sizes = best["size"].to_numpy(dtype=int)
+    pick_columns = [c for c in best.columns if metric.entry_role(c) == "pick"]
+    labels = getattr(result, "entry_labels", {}) or {}
+    levels = [labels.get(c, c) for c in pick_columns]
+    positions = np.arange(len(pick_columns))
+    for row, size in enumerate(sizes):
+        right.plot(positions, best.loc[row, pick_columns].to_numpy(dtype=float), color=PALETTE[row % len(PALETTE)],
+                   marker=MARKERS[row % len(MARKERS)], label=f"best of {size} member{'s' if size > 1 else ''}")  # fmt: skip
+    if pick_columns:
+        oracle_rows = evaluate_definitions(table, [], [metric], options=options, oracle=True)
+        right.plot(positions, oracle_rows.loc[0, pick_columns].to_numpy(dtype=float), color=ORACLE_COLOR,
+                   linewidth=1.4, linestyle=(0, (4, 2)), label="oracle", zorder=5)  # fmt: skip
+    right.set_xticks(positions, levels)
+    right.set_xlabel("budget level")
+    right.set_ylabel("accuracy of the pick (%)")
+    right.set_title("(b) accuracy of the winners' picks", loc="left")
+    right.legend(frameon=False, fontsize=5.5)
+    right.grid(axis="y", linewidth=0.3, alpha=0.5)
 
 
 #: The figure functions by the name ``zsbench plot`` uses.

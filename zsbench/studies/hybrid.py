@@ -432,19 +432,8 @@ def search(
     import numpy as np
     import pandas as pd
 
-    if not metrics:
-        raise UsageError("a hybrid search needs at least one index to judge by")
-    unknown = [r for r in rules if r not in RULES]
-    if unknown or not rules:
-        raise UsageError(f"unknown hybrid rule {', '.join(unknown) or '(none)'}; rules: {', '.join(RULES)}")
-    if max_size < 1:
-        raise UsageError(f"--max-size must be at least 1, got {max_size}")
-    members = list(members) if members is not None else members_of(table)
-    if not members:
-        raise UsageError(f"{table.benchmark}: no members to combine")
+    members = _checked_search(table, metrics, members, rules, max_size)
     names = [m.name for m in members]
-    if len(set(names)) != len(names):
-        raise UsageError(f"a member is named twice in {', '.join(names)}")
     per_metric = resolve_options(metrics, options)
     accuracy = table.accuracy
     costs = table.costs()
@@ -494,6 +483,26 @@ def search(
         candidates=frame,
         members=members,
     )
+
+
+def _checked_search(
+    table: ScoreTable, metrics: Sequence[Metric], members: Sequence[Member] | None, rules: Sequence[str], max_size: int
+) -> list[Member]:
+    """The members of a hybrid search (default :func:`members_of`), after checking its settings."""
+    if not metrics:
+        raise UsageError("a hybrid search needs at least one index to judge by")
+    unknown = [r for r in rules if r not in RULES]
+    if unknown or not rules:
+        raise UsageError(f"unknown hybrid rule {', '.join(unknown) or '(none)'}; rules: {', '.join(RULES)}")
+    if max_size < 1:
+        raise UsageError(f"--max-size must be at least 1, got {max_size}")
+    members = list(members) if members is not None else members_of(table)
+    if not members:
+        raise UsageError(f"{table.benchmark}: no members to combine")
+    names = [m.name for m in members]
+    if len(set(names)) != len(names):
+        raise UsageError(f"a member is named twice in {', '.join(names)}")
+    return members
 
 
 def order_candidates(frame: pd.DataFrame, index: str, higher_is_better: bool) -> pd.DataFrame:

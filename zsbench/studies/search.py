@@ -36,6 +36,7 @@ population nor is returned.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -329,53 +330,26 @@ def search(
     import numpy as np
     import pandas as pd
 
-    if strategy not in STRATEGIES:
-        raise UsageError(f"unknown strategy {strategy!r}: choose {', '.join(STRATEGIES)}")
-    for option, value in (("--population", population), ("--evaluations", evaluations), ("--round-size", round_size)):
-        if value < 1:
-            raise UsageError(f"{option} must be at least 1, got {value}")
-    memo: dict[str, Cost] = {}
-
-    def cost_of(arch: str) -> Cost:
-        if arch not in memo:
-            memo[arch] = cost(arch) if cost is not None else space.cost(arch)
-        return memo[arch]
-
+    _check_settings(strategy, population=population, evaluations=evaluations, round_size=round_size)
+    cost_of = functools.lru_cache(maxsize=None)(cost if cost is not None else space.cost)
     # two streams: the random draws are the same for both strategies under one seed
     candidates = _Candidates(space, budget, cost_of, pool, random.Random(f"zsbench-search-draws:{seed}"))
     moves = random.Random(f"zsbench-search-moves:{seed}")
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    fused = np.zeros(0)
-    population_archs: list[str] = []
-    picks: list[tuple[int, str]] = []
-    exhausted = False
-    round_number = 0
+    fused, population_archs, picks, exhausted, round_number = np.zeros(0), [], [], False, 0
     while len(rows) < evaluations and not exhausted:
         wanted = min(round_size, evaluations - len(rows))
-        fresh: list[dict[str, Any]] = []
-        for _ in range(wanted):
-            entry = _next_candidate(strategy, space, candidates, moves, population_archs, population, seen)
-            if entry is None:
-                exhausted = True
-                break
-            seen.add(entry["arch"])
-            fresh.append(entry)
+        fresh, exhausted = _draw_round(wanted, strategy, space, candidates, moves, population_archs, population, seen)
         if not fresh:
             break
         archs = [e["arch"] for e in fresh]
         costs = [cost_of(a) for a in archs]
-        scores = scorer(archs, costs)
-        for position, (entry, c) in enumerate(zip(fresh, costs, strict=True)):
-            entry.update(flops=float(c.flops), params=float(c.params), depth=float(c.depth), round=round_number)
-            for column, values in scores.items():
-                entry[column] = float(values[position]) if values[position] is not None else float("nan")
-            rows.append(entry)
+        rows += _scored(fresh, costs, scorer(archs, costs), round_number)
         frame = pd.DataFrame(rows)
         fused = objective.fuse(frame)
         population_archs = _top(frame["arch"].tolist(), fused, population)
-        if population_archs:
-            picks.append((len(rows), population_archs[0]))
+        picks += [(len(rows), population_archs[0])] if population_archs else []
         round_number += 1
         if on_round is not None:
             on_round(len(rows), evaluations)
@@ -389,19 +363,53 @@ def search(
     ordered = ["arch", *COST_NAMES, *objective.directions, "origin", "parent", "round"]
     history = history[[c for c in ordered if c in history.columns]]
     settings = {
-        "space": space.name,
-        "strategy": strategy,
-        "objective": objective.label,
-        "budget": budget.to_json(),
-        "population": population,
-        "evaluations": evaluations,
-        "evaluated": len(history),
-        "seed": seed,
-        "round_size": round_size,
-        "pool": None if pool is None else len(pool),
+        "space": space.name, "strategy": strategy, "objective": objective.label, "budget": budget.to_json(),
+        "population": population, "evaluations": evaluations, "evaluated": len(history), "seed": seed,
+        "round_size": round_size, "pool": None if pool is None else len(pool),
         "mutation": "declared" if _declares_mutation(space) else "default (a fresh sample: no neighbourhood)",
-    }
+    }  # fmt: skip
     return SearchRun(strategy, history, fused, picks, exhausted=exhausted, settings=settings)
+
+
+def _check_settings(strategy: str, **counts: int) -> None:
+    """A known strategy, and every count at least 1 (named as its command-line option)."""
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {strategy!r}: choose {', '.join(STRATEGIES)}")
+    for name, value in counts.items():
+        if value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+
+
+def _draw_round(
+    wanted: int,
+    strategy: str,
+    space: SearchSpace,
+    candidates: _Candidates,
+    moves: random.Random,
+    population_archs: list[str],
+    population: int,
+    seen: set[str],
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``wanted`` new candidates (added to ``seen``), and whether the space ran out of them."""
+    fresh: list[dict[str, Any]] = []
+    for _ in range(wanted):
+        entry = _next_candidate(strategy, space, candidates, moves, population_archs, population, seen)
+        if entry is None:
+            return fresh, True
+        seen.add(entry["arch"])
+        fresh.append(entry)
+    return fresh, False
+
+
+def _scored(
+    fresh: list[dict[str, Any]], costs: list[Cost], scores: dict[str, Sequence[Any]], round_number: int
+) -> list[dict[str, Any]]:
+    """The round's candidates with their costs and scores (a missing score is NaN)."""
+    for position, (entry, c) in enumerate(zip(fresh, costs, strict=True)):
+        entry.update(flops=float(c.flops), params=float(c.params), depth=float(c.depth), round=round_number)
+        for column, values in scores.items():
+            entry[column] = float(values[position]) if values[position] is not None else float("nan")
+    return fresh
 
 
 def _declares_mutation(space: SearchSpace) -> bool:
@@ -712,32 +720,15 @@ def run_search(
     """
     import shlex
 
-    from zsbench.engine.evaluation import RunOptions, ScoringOptions, _open_cache, make_batch, resolve_benchmark, sample_rows
+    from zsbench.engine.evaluation import RunOptions, ScoringOptions, _open_cache, make_batch
     from zsbench.plugins import get_host
-    from zsbench.tables import load_benchmark_table
 
     if (proxy is None) == (hybrid is None):
         raise UsageError("name what to search with: --proxy NAME or --hybrid NAME (one of them)")
     explicit_host = host is not None
     host = host if host is not None else get_host()
-    truth = None
-    pool = None
-    if benchmark is not None:
-        bench = resolve_benchmark(host, benchmark, space)
-        space_entry = host.spaces.entry(bench.space)
-        if space is not None and space not in (bench.space, space_entry.qualified_name):
-            raise UsageError(f"--space {space} contradicts benchmark {bench.name}, whose space is {bench.space}; drop --space")
-        table = load_benchmark_table(bench, data_root)
-        table = table.iloc[sample_rows(len(table), limit, 0)].reset_index(drop=True)
-        truth = ground_truth(table, space_entry.obj)
-        pool = truth.archs
-    else:
-        if space is None:
-            raise UsageError("name the space to search: --space NAME (zsbench spaces lists them), or --benchmark B")
-        if limit is not None:
-            raise UsageError("--limit restricts a benchmark's networks: it needs --benchmark")
-        space_entry = host.spaces.entry(space)
-        bench = _SpaceContext.of(space_entry.obj, dataset)
+    bench, space_entry, truth = _search_target(host, benchmark, space, limit=limit, dataset=dataset, data_root=data_root)
+    pool = truth.archs if truth is not None else None
     budget = budget_from(max_flops, max_params, max_depth, truth)
     if hybrid is not None:
         from zsbench.studies.hybrid import load_definition
@@ -755,13 +746,7 @@ def run_search(
     cost = (lambda arch: truth.costs[arch]) if truth is not None else None
     with _open_cache(run.cache) as store:
         scorer = EngineScorer(entries, bench, space_entry, batch, store, scoring=scoring, run=run, host=host, explicit_host=explicit_host)
-        if definition is not None:
-            directions = {scorer.columns[e.qualified_name]: bool(e.obj.higher_is_better) for e in entries}
-            _check_directions(hybrid, definition, entries)
-            objective = hybrid_objective(hybrid, _with_columns(definition, entries, scorer.columns), directions)
-        else:
-            column = scorer.columns[entries[0].qualified_name]
-            objective = proxy_objective(entries[0].obj.name, column, bool(entries[0].obj.higher_is_better))
+        objective = _objective(scorer, entries, hybrid, definition)
         kwargs = dict(population=options.population, evaluations=options.evaluations, seed=options.seed,
                       round_size=options.round_size, pool=pool, cost=cost)
         result = search(space_obj, scorer, objective, budget, strategy=options.strategy, on_round=on_round, **kwargs)
@@ -779,6 +764,39 @@ def run_search(
         if baseline is not None:
             report.baseline_judgement = truth.judge(baseline.pick, budget)
     return report
+
+
+def _search_target(
+    host: Any, benchmark: str | None, space: str | None, *, limit: int | None, dataset: str, data_root: str | None
+) -> tuple[Any, Any, GroundTruth | None]:
+    """What is searched: the benchmark (its networks' ground truth) or the space alone, and its space entry."""
+    from zsbench.engine.evaluation import resolve_benchmark, sample_rows
+    from zsbench.tables import load_benchmark_table
+
+    if benchmark is not None:
+        bench = resolve_benchmark(host, benchmark, space)
+        space_entry = host.spaces.entry(bench.space)
+        if space is not None and space not in (bench.space, space_entry.qualified_name):
+            raise UsageError(f"--space {space} contradicts benchmark {bench.name}, whose space is {bench.space}; drop --space")
+        table = load_benchmark_table(bench, data_root)
+        table = table.iloc[sample_rows(len(table), limit, 0)].reset_index(drop=True)
+        return bench, space_entry, ground_truth(table, space_entry.obj)
+    if space is None:
+        raise UsageError("name the space to search: --space NAME (zsbench spaces lists them), or --benchmark B")
+    if limit is not None:
+        raise UsageError("--limit restricts a benchmark's networks: it needs --benchmark")
+    space_entry = host.spaces.entry(space)
+    return _SpaceContext.of(space_entry.obj, dataset), space_entry, None
+
+
+def _objective(scorer: EngineScorer, entries: list[Any], hybrid: str | None, definition: HybridDefinition | None) -> Objective:
+    """The saved hybrid's objective over the scorer's columns, or the one proxy's."""
+    if definition is not None:
+        directions = {scorer.columns[e.qualified_name]: bool(e.obj.higher_is_better) for e in entries}
+        _check_directions(hybrid, definition, entries)
+        return hybrid_objective(hybrid, _with_columns(definition, entries, scorer.columns), directions)
+    column = scorer.columns[entries[0].qualified_name]
+    return proxy_objective(entries[0].obj.name, column, bool(entries[0].obj.higher_is_better))
 
 
 def _member_proxy_names(definition: HybridDefinition) -> list[str]:

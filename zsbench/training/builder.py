@@ -10,10 +10,11 @@ moment loses at most the networks in flight. The table and metadata (see
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -120,35 +121,12 @@ def build_tasks(
     return tasks
 
 
-def build_pool(
-    name: str,
-    space: str | SearchSpace,
-    pool_size: int,
-    *,
-    pool_seed: int = 0,
-    max_flops: float | None = None,
-    dataset: str = "cifar10",
-    recipe: str | Recipe = "cpu",
-    out_dir: str | Path = "zsbench-builds",
-    train_seed: int = 0,
-    repeat_seed: int | None = None,
-    repeat_count: int = 0,
-    runs: int = 1,
-    limit: int | None = None,
-    executor: Executor | None = None,
-    data_root: str | Path | None = None,
-    device: str = "auto",
-    progress: bool = True,
-    console: Console | None = None,
-    command: str | None = None,
-    on_result: Callable[[TrainTask, dict[str, Any]], None] | None = None,
-) -> BuildReport:
-    """Train every architecture of a pool and write the benchmark table.
+@dataclass(frozen=True)
+class BuildOptions:
+    """How :func:`build_pool` draws, trains and records a pool (every field but ``limit`` and
+    what follows it is part of the build's identity, which a rerun under the same name must keep).
 
-    Args:
-        name: the build's name (file stem of its results, table and metadata).
-        space: a search-space name or object.
-        pool_size: architectures drawn with ``space.sample(pool_size, pool_seed)``.
+    Attributes:
         pool_seed: seed of the draw.
         max_flops: draw only architectures of at most this many FLOPs (MACs at the space's
             default input size, 32x32 for the macro spaces), e.g. to keep a CPU build
@@ -171,6 +149,38 @@ def build_pool(
         console: the console for the progress bar (default: stderr).
         command: the command line to record in the metadata (how to resume).
         on_result: called with every ``(task, record)`` right after it is written.
+    """
+
+    pool_seed: int = 0
+    max_flops: float | None = None
+    dataset: str = "cifar10"
+    recipe: str | Recipe = "cpu"
+    out_dir: str | Path = "zsbench-builds"
+    train_seed: int = 0
+    repeat_seed: int | None = None
+    repeat_count: int = 0
+    runs: int = 1
+    limit: int | None = None
+    executor: Executor | None = None
+    data_root: str | Path | None = None
+    device: str = "auto"
+    progress: bool = True
+    console: Console | None = None
+    command: str | None = None
+    on_result: Callable[[TrainTask, dict[str, Any]], None] | None = None
+
+
+def build_pool(
+    name: str, space: str | SearchSpace, pool_size: int, options: BuildOptions | None = None, **changes: Any
+) -> BuildReport:
+    """Train every architecture of a pool and write the benchmark table.
+
+    Args:
+        name: the build's name (file stem of its results, table and metadata).
+        space: a search-space name or object.
+        pool_size: architectures drawn with ``space.sample(pool_size, pool_seed)``.
+        options: how to draw, train and record (:class:`BuildOptions`; default: its defaults).
+        changes: fields of :class:`BuildOptions` that replace those of ``options``.
 
     Raises:
         UsageError: the folder holds a build of that name with another space, dataset,
@@ -180,139 +190,155 @@ def build_pool(
     from zsbench.engine.executors import RayExecutor
 
     started = time.perf_counter()
+    o = replace(options or BuildOptions(), **changes)
     # a Ray cluster's workers may have the GPU the driver lacks: check the spelling only
-    check_device(device, allow_auto=True, here=not isinstance(executor, RayExecutor))
-    recipe = get_recipe(recipe)
-    dataset = canonical_dataset_name(dataset)
+    check_device(o.device, allow_auto=True, here=not isinstance(o.executor, RayExecutor))
+    recipe = get_recipe(o.recipe)
+    dataset = canonical_dataset_name(o.dataset)
     space_obj = resolve_space(space)
-    if pool_size < 1:
-        raise UsageError(f"pool size must be >= 1, got {pool_size}")
-    if runs < 1:
-        raise UsageError(f"runs must be at least 1, got {runs}")
-    if repeat_seed is not None and abs(repeat_seed - train_seed) < runs:
-        raise UsageError(
-            f"the repeat seeds {_seed_span(repeat_seed, runs)} overlap the training seeds "
-            f"{_seed_span(train_seed, runs)}; choose --repeat-seed {train_seed + runs} or further"
-        )
-    repeat_count = min(max(0, repeat_count), pool_size) if repeat_seed is not None else 0
-    results_path, table_path, meta_path = table_paths(out_dir, name)
-    input_size = recipe.input_size or NATIVE_SIZE[dataset]
-    identity = {
-        "space": space_obj.name,
-        "dataset": dataset,
-        "recipe_hash": recipe.hash(),
-        "pool_size": pool_size,
-        "pool_seed": pool_seed,
-        "pool_max_flops": max_flops,
-        "train_seed": train_seed,
-        "repeat_seed": repeat_seed,
-        "repeat_count": repeat_count,
-        "runs": runs,
-    }
-    _check_identity(meta_path, identity, name)
+    identity = _identity(o, space_obj.name, dataset, recipe, pool_size)
+    paths = table_paths(o.out_dir, name)
+    _check_identity(paths[2], identity, name)
 
-    archs = [space_obj.canonical(a) for a in draw_pool(space_obj, pool_size, pool_seed, max_flops)]
-    root = None if data_root is None else str(data_root)
+    archs = [space_obj.canonical(a) for a in draw_pool(space_obj, pool_size, o.pool_seed, o.max_flops)]
     tasks = build_tasks(
         space_obj,
         archs,
         dataset,
         recipe,
-        train_seed=train_seed,
-        repeat_seed=repeat_seed,
-        repeat_count=repeat_count,
-        data_root=root,
-        device=device,
+        train_seed=o.train_seed,
+        repeat_seed=o.repeat_seed,
+        repeat_count=identity["repeat_count"],
+        data_root=None if o.data_root is None else str(o.data_root),
+        device=o.device,
         space_ref=space if isinstance(space, str) else space_obj,
-        runs=runs,
+        runs=o.runs,
     )
-    store = ResultStore(results_path)
+    store = ResultStore(paths[0])
     finished = store.finished()
     pending = [t for t in tasks if t.key not in finished]
-    if limit is not None:
-        pending = pending[: max(0, limit)]
     report = BuildReport(
-        name=name,
-        total=len(tasks),
-        skipped=len(tasks) - len([t for t in tasks if t.key not in finished]),
-        results_path=results_path,
-        table_path=table_path,
-        meta_path=meta_path,
-    )
+        name=name, total=len(tasks), skipped=len(tasks) - len(pending),
+        results_path=paths[0], table_path=paths[1], meta_path=paths[2],
+    )  # fmt: skip
+    if o.limit is not None:
+        pending = pending[: max(0, o.limit)]
     meta_base = {
         "name": name,
         **identity,
         "num_classes": NUM_CLASSES[dataset],
-        "input_size": input_size,
+        "input_size": recipe.input_size or NATIVE_SIZE[dataset],
         "recipe_name": recipe.name,
         "recipe": recipe.as_dict(),
         "accuracy": "top-1 accuracy (percent) on the official test split"
-        + (f", the mean of {runs} trainings (seeds {_seed_span(train_seed, runs)})" if runs > 1 else ""),
-        "command": command,
+        + (f", the mean of {o.runs} trainings (seeds {_seed_span(o.train_seed, o.runs)})" if o.runs > 1 else ""),
+        "command": o.command,
     }
-
-    def refresh() -> None:
-        records = store.records()
-        rows = make_table(records, archs, train_seed, repeat_seed, runs)
-        write_table(table_path, rows, table_columns(train_seed, repeat_seed, runs))
-        report.noise = noise_ceiling(rows, repeat_seed, runs)
-        keys = {t.key for t in tasks}
-        ok = [r for r in records if r.get("status") == "ok" and r["key"] in keys]
-        failed_keys = {k for k in store.failures() if k in keys}
-        meta = {
-            **meta_base,
-            "networks_done": len(rows),
-            "repeats_done": report.noise.get("pairs", 0),
-            "tasks_total": len(tasks),
-            "tasks_done": len({r["key"] for r in ok}),
-            "tasks_failed": len(failed_keys),
-            "complete": len(rows) == pool_size and report.noise.get("pairs", 0) >= repeat_count,
-            "noise_ceiling": report.noise,
-            "train_seconds_total": round(sum(float(r.get("train_seconds", 0.0)) for r in ok), 1),
-            "cpu_seconds_total": round(sum(float(r.get("cpu_seconds", 0.0)) for r in ok), 1),
-            "cpu_seconds_per_network": _spread([float(r["cpu_seconds"]) for r in ok if "cpu_seconds" in r]),
-            "devices": sorted({str(r.get("device")) for r in ok}),
-            "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        }
-        write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
-
+    refresh = functools.partial(_refresh, report, store, tasks, archs, meta_base, o)
     refresh()
     if pending:
-        executor = executor or default_executor()
-        if progress:
-            if console is None:
-                from rich.console import Console
-
-                console = Console(stderr=True)
-            console.print(
-                f"training {len(pending)} network(s) ({report.skipped} of {len(tasks)} already done) "
-                f"on {executor.describe()}"
-            )
-        bar = Progress(
-            len(tasks),
-            completed=report.skipped,
-            description="networks",
-            unit="nets",
-            per_hour=True,
-            show=bool(progress),
-            console=console,
-        )
-        with bar:
-            for outcome in executor.run(pending, TrainWork(device=device)):
-                task = outcome.task
-                record = outcome.value if outcome.ok else failure_record(task, outcome.error or "", outcome.attempts)
-                assert record is not None
-                store.append(record)
-                if record["status"] == "ok":
-                    report.trained.append(task.key)
-                else:
-                    report.failed.append((task.arch, task.seed, record.get("error", "unknown error")))
-                refresh()
-                bar.advance(record["status"] == "ok")
-                if on_result is not None:
-                    on_result(task, record)
+        _train(pending, report, store, refresh, o, len(tasks))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _identity(o: BuildOptions, space: str, dataset: str, recipe: Recipe, pool_size: int) -> dict[str, Any]:
+    """The fields that define a build (``_IDENTITY``), after checking that they make one."""
+    if pool_size < 1:
+        raise UsageError(f"pool size must be >= 1, got {pool_size}")
+    if o.runs < 1:
+        raise UsageError(f"runs must be at least 1, got {o.runs}")
+    if o.repeat_seed is not None and abs(o.repeat_seed - o.train_seed) < o.runs:
+        raise UsageError(
+            f"the repeat seeds {_seed_span(o.repeat_seed, o.runs)} overlap the training seeds "
+            f"{_seed_span(o.train_seed, o.runs)}; choose --repeat-seed {o.train_seed + o.runs} or further"
+        )
+    return {
+        "space": space,
+        "dataset": dataset,
+        "recipe_hash": recipe.hash(),
+        "pool_size": pool_size,
+        "pool_seed": o.pool_seed,
+        "pool_max_flops": o.max_flops,
+        "train_seed": o.train_seed,
+        "repeat_seed": o.repeat_seed,
+        "repeat_count": min(max(0, o.repeat_count), pool_size) if o.repeat_seed is not None else 0,
+        "runs": o.runs,
+    }
+
+
+def _refresh(
+    report: BuildReport,
+    store: ResultStore,
+    tasks: list[TrainTask],
+    archs: list[str],
+    meta_base: dict[str, Any],
+    o: BuildOptions,
+) -> None:
+    """Rewrite the table and the metadata from the records written so far."""
+    records = store.records()
+    rows = make_table(records, archs, o.train_seed, o.repeat_seed, o.runs)
+    write_table(report.table_path, rows, table_columns(o.train_seed, o.repeat_seed, o.runs))
+    report.noise = noise_ceiling(rows, o.repeat_seed, o.runs)
+    keys = {t.key for t in tasks}
+    ok = [r for r in records if r.get("status") == "ok" and r["key"] in keys]
+    failed_keys = {k for k in store.failures() if k in keys}
+    meta = {
+        **meta_base,
+        "networks_done": len(rows),
+        "repeats_done": report.noise.get("pairs", 0),
+        "tasks_total": len(tasks),
+        "tasks_done": len({r["key"] for r in ok}),
+        "tasks_failed": len(failed_keys),
+        "complete": len(rows) == meta_base["pool_size"] and report.noise.get("pairs", 0) >= meta_base["repeat_count"],
+        "noise_ceiling": report.noise,
+        "train_seconds_total": round(sum(float(r.get("train_seconds", 0.0)) for r in ok), 1),
+        "cpu_seconds_total": round(sum(float(r.get("cpu_seconds", 0.0)) for r in ok), 1),
+        "cpu_seconds_per_network": _spread([float(r["cpu_seconds"]) for r in ok if "cpu_seconds" in r]),
+        "devices": sorted({str(r.get("device")) for r in ok}),
+        "updated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    write_atomic(report.meta_path, json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def _train(
+    pending: list[TrainTask], report: BuildReport, store: ResultStore, refresh: Callable[[], None], o: BuildOptions, total: int
+) -> None:
+    """Train ``pending``, appending each record and refreshing the table as it arrives."""
+    executor = o.executor or default_executor()
+    console = o.console
+    if o.progress:
+        if console is None:
+            from rich.console import Console
+
+            console = Console(stderr=True)
+        console.print(
+            f"training {len(pending)} network(s) ({report.skipped} of {total} already done) "
+            f"on {executor.describe()}"
+        )
+    bar = Progress(
+        total,
+        completed=report.skipped,
+        description="networks",
+        unit="nets",
+        per_hour=True,
+        show=bool(o.progress),
+        console=console,
+    )
+    with bar:
+        for outcome in executor.run(pending, TrainWork(device=o.device)):
+            task = outcome.task
+            record = outcome.value if outcome.ok else failure_record(task, outcome.error or "", outcome.attempts)
+            assert record is not None
+            store.append(record)
+            if record["status"] == "ok":
+                report.trained.append(task.key)
+            else:
+                report.failed.append((task.arch, task.seed, record.get("error", "unknown error")))
+            refresh()
+            bar.advance(record["status"] == "ok")
+            if o.on_result is not None:
+                o.on_result(task, record)
 
 
 def default_executor(

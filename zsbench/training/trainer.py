@@ -118,15 +118,11 @@ def train_network(
     """
     import numpy as np
     import torch
-    import torch.nn.functional as F
-    from torch.utils.data import DataLoader
 
     start = time.perf_counter()
     device = pick_device(str(device) if device is not None else None)
     on_gpu = device.type == "cuda"
-    amp_dtype = None
-    if on_gpu:
-        amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if on_gpu else None
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
     memory_format = torch.channels_last if on_gpu else torch.contiguous_format
 
@@ -140,10 +136,51 @@ def train_network(
         images = images.to(device, non_blocking=True).float().div_(255.0)
         return ((images - mean) / std).contiguous(memory_format=memory_format)
 
+    loader = _loader(data, recipe, seed=seed, num_workers=num_workers, on_gpu=on_gpu)
+    optimizer, scheduler = _optimiser(model, recipe, max(1, recipe.epochs * len(loader)))
+
+    steps = 0
+    epoch_loss = float("nan")
+    for epoch in range(recipe.epochs):
+        loss_sum, batches = 0.0, 0
+        for images, labels in loader:
+            inputs = normalise(images)
+            labels = labels.to(device, non_blocking=True)
+            loss = _loss(model, inputs, labels, recipe, rng, amp_dtype)
+            if not torch.isfinite(loss):
+                raise TrainingDivergedError(f"loss became {loss.item()} at epoch {epoch + 1}, step {steps + 1}")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            steps, batches, loss_sum = steps + 1, batches + 1, loss_sum + float(loss.detach())
+        epoch_loss = loss_sum / max(1, batches)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, epoch_loss)
+
+    return TrainOutcome(
+        valid_accuracy=evaluate_accuracy(model, data.valid, normalise, recipe.eval_batch_size, amp_dtype),
+        test_accuracy=evaluate_accuracy(model, data.test, normalise, recipe.eval_batch_size, amp_dtype),
+        train_loss=epoch_loss,
+        epochs=recipe.epochs,
+        steps=steps,
+        seconds=time.perf_counter() - start,
+        device=str(device),
+        amp=amp_dtype is not None,
+        channels_last=on_gpu,
+    )
+
+
+def _loader(data: TrainingData, recipe: Recipe, *, seed: int, num_workers: int | None, on_gpu: bool) -> Any:
+    """The shuffled, augmented training batches (seeded by ``seed``)."""
+    import torch
+    from torch.utils.data import DataLoader
+
     if num_workers is None:
         num_workers = min(8, torch.multiprocessing.cpu_count()) if on_gpu else 0
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(
+    return DataLoader(
         AugmentedImages(data.train, recipe),
         batch_size=recipe.batch_size,
         shuffle=True,
@@ -154,6 +191,12 @@ def train_network(
         # A last batch of one image would break BatchNorm in train mode.
         drop_last=len(data.train) % recipe.batch_size == 1,
     )
+
+
+def _optimiser(model: torch.nn.Module, recipe: Recipe, total_steps: int) -> tuple[Any, Any]:
+    """SGD with the recipe's settings and its cosine schedule over ``total_steps``."""
+    import torch
+
     optimizer = torch.optim.SGD(
         model.parameters(),
         lr=recipe.lr,
@@ -161,59 +204,33 @@ def train_network(
         nesterov=recipe.nesterov and recipe.momentum > 0,
         weight_decay=recipe.weight_decay,
     )
-    total_steps = max(1, recipe.epochs * len(loader))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
     )
+    return optimizer, scheduler
 
-    steps = 0
-    epoch_loss = float("nan")
-    for epoch in range(recipe.epochs):
-        loss_sum, batches = 0.0, 0
-        for images, labels in loader:
-            inputs = normalise(images)
-            labels = labels.to(device, non_blocking=True)
-            if recipe.mixup_alpha > 0:
-                lam = float(rng.beta(recipe.mixup_alpha, recipe.mixup_alpha))
-                perm = torch.randperm(inputs.shape[0], device=device)
-                inputs = lam * inputs + (1.0 - lam) * inputs[perm]
-                partner = labels[perm]
-            else:
-                lam, partner = 1.0, labels
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                logits = model(inputs)
-                loss = lam * F.cross_entropy(logits, labels, label_smoothing=recipe.label_smoothing)
-                if lam < 1.0:
-                    loss = loss + (1.0 - lam) * F.cross_entropy(
-                        logits, partner, label_smoothing=recipe.label_smoothing
-                    )
-            if not torch.isfinite(loss):
-                raise TrainingDivergedError(f"loss became {loss.item()} at epoch {epoch + 1}, step {steps + 1}")
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            steps += 1
-            loss_sum += float(loss.detach())
-            batches += 1
-        epoch_loss = loss_sum / max(1, batches)
-        if on_epoch is not None:
-            on_epoch(epoch + 1, epoch_loss)
 
-    valid_accuracy = evaluate_accuracy(model, data.valid, normalise, recipe.eval_batch_size, amp_dtype)
-    test_accuracy = evaluate_accuracy(model, data.test, normalise, recipe.eval_batch_size, amp_dtype)
-    return TrainOutcome(
-        valid_accuracy=valid_accuracy,
-        test_accuracy=test_accuracy,
-        train_loss=epoch_loss,
-        epochs=recipe.epochs,
-        steps=steps,
-        seconds=time.perf_counter() - start,
-        device=str(device),
-        amp=amp_dtype is not None,
-        channels_last=on_gpu,
-    )
+def _loss(
+    model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, recipe: Recipe, rng: Any, amp_dtype: Any
+) -> torch.Tensor:
+    """One batch's loss, with mixup when the recipe asks for it (its coefficient drawn from ``rng``)."""
+    import torch
+    import torch.nn.functional as F
+
+    device = inputs.device
+    if recipe.mixup_alpha > 0:
+        lam = float(rng.beta(recipe.mixup_alpha, recipe.mixup_alpha))
+        perm = torch.randperm(inputs.shape[0], device=device)
+        inputs = lam * inputs + (1.0 - lam) * inputs[perm]
+        partner = labels[perm]
+    else:
+        lam, partner = 1.0, labels
+    with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        logits = model(inputs)
+        loss = lam * F.cross_entropy(logits, labels, label_smoothing=recipe.label_smoothing)
+        if lam < 1.0:
+            loss = loss + (1.0 - lam) * F.cross_entropy(logits, partner, label_smoothing=recipe.label_smoothing)
+    return loss
 
 
 def evaluate_accuracy(

@@ -1,4 +1,4 @@
-"""Tiny fake plugins for the engine tests (a module, so worker processes can import it too).
+"""Tiny fake plugins for the engine tests (a module, not a test file, so worker processes can import it too).
 
 Space ``toy``: architectures ``w<width>-d<depth>`` (width 2..9, depth 1..4), a stack of
 ``depth`` 3x3 convolutions of ``width`` channels, global pooling and a linear head.
@@ -199,10 +199,10 @@ def toy_host() -> zsbench.PluginHost:
     """An isolated host with the toy plugins and the real metric plugins."""
     import importlib
 
-    import test_evaluate_fakes
+    import toy_plugins
 
     host = zsbench.PluginHost(entry_points=False)
-    host.register_plugin(test_evaluate_fakes, name="toy")
+    host.register_plugin(toy_plugins, name="toy")
     for metric in ("pearson", "kendall", "spearman", "br_at_k", "p_at_k", "mbr_flops", "mbr_params", "mbr_depth"):
         host.register_plugin(importlib.import_module(f"zsbench_metrics.{metric}"), name=metric)
     return host
