@@ -6,19 +6,12 @@ import json
 
 import pandas as pd
 import pytest
+from cli_helpers import one_line_error
 from toy_plugins import toy_batch
 from typer.testing import CliRunner
 
 from zsbench.cli import build_app
 from zsbench.engine import evaluation
-
-
-def one_line_error(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_json_is_the_only_output_on_stdout(cli):

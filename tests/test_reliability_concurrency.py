@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_reliability_signals import cli_command
+from cli_helpers import cli_command
 
 from zsbench.engine.cache import ScoreCache
 

@@ -8,8 +8,8 @@ import os
 import sqlite3
 
 import pytest
-from test_evaluate_cli import cli, one_line_error  # noqa: F401  (the fixture)
-from test_evaluate_fakes import evaluate_with, toy_batch, toy_host
+from cli_helpers import one_line_error
+from toy_plugins import evaluate_with, toy_batch, toy_host
 
 from zsbench.engine.cache import (
     SCHEMA_VERSION,
@@ -32,7 +32,7 @@ def _filled_cache(path, archs: int = 3000) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "overwritten"])
-def test_a_damaged_cache_is_one_line_naming_it_and_is_left_as_it_is(cli, tmp_path, damage):  # noqa: F811
+def test_a_damaged_cache_is_one_line_naming_it_and_is_left_as_it_is(cli, tmp_path, damage):
     path = tmp_path / "damaged.sqlite"
     _filled_cache(path)
     data = path.read_bytes()
@@ -49,7 +49,7 @@ def test_a_damaged_cache_is_one_line_naming_it_and_is_left_as_it_is(cli, tmp_pat
     assert path.read_bytes() == data
 
 
-def test_a_cache_from_a_newer_zsbench_says_to_upgrade_and_is_left_as_it_is(cli, tmp_path):  # noqa: F811
+def test_a_cache_from_a_newer_zsbench_says_to_upgrade_and_is_left_as_it_is(cli, tmp_path):
     path = tmp_path / "newer.sqlite"
     ScoreCache(path).close()
     with sqlite3.connect(path) as db:
@@ -94,7 +94,7 @@ def test_a_damaged_pack_is_one_line_and_a_failed_write_keeps_the_old_pack(tmp_pa
         ("w2-d1,50\n,51\nw4-d1,52\n", "1 row(s) have no architecture key (first: data row 2)"),
     ],
 )
-def test_a_table_with_duplicated_or_missing_keys_is_one_line(cli, tmp_path, rows, expected):  # noqa: F811
+def test_a_table_with_duplicated_or_missing_keys_is_one_line(cli, tmp_path, rows, expected):
     table = tmp_path / "table.csv"
     table.write_text("arch,accuracy\n" + rows, encoding="utf-8")
     result = cli("-p", "toy_params", "-b", str(table), "--space", "toy", "-m", "kendall")
@@ -122,7 +122,7 @@ def test_build_records_cut_mid_line(tmp_path):
     assert store.path.read_bytes() == before
 
 
-def test_a_cache_in_a_folder_that_cannot_be_made_is_one_line(cli):  # noqa: F811
+def test_a_cache_in_a_folder_that_cannot_be_made_is_one_line(cli):
     result = cli(*TOY, "--cache", "/proc/zsbench-no-such/scores.sqlite")
     assert result.exit_code == 1
     line = one_line_error(result)

@@ -6,7 +6,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from test_evaluate_cli import cli, one_line_error  # noqa: F401  (the fixture)
+from cli_helpers import one_line_error
 from typer.testing import CliRunner
 
 from zsbench.cli import build_app
@@ -15,7 +15,7 @@ from zsbench.engine.outputs import OutputPathError, check_output
 TOY = ["-p", "toy_params,toy_output", "-b", "toy-bench", "-m", "kendall"]
 
 
-def test_a_missing_output_folder_is_created(cli, tmp_path):  # noqa: F811
+def test_a_missing_output_folder_is_created(cli, tmp_path):
     target = tmp_path / "new" / "deeper" / "scores.csv"
     result = cli(*TOY, "--limit", "4", "--output", str(target))
     assert result.exit_code == 0, result.output
@@ -31,7 +31,7 @@ def test_a_missing_output_folder_is_created(cli, tmp_path):  # noqa: F811
         ("no permission", "cannot write there"),
     ],
 )
-def test_an_unwritable_output_is_one_line_before_any_scoring(cli, tmp_path, monkeypatch, where, expected):  # noqa: F811
+def test_an_unwritable_output_is_one_line_before_any_scoring(cli, tmp_path, monkeypatch, where, expected):
     log = tmp_path / "calls.log"
     monkeypatch.setenv("TOY_CALL_LOG", str(log))
     blocker = tmp_path / "blocker"

@@ -6,34 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-TESTS_DIR = Path(__file__).resolve().parent
-
-
-def cli_command(*args: str) -> list[str]:
-    """``zsbench <args>`` in a fresh interpreter, with the toy and hostile plugins installed."""
-    script = f"""
-import sys
-sys.path.insert(0, {str(TESTS_DIR)!r})
-import zsbench
-from hostile_plugins import hostile_host
-from toy_plugins import toy_batch
-from zsbench.engine import evaluation
-# an explicit host, which worker processes rebuild from its plugin modules
-_evaluate = evaluation.evaluate
-evaluation.evaluate = lambda *args, **options: _evaluate(*args, host=hostile_host(), **options)
-evaluation.make_batch = lambda bench, **_: toy_batch()
-sys.argv = ["zsbench", *{list(args)!r}]
-from zsbench.cli import main
-main()
-"""
-    return [sys.executable, "-c", script]
+from cli_helpers import cli_command
 
 
 def _calls(log: Path) -> int:

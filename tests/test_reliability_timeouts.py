@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from cli_helpers import one_line_error
 from hostile_plugins import hostile_host
-from test_evaluate_cli import cli, one_line_error  # noqa: F401  (the fixture)
-from test_evaluate_fakes import evaluate_with, toy_batch
+from toy_plugins import evaluate_with, toy_batch
 
 from zsbench.engine.evaluation import RunOptions, sample_rows
 from zsbench.engine.executors import (
@@ -44,7 +44,7 @@ def test_the_default_limit_applies_to_workers_and_an_asked_limit_moves_scoring_o
             RunOptions(timeout=bad)
 
 
-def test_a_bad_timeout_on_the_command_line_is_one_line(cli):  # noqa: F811
+def test_a_bad_timeout_on_the_command_line_is_one_line(cli):
     result = cli("-p", "toy_params", "-b", "toy-bench", "-m", "kendall", "--timeout", "-5")
     assert result.exit_code == 2
     assert "--timeout must be a positive number of seconds (0: no limit), got -5.0" in one_line_error(result)

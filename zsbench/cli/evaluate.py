@@ -167,14 +167,7 @@ def evaluate_cmd(
         from zsbench.engine.evaluation import IndexOptions, PoolOptions, RunOptions, ScoringOptions
         from zsbench.engine.indices import parse_option_assignments
 
-        if output is not None and Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
-            raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
-        if output is not None:
-            from zsbench.engine.outputs import check_output
-
-            check_output(output)  # before hours of scoring, not after
-        if all_archs and limit is not None:
-            raise UsageError("--all and --limit contradict each other: give one")
+        _check_arguments(output, all_archs, limit)
         if all_archs and benchmark is None:
             benchmark = default_benchmark()  # a named benchmark is scored whole
         shared = index_options(top_k, budgets)
@@ -247,6 +240,18 @@ def _show(result: EvaluationResult, *, output: str | None, as_json: bool, wide: 
         print_json(result.to_json())
     else:
         print_wide(render_table(result, wide=wide, sort=sort))
+
+
+def _check_arguments(output: str | None, all_archs: bool, limit: int | None) -> None:
+    """Refuse what cannot work before any scoring: a bad or unwritable --output, --all with --limit."""
+    if output is not None:
+        from zsbench.engine.outputs import check_output
+
+        if Path(output).suffix.lower() not in (".parquet", ".pq", ".csv"):
+            raise UsageError(f"--output must end in .parquet or .csv, got {Path(output).name!r}")
+        check_output(output)  # before hours of scoring, not after
+    if all_archs and limit is not None:
+        raise UsageError("--all and --limit contradict each other: give one")
 
 
 def _benchmark_list(benchmark: str | None) -> list[str]:

@@ -645,22 +645,45 @@ class RayExecutor(Executor):
             slots = min(slots, int(resources.get("GPU", 0) // gpus))
         return max(1, slots)
 
+    def _connect(self, ray: Any) -> bool:
+        """Start or join the Ray cluster unless this process is already connected; True when started here."""
+        if ray.is_initialized():
+            return False
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if self.address:
+            options["address"] = self.address
+        elif self.num_cpus is not None and not os.environ.get("RAY_ADDRESS"):
+            options["num_cpus"] = self.num_cpus
+        try:
+            ray.init(**options)
+        except ConnectionError as exc:
+            raise ZsbenchError(f"cannot connect to the Ray cluster at {self.address}: {exc}") from None
+        return True
+
+    def _cancel_overdue(
+        self,
+        ray: Any,
+        tasks: Sequence[TaskT],
+        in_flight: dict[Any, int],
+        submitted: dict[Any, float],
+        attempts: list[int],
+    ) -> Iterator[Outcome[TaskT, ResultT]]:
+        """Cancel every task past the limit (a queued one counts from its submission too): Ray kills
+        its worker process and starts another for the next task; each is a timed-out outcome."""
+        assert self.timeout is not None
+        now = time.monotonic()
+        for ref in [r for r, at in submitted.items() if now - at > self.timeout]:
+            ray.cancel(ref, force=True)
+            index = in_flight.pop(ref)
+            del submitted[ref]
+            yield Outcome(index, tasks[index], None, timeout_reason(self.timeout), attempts=attempts[index], timed_out=True)
+
     def run(self, tasks: Sequence[TaskT], work: Work[TaskT, ResultT]) -> Iterator[Outcome[TaskT, ResultT]]:
         import ray
 
         if not tasks:
             return
-        started_here = not ray.is_initialized()
-        if started_here:
-            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-            if self.address:
-                options["address"] = self.address
-            elif self.num_cpus is not None and not os.environ.get("RAY_ADDRESS"):
-                options["num_cpus"] = self.num_cpus
-            try:
-                ray.init(**options)
-            except ConnectionError as exc:
-                raise ZsbenchError(f"cannot connect to the Ray cluster at {self.address}: {exc}") from None
+        started_here = self._connect(ray)
         in_flight: dict[Any, int] = {}
         submitted: dict[Any, float] = {}  # ref -> time.monotonic() at submission
         try:
@@ -698,17 +721,7 @@ class RayExecutor(Executor):
                     limit = max(0.0, min(submitted.values()) + self.timeout - time.monotonic())
                 done, _ = ray.wait(list(in_flight), num_returns=1, timeout=limit)
                 if not done and self.timeout is not None:
-                    # a task past the limit (a queued one counts from its submission too) is
-                    # cancelled: Ray kills its worker process and starts another for the next task
-                    now = time.monotonic()
-                    for ref in [r for r, at in submitted.items() if now - at > self.timeout]:
-                        ray.cancel(ref, force=True)
-                        index = in_flight.pop(ref)
-                        del submitted[ref]
-                        yield Outcome(
-                            index, tasks[index], None, timeout_reason(self.timeout),
-                            attempts=attempts[index], timed_out=True,
-                        )
+                    yield from self._cancel_overdue(ray, tasks, in_flight, submitted, attempts)
                     fill()
                     continue
                 for ref in done:
