@@ -709,7 +709,8 @@ def _run(
     the number of scores computed."""
     space_name = job.space.obj.name
     entries_by_key = {e.qualified_name: e for e in job.proxies}
-    expected = _expected_seconds(job, plan, host)
+    # the predicted compute time feeds the ETA and the automatic worker count; neither asked, not worth reading
+    expected = _expected_seconds(job, plan, host) if progress or run.workers is None else None
     workers = run.workers if run.workers is not None else default_workers(len(plan.tasks), expected)
     executor = make_executor(
         run.executor,
